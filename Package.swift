@@ -1,0 +1,48 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Warnings are errors everywhere: the project builds clean or not at all.
+let strict: [SwiftSetting] = [
+    .unsafeFlags(["-warnings-as-errors"]),
+]
+
+let package = Package(
+    name: "VatKernel",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vatkernel", targets: ["vatkernel"]),
+        .library(name: "VatKernel", targets: ["VatKernel"]),
+    ],
+    dependencies: [
+        // Command-line parsing for `vatkernel serve`: the one external dependency of the product.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The pure, deterministic kernel core: standard library only.
+        .target(name: "VatKernel", swiftSettings: strict),
+        // The system's libsqlite3, as a module map.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "KernelStore", dependencies: ["VatKernel", "CSQLite"], swiftSettings: strict),
+        // HTTP/1.1 on POSIX sockets; knows nothing about kernels.
+        .target(name: "HTTPServer", swiftSettings: strict),
+        .target(
+            name: "KernelService",
+            dependencies: ["VatKernel", "KernelStore", "HTTPServer"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "vatkernel",
+            dependencies: [
+                "KernelService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "KernelBench", dependencies: ["VatKernel", "KernelStore"],
+            path: "Benchmarks/KernelBench", swiftSettings: strict),
+        .testTarget(name: "VatKernelTests", dependencies: ["VatKernel"], swiftSettings: strict),
+        .testTarget(name: "KernelStoreTests", dependencies: ["KernelStore"], swiftSettings: strict),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
+        .testTarget(name: "KernelServiceTests", dependencies: ["KernelService"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// KernelService: see the module's main types.

@@ -1,0 +1,1 @@
+// KernelStore: see the module's main types.

@@ -1,0 +1,1 @@
+// VatKernel: the pure kernel core.

@@ -1,0 +1,4 @@
+import Testing
+@testable import KernelService
+
+@Test func moduleLoads() { #expect(Bool(true)) }

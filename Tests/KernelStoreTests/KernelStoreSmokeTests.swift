@@ -1,0 +1,4 @@
+import Testing
+@testable import KernelStore
+
+@Test func moduleLoads() { #expect(Bool(true)) }

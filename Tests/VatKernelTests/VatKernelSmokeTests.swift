@@ -1,0 +1,4 @@
+import Testing
+@testable import VatKernel
+
+@Test func moduleLoads() { #expect(Bool(true)) }
