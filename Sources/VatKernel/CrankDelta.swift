@@ -1,0 +1,50 @@
+/// Where a vat's c-list entry lives: (vat, kref).
+public struct CListKey: Hashable, Sendable {
+    public var vat: VatID
+    public var kref: KRef
+    public init(vat: VatID, kref: KRef) {
+        self.vat = vat
+        self.kref = kref
+    }
+}
+
+/// Where a vatstore value lives: (vat, key).
+public struct VatstoreKey: Hashable, Sendable {
+    public var vat: VatID
+    public var key: String
+    public init(vat: VatID, key: String) {
+        self.vat = vat
+        self.key = key
+    }
+}
+
+/// Everything one committed crank changed: the rows a store must write (nil = delete).
+///
+/// Built from the crank's journal, so its size is proportional to what the crank touched.
+/// Queue changes are removals from the front (by id) and additions at the back; an event
+/// added and removed within the same crank appears in neither.
+public struct CrankDelta: Sendable {
+    /// The number of the crank (the counters' `crank` after commit).
+    public var crank: Int
+    public var counters: KernelCounters
+    public var objects: [Int: KernelObject?] = [:]
+    public var promises: [Int: KernelPromise?] = [:]
+    public var vats: [VatID: VatRecord?] = [:]
+    public var clistEntries: [CListKey: CListEntry?] = [:]
+    public var vatstore: [VatstoreKey: String?] = [:]
+    /// Front removals, in order.
+    public var queueRemovals: [(QueueName, Int)] = []
+    /// Back additions, in order.
+    public var queueAdds: [(QueueName, QueuedEvent)] = []
+    public var gcActions: [GCAction: Bool] = [:]
+    /// New pin count per kref; 0 removes the row.
+    public var pins: [KRef: Int] = [:]
+    public var heldResults: [KRef: Bool] = [:]
+    /// Appended delivery-log entries, in order.
+    public var deliveries: [(VatID, DeliveryRecord)] = []
+
+    public init(crank: Int, counters: KernelCounters) {
+        self.crank = crank
+        self.counters = counters
+    }
+}

@@ -1,0 +1,53 @@
+/// A pending GC action for one vat, as kept in the durable set (KERNEL-SPEC §8):
+/// `"v1 dropExport ko23"`.
+public struct GCAction: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    /// The three kinds, in the priority order processGCActionSet uses.
+    public enum Kind: Int, Sendable, CaseIterable, Codable {
+        case dropExport, retireExport, retireImport
+
+        public var name: String {
+            switch self {
+            case .dropExport: return "dropExport"
+            case .retireExport: return "retireExport"
+            case .retireImport: return "retireImport"
+            }
+        }
+    }
+
+    public var vat: VatID
+    public var kind: Kind
+    public var kref: KRef
+
+    public init(_ vat: VatID, _ kind: Kind, _ kref: KRef) {
+        self.vat = vat
+        self.kind = kind
+        self.kref = kref
+    }
+
+    /// Parses `"v1 dropExport ko23"`.
+    public init?(_ text: String) {
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 3, let vat = VatID(String(parts[0])), let kref = KRef(String(parts[2])),
+              let kind = Kind.allCases.first(where: { $0.name == parts[1] })
+        else { return nil }
+        self.init(vat, kind, kref)
+    }
+
+    public var description: String { "\(vat) \(kind.name) \(kref)" }
+
+    /// The order of the strings, as the spec sorts the set.
+    public static func < (a: GCAction, b: GCAction) -> Bool { a.description < b.description }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let a = GCAction(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a GC action: \(text)"))
+        }
+        self = a
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}

@@ -1,0 +1,66 @@
+/// A kernel reference: `koN` (object), `kpN` (promise) or `kdN` (device node).
+///
+/// Vats never see these; the host side of the API speaks them. Ordering is the order of the
+/// text (`ko100` < `ko21`), as the spec sorts krefs as plain strings.
+public struct KRef: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    /// What the reference designates.
+    public enum Kind: UInt8, Sendable, Codable {
+        case object, promise, device
+    }
+
+    /// Object, promise or device node.
+    public let kind: Kind
+    /// The number after the prefix.
+    public let number: Int
+
+    /// Makes a kref from its parts.
+    public init(_ kind: Kind, _ number: Int) {
+        self.kind = kind
+        self.number = number
+    }
+
+    /// `koN`.
+    public static func object(_ n: Int) -> KRef { KRef(.object, n) }
+    /// `kpN`.
+    public static func promise(_ n: Int) -> KRef { KRef(.promise, n) }
+
+    /// Parses `koN`, `kpN`, `kdN`; nil for anything else.
+    public init?(_ text: String) {
+        let u = Array(text.utf8)
+        guard u.count >= 3, u[0] == UInt8(ascii: "k") else { return nil }
+        switch u[1] {
+        case UInt8(ascii: "o"): kind = .object
+        case UInt8(ascii: "p"): kind = .promise
+        case UInt8(ascii: "d"): kind = .device
+        default: return nil
+        }
+        guard let n = parseCanonicalDecimal(u[2...]) else { return nil }
+        number = n
+    }
+
+    public var isObject: Bool { kind == .object }
+    public var isPromise: Bool { kind == .promise }
+
+    public var description: String {
+        switch kind {
+        case .object: return "ko\(number)"
+        case .promise: return "kp\(number)"
+        case .device: return "kd\(number)"
+        }
+    }
+
+    public static func < (a: KRef, b: KRef) -> Bool { a.description < b.description }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let k = KRef(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a kref: \(text)"))
+        }
+        self = k
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}

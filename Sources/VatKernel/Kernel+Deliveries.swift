@@ -1,0 +1,133 @@
+/// Run-queue and reap-queue deliveries (KERNEL-SPEC §6, §13.1): translated into the vat's
+/// references and appended to its delivery log; the crank ends there.
+extension Kernel {
+    func deliverRunQueueHead() throws -> CrankReport {
+        let qe = pop(.run)!
+        switch qe.event {
+        case .send(let target, let message):
+            // Routed again at the front of the run-queue: the owner may have died meanwhile.
+            switch try route(target, message) {
+            case .vat(let vat, let object):
+                if object != target {
+                    try decRef(target)
+                    try incRef(object)
+                }
+                return try deliverMessage(vat, target: object, message)
+            case .promiseQueue(let kpid):
+                var p = state.promises[kpid.number]!
+                p.queue.append(message)
+                setPromise(kpid.number, p)
+                return CrankReport(crank: currentCrank, kind: .dropped, detail: "send queued on \(kpid)")
+            case .splat(let error):
+                try splat(target, message, error)
+                return CrankReport(crank: currentCrank, kind: .dropped, detail: "send to \(target) rejected: \(errorText(error))")
+            }
+        case .notify(let vat, let kpid):
+            return try deliverNotify(vat, kpid)
+        case .bringOutYourDead(let vat):
+            return try deliverBringOutYourDead(vat)
+        }
+    }
+
+    /// `message` delivery: the queue's counts go, the c-list's come (new imports, the vat
+    /// becomes the result's decider).
+    private func deliverMessage(_ vat: VatID, target: KRef, _ message: Message) throws -> CrankReport {
+        try decRefMessage(target: target, message)
+        let vtarget = try mapK2V(vat, target)
+        try insist(vtarget.isExport, "deliver() to wrong vat: \(target) is \(vtarget) in \(vat)")
+        let vargs = try mapK2V(vat, message.methargs)
+        var vresult: VRef?
+        if let r = message.result {
+            guard let p = state.promises[r.number], p.state == .unresolved, p.decider == nil else {
+                throw KernelBug("result \(r) of a delivered message is not an undecided unresolved promise")
+            }
+            vresult = try mapK2V(vat, r)
+            var q = state.promises[r.number]!
+            q.decider = vat
+            setPromise(r.number, q)
+        }
+        let record = appendDelivery(vat, .message(target: vtarget, methargs: vargs, result: vresult))
+        return CrankReport(crank: currentCrank, kind: .delivery, vat: vat, delivery: record,
+                           detail: "message \(message.methargs.methodName ?? "?") to \(vat)")
+    }
+
+    /// `notify`: the promise and every settled promise reachable through its data, in one
+    /// delivery; the vat's entries for all of them are deleted.
+    private func deliverNotify(_ vat: VatID, _ kpid: KRef) throws -> CrankReport {
+        try decRef(kpid)
+        guard state.vats[vat]?.isAlive == true else {
+            return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, detail: "notify of \(kpid): vat is terminated")
+        }
+        guard state.clists[vat]?[kpid] != nil else {
+            return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, detail: "notify of \(kpid): already retired")
+        }
+        let targets = kpidsToRetire(kpid)
+        var resolutions: [VatResolution] = []
+        for t in targets {
+            let p = state.promises[t.number]!
+            let vpid = try mapK2V(vat, t)
+            let data = try mapK2V(vat, p.data!)
+            resolutions.append(VatResolution(vpid: vpid, rejected: p.state == .rejected, data: data))
+        }
+        for t in targets { try deleteCListEntry(vat, t) }
+        let record = appendDelivery(vat, .notify(resolutions))
+        return CrankReport(crank: currentCrank, kind: .delivery, vat: vat, delivery: record, detail: "notify of \(kpid) to \(vat)")
+    }
+
+    /// The settled promise and, depth-first pre-order, every settled promise its data reaches.
+    func kpidsToRetire(_ root: KRef) -> [KRef] {
+        var seen: Set<KRef> = []
+        var order: [KRef] = []
+        func scan(_ kpid: KRef) {
+            seen.insert(kpid)
+            order.append(kpid)
+            guard let data = state.promises[kpid.number]?.data else { return }
+            for slot in data.slots where slot.isPromise {
+                if let p = state.promises[slot.number], p.isSettled, !seen.contains(slot) { scan(slot) }
+            }
+        }
+        scan(root)
+        return order
+    }
+
+    func deliverBringOutYourDead(_ vat: VatID) throws -> CrankReport {
+        guard state.vats[vat]?.isAlive == true else {
+            return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, detail: "bringOutYourDead: vat is terminated")
+        }
+        let record = appendDelivery(vat, .bringOutYourDead)
+        return CrankReport(crank: currentCrank, kind: .bringOutYourDead, vat: vat, delivery: record, detail: "bringOutYourDead to \(vat)")
+    }
+
+    /// A GC delivery chosen by `processGCActionSet`. Skipped for a dead vat.
+    func deliverGC(_ vat: VatID, _ kind: GCAction.Kind, _ krefs: [KRef]) throws -> CrankReport {
+        guard state.vats[vat]?.isAlive == true else {
+            return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, detail: "\(kind.name) for \(vat): vat is terminated")
+        }
+        var vrefs: [VRef] = []
+        let delivery: Delivery
+        switch kind {
+        case .dropExport:
+            for kref in krefs {
+                vrefs.append(try mapK2V(vat, kref, setReachable: false, required: true))
+                try clearReachableFlag(vat, kref)
+            }
+            delivery = .dropExports(vrefs)
+        case .retireExport:
+            for kref in krefs {
+                setObject(kref.number, nil)
+                vrefs.append(try mapK2V(vat, kref, setReachable: false, required: true))
+                try deleteCListEntry(vat, kref)
+            }
+            delivery = .retireExports(vrefs)
+        case .retireImport:
+            for kref in krefs {
+                vrefs.append(try mapK2V(vat, kref, setReachable: false, required: true))
+                try deleteCListEntry(vat, kref)
+            }
+            delivery = .retireImports(vrefs)
+        }
+        let record = appendDelivery(vat, delivery)
+        return CrankReport(crank: currentCrank, kind: .gcDelivery, vat: vat, delivery: record,
+                           detail: "\(delivery.typeName) \(krefs.map(\.description).joined(separator: ",")) to \(vat)")
+    }
+}

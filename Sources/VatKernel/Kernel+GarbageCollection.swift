@@ -1,0 +1,105 @@
+/// Refcount processing and the GC action set (KERNEL-SPEC §8).
+extension Kernel {
+    /// End of every crank: free promises nobody counts, and turn unreachable objects into
+    /// GC actions (live owner) or retire them (orphans). Visits each kref once, including
+    /// krefs added during the walk, as a JS Set iteration does.
+    func processRefcounts() throws {
+        var i = 0
+        while i < maybeFree.count {
+            let kref = maybeFree[i]
+            i += 1
+            switch kref.kind {
+            case .promise:
+                guard let p = state.promises[kref.number], p.refCount == 0 else { continue }
+                if let data = p.data { try decRefSlots(data.slots) }
+                setPromise(kref.number, nil)
+            case .object:
+                try processObjectRefcount(kref)
+            case .device:
+                continue
+            }
+        }
+        clearMaybeFree()
+    }
+
+    private func processObjectRefcount(_ kref: KRef) throws {
+        guard var o = state.objects[kref.number] else { return }
+        guard o.reachable == 0 else { return }
+        if let owner = o.owner, state.vats[owner]?.isAlive == true {
+            if state.clists[owner]?[kref]?.reachable == true {
+                setGCAction(GCAction(owner, .dropExport, kref), present: true)
+            }
+            if o.recognizable == 0 {
+                setGCAction(GCAction(owner, .retireExport, kref), present: true)
+            }
+            return
+        }
+        if let owner = o.owner {
+            // The owner is terminated and its cleanup has not reached this export yet.
+            if state.clists[owner]?[kref] != nil { setCListEntry(owner, kref, nil) }
+            o.owner = nil
+            setObject(kref.number, o)
+        }
+        if o.recognizable > 0 {
+            try retireKernelObjects([kref])
+        } else {
+            setObject(kref.number, nil)
+        }
+    }
+
+    /// Deletes objects whose exporter is gone, telling every live importer to retire them.
+    func retireKernelObjects(_ krefs: [KRef]) throws {
+        let liveVats = liveVatIDs()
+        for kref in krefs {
+            for vat in liveVats {
+                if let e = state.clists[vat]?[kref], !e.vref.allocatedByVat {
+                    setGCAction(GCAction(vat, .retireImport, kref), present: true)
+                }
+            }
+            setObject(kref.number, nil)
+        }
+    }
+
+    /// `orphanKernelObject` (§5.8): the object loses its owner and the owner's c-list
+    /// entry, with no count change; importers and counts stay as they are.
+    func orphanKernelObject(_ kref: KRef, formerOwner vat: VatID) throws {
+        guard var o = state.objects[kref.number], o.owner == vat else {
+            throw IllegalSyscall("\(kref) is not owned by \(vat)")
+        }
+        o.owner = nil
+        setObject(kref.number, o)
+        setCListEntry(vat, kref, nil)
+        addMaybeFree(kref)
+    }
+
+    /// One GC crank: the first vat/type group with survivors becomes a delivery; every
+    /// action examined is removed. Nil if the set is empty.
+    func processGCActionSet() throws -> CrankReport? {
+        guard !state.gcActions.isEmpty else { return nil }
+        var groups: [VatID: [GCAction.Kind: [KRef]]] = [:]
+        for a in state.gcActions { groups[a.vat, default: [:]][a.kind, default: []].append(a.kref) }
+        for vat in groups.keys.sorted() {
+            for kind in GCAction.Kind.allCases {
+                guard let krefs = groups[vat]?[kind] else { continue }
+                for kref in krefs { setGCAction(GCAction(vat, kind, kref), present: false) }
+                let survivors = krefs.filter { survives(vat, kind, $0) }.sorted()
+                if !survivors.isEmpty { return try deliverGC(vat, kind, survivors) }
+            }
+        }
+        return CrankReport(crank: currentCrank, kind: .negatedGCAction, detail: "every pending GC action was already done or negated")
+    }
+
+    private func survives(_ vat: VatID, _ kind: GCAction.Kind, _ kref: KRef) -> Bool {
+        let entry = state.clists[vat]?[kref]
+        switch kind {
+        case .dropExport:
+            guard let o = state.objects[kref.number] else { return false }
+            return o.reachable == 0 && entry?.reachable == true
+        case .retireExport:
+            guard let o = state.objects[kref.number] else { return false }
+            return o.reachable == 0 && o.recognizable == 0 && entry != nil
+        case .retireImport:
+            return entry != nil
+        }
+    }
+}

@@ -1,0 +1,170 @@
+/// What the host asks of the kernel (KERNEL-SPEC §13.5): vats, sends, pins, held results.
+/// Each request that changes something is one crank.
+public enum ResultPolicy: String, Hashable, Sendable, CaseIterable {
+    /// No result promise.
+    case none
+    /// A result promise the host keeps (+1) until it releases it.
+    case keep
+    /// A result promise nobody holds: collected once settled and unreferenced.
+    case ignore
+}
+
+/// A newly created vat.
+public struct CreatedVat: Hashable, Sendable {
+    public var vatID: VatID
+    /// The kref of its root object `o+0`, pinned for the host.
+    public var rootKref: KRef
+    public var incarnation: Int
+}
+
+extension Kernel {
+    /// Creates a vat: its root `o+0` exported and pinned (`1,1`), its parameters held, and a
+    /// `startVat` delivery as the first entry of its log.
+    public func createVat(name: String, options: JSONValue = .object([:]),
+                          vatParameters: CapData<KRef> = CapData(body: .null)) throws -> CreatedVat {
+        try checkHostSlots(vatParameters.slots)
+        return try crank {
+            var c = state.counters
+            let vat = VatID(c.nextVat)
+            c.nextVat += 1
+            setCounters(c)
+            setVat(vat, VatRecord(id: vat, name: name, options: options, vatParameters: vatParameters))
+            createVatTables(vat)
+            let root = try mapV2K(vat, .root)
+            try pinWithinCrank(root)
+            try incRefSlots(vatParameters.slots)
+            appendDelivery(vat, .startVat(vatParameters: try mapK2V(vat, vatParameters)))
+            return CreatedVat(vatID: vat, rootKref: root, incarnation: 0)
+        }
+    }
+
+    /// `queueToKref`: the host sends a message to an object or promise. Returns the result
+    /// promise, if one was asked for.
+    public func queueToKref(target: KRef, methargs: CapData<KRef>, result: ResultPolicy) throws -> KRef? {
+        try checkHostSlots([target] + methargs.slots)
+        return try crank {
+            var kresult: KRef?
+            if result != .none {
+                let kpid = allocatePromise(decider: nil)
+                if result == .keep {
+                    setHeld(kpid, true)
+                    try incRef(kpid)
+                }
+                kresult = kpid
+            }
+            let message = Message(methargs: methargs, result: kresult)
+            try incRefMessage(target: target, message)
+            push(.acceptance, .send(target: target, message: message))
+            return kresult
+        }
+    }
+
+    /// SwingSet's `addExport`: the host takes (and pins) one of the vat's exports, creating
+    /// it if the vat never mentioned it.
+    public func addExport(vat: VatID, vref: VRef) throws -> KRef {
+        guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
+        guard record.isAlive else { throw KernelError.vatTerminated(vat) }
+        guard vref.isExport else { throw KernelError.rejected("\(vref) is not an object export (o+…)") }
+        return try crank {
+            let kref = try mapV2K(vat, vref)
+            try pinWithinCrank(kref)
+            return kref
+        }
+    }
+
+    /// Adds one host pin (`1,1`) to an object.
+    public func pin(_ kref: KRef) throws {
+        guard kref.isObject else { throw KernelError.rejected("only objects can be pinned, not \(kref)") }
+        guard state.objects[kref.number] != nil else { throw KernelError.unknownKRef(kref) }
+        try crank { try pinWithinCrank(kref) }
+    }
+
+    /// Removes one host pin; the object may then be collected.
+    public func unpin(_ kref: KRef) throws {
+        guard kref.isObject, state.objects[kref.number] != nil else { throw KernelError.unknownKRef(kref) }
+        let n = state.pins[kref] ?? 0
+        guard n > 0 else { throw KernelError.rejected("\(kref) is not pinned") }
+        try crank {
+            setPins(kref, n - 1)
+            try decRef(kref)
+        }
+    }
+
+    /// Releases a result promise the host kept.
+    public func releaseResult(_ kpid: KRef) throws {
+        guard kpid.isPromise, state.promises[kpid.number] != nil else { throw KernelError.unknownKRef(kpid) }
+        guard state.heldResults.contains(kpid) else { throw KernelError.rejected("\(kpid) is not held by the host") }
+        try crank {
+            setHeld(kpid, false)
+            try decRef(kpid)
+        }
+    }
+
+    /// Schedules a `bringOutYourDead` delivery (the reap queue).
+    public func bringOutYourDead(_ vat: VatID) throws {
+        guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
+        guard record.isAlive else { throw KernelError.vatTerminated(vat) }
+        try crank { push(.reap, .bringOutYourDead(vat: vat)) }
+    }
+
+    /// The host's `terminateVatExternally`: the vat dies with `Error(reason)`.
+    public func terminate(_ vat: VatID, reason: String) throws {
+        guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
+        guard record.isAlive else { throw KernelError.vatTerminated(vat) }
+        try crank { try terminateVat(vat, isFailure: true, info: .error(reason)) }
+    }
+
+    func pinWithinCrank(_ kref: KRef) throws {
+        setPins(kref, (state.pins[kref] ?? 0) + 1)
+        try incRef(kref)
+    }
+
+    /// Every kref the host names must be a live object or promise.
+    func checkHostSlots(_ krefs: [KRef]) throws {
+        for k in krefs {
+            switch k.kind {
+            case .object: if state.objects[k.number] == nil { throw KernelError.unknownKRef(k) }
+            case .promise: if state.promises[k.number] == nil { throw KernelError.unknownKRef(k) }
+            case .device: throw KernelError.unknownKRef(k)
+            }
+        }
+    }
+
+    // MARK: Driving
+
+    /// Runs exactly one crank, choosing work in the priority order of §4. Nil when idle.
+    @discardableResult
+    public func step() throws -> CrankReport? {
+        if let reason = haltedReason { throw KernelError.halted(reason: reason) }
+        if !state.acceptanceQueue.isEmpty { return try crank { try routeAcceptanceHead() } }
+        if let vat = pendingCleanupVats().first { return try crank { try cleanupStep(vat) } }
+        if !state.gcActions.isEmpty { return try crank { try processGCActionSet() } }
+        if !state.reapQueue.isEmpty {
+            return try crank {
+                guard case .bringOutYourDead(let vat) = pop(.reap)!.event else {
+                    throw KernelBug("reap queue holds something other than bringOutYourDead")
+                }
+                return try deliverBringOutYourDead(vat)
+            }
+        }
+        if !state.runQueue.isEmpty { return try crank { try deliverRunQueueHead() } }
+        return nil
+    }
+
+    /// Runs cranks until idle or `maxCranks` ran. Returns how many ran and whether idle.
+    @discardableResult
+    public func run(maxCranks: Int = .max) throws -> (cranks: Int, idle: Bool) {
+        var n = 0
+        while n < maxCranks {
+            guard try step() != nil else { return (n, true) }
+            n += 1
+        }
+        return (n, isIdle)
+    }
+
+    /// True when no crank has work to do.
+    public var isIdle: Bool {
+        state.acceptanceQueue.isEmpty && state.runQueue.isEmpty && state.reapQueue.isEmpty
+            && state.gcActions.isEmpty && pendingCleanupVats().isEmpty
+    }
+}

@@ -1,0 +1,203 @@
+/// The refcount primitives and the c-list translations of KERNEL-SPEC §3, exactly.
+extension Kernel {
+    // MARK: Allocation
+
+    func allocateObject(owner: VatID?) -> KRef {
+        var c = state.counters
+        let n = c.nextObject
+        c.nextObject += 1
+        setCounters(c)
+        setObject(n, KernelObject(owner: owner))
+        return .object(n)
+    }
+
+    func allocatePromise(decider: VatID?) -> KRef {
+        var c = state.counters
+        let n = c.nextPromise
+        c.nextPromise += 1
+        setCounters(c)
+        setPromise(n, KernelPromise(decider: decider))
+        return .promise(n)
+    }
+
+    // MARK: incRef / decRef
+
+    /// Promise: +1. Object (unless an exporter's entry): recognizable +1, and reachable +1
+    /// unless `onlyRecognizable`.
+    func incRef(_ kref: KRef, onlyRecognizable: Bool = false, isExport: Bool = false) throws {
+        switch kref.kind {
+        case .promise:
+            guard var p = state.promises[kref.number] else { throw KernelBug("incRef of missing promise \(kref)") }
+            p.refCount += 1
+            setPromise(kref.number, p)
+        case .object:
+            guard !isExport else { return }
+            guard var o = state.objects[kref.number] else { throw KernelBug("incRef of missing object \(kref)") }
+            o.recognizable += 1
+            if !onlyRecognizable { o.reachable += 1 }
+            setObject(kref.number, o)
+        case .device:
+            break
+        }
+    }
+
+    /// The reverse of `incRef`. A missing object is a silent no-op (it may have been retired);
+    /// an object whose reachable or recognizable count reaches 0 may be freed.
+    func decRef(_ kref: KRef, onlyRecognizable: Bool = false, isExport: Bool = false) throws {
+        switch kref.kind {
+        case .promise:
+            guard var p = state.promises[kref.number] else { throw KernelBug("decRef of missing promise \(kref)") }
+            try insist(p.refCount > 0, "promise \(kref) refCount underflow")
+            p.refCount -= 1
+            setPromise(kref.number, p)
+            if p.refCount == 0 { addMaybeFree(kref) }
+        case .object:
+            guard !isExport, var o = state.objects[kref.number] else { return }
+            if !onlyRecognizable { o.reachable -= 1 }
+            o.recognizable -= 1
+            try insist(o.reachable >= 0 && o.recognizable >= o.reachable,
+                       "object \(kref) refCount \(o.reachable),\(o.recognizable) broke 0 ≤ reachable ≤ recognizable")
+            setObject(kref.number, o)
+            if o.reachable == 0 || o.recognizable == 0 { addMaybeFree(kref) }
+        case .device:
+            break
+        }
+    }
+
+    func incRefSlots(_ slots: [KRef]) throws { for s in slots { try incRef(s) } }
+    func decRefSlots(_ slots: [KRef]) throws { for s in slots { try decRef(s) } }
+
+    /// Counts held by a queued message: its target, its result and every slot.
+    func incRefMessage(target: KRef, _ m: Message) throws {
+        try incRef(target)
+        if let r = m.result { try incRef(r) }
+        try incRefSlots(m.methargs.slots)
+    }
+
+    func decRefMessage(target: KRef, _ m: Message) throws {
+        try decRef(target)
+        if let r = m.result { try decRef(r) }
+        try decRefSlots(m.methargs.slots)
+    }
+
+    // MARK: Reachable flag
+
+    /// Sets the flag; an object import that becomes reachable adds one reachable count.
+    func setReachableFlag(_ vat: VatID, _ kref: KRef) throws {
+        guard var e = state.clists[vat]?[kref], !e.reachable else { return }
+        e.reachable = true
+        setCListEntry(vat, kref, e)
+        if kref.isObject, !e.vref.allocatedByVat, var o = state.objects[kref.number] {
+            o.reachable += 1
+            try insist(o.reachable <= o.recognizable, "object \(kref) reachable above recognizable")
+            setObject(kref.number, o)
+        }
+    }
+
+    /// Clears the flag; an object import that stops being reachable loses one reachable count
+    /// (if the object still exists). Clearing a clear flag does nothing.
+    func clearReachableFlag(_ vat: VatID, _ kref: KRef) throws {
+        guard var e = state.clists[vat]?[kref], e.reachable else { return }
+        e.reachable = false
+        setCListEntry(vat, kref, e)
+        if kref.isObject, !e.vref.allocatedByVat, var o = state.objects[kref.number] {
+            o.reachable -= 1
+            try insist(o.reachable >= 0, "object \(kref) reachable below zero")
+            setObject(kref.number, o)
+            if o.reachable == 0 { addMaybeFree(kref) }
+        }
+    }
+
+    /// Removes an entry both ways: an import loses its counts, an export changes nothing,
+    /// a promise loses one.
+    func deleteCListEntry(_ vat: VatID, _ kref: KRef) throws {
+        guard let e = state.clists[vat]?[kref] else { return }
+        try clearReachableFlag(vat, kref)
+        try decRef(kref, onlyRecognizable: true, isExport: e.vref.allocatedByVat)
+        setCListEntry(vat, kref, nil)
+    }
+
+    // MARK: Translation
+
+    /// vat → kernel (§3 `mapV2K`). Violations are the vat's fault: `IllegalSyscall`.
+    func mapV2K(_ vat: VatID, _ vref: VRef, setReachable: Bool = true, required: Bool = false,
+                requireNew: Bool = false) throws -> KRef {
+        let kref: KRef
+        if let existing = state.clists[vat]?[vref] {
+            if requireNew { throw IllegalSyscall("vref \(vref) is already allocated") }
+            kref = existing
+        } else {
+            if required { throw IllegalSyscall("vref \(vref) not in clist") }
+            guard vref.allocatedByVat else { throw IllegalSyscall("unknown vatSlot \(vref)") }
+            switch vref.kind {
+            case .object:
+                kref = allocateObject(owner: vat)
+            case .promise:
+                kref = allocatePromise(decider: vat)
+                try incRef(kref)
+            case .device:
+                throw IllegalSyscall("vat may not export device node \(vref)")
+            }
+            setCListEntry(vat, kref, CListEntry(vref: vref, reachable: false))
+        }
+        if setReachable, kref.isObject {
+            if vref.allocatedByVat {
+                try setReachableFlag(vat, kref)
+            } else if state.clists[vat]?[kref]?.reachable != true {
+                throw IllegalSyscall("vat tried to access unreachable import \(vref)")
+            }
+        } else if setReachable, state.clists[vat]?[kref]?.reachable == false {
+            try setReachableFlag(vat, kref)
+        }
+        return kref
+    }
+
+    /// kernel → vat (§3 `mapK2V`). Failures are kernel bugs.
+    func mapK2V(_ vat: VatID, _ kref: KRef, setReachable: Bool = true, required: Bool = false) throws -> VRef {
+        var entry = state.clists[vat]?[kref]
+        if entry == nil {
+            try insist(!required, "\(vat) has no c-list entry for \(kref)")
+            guard var v = state.vats[vat] else { throw KernelBug("mapK2V into unknown vat \(vat)") }
+            let vref: VRef
+            switch kref.kind {
+            case .object:
+                vref = .objectImport(v.nextObjectImport)
+                v.nextObjectImport += 1
+                try incRef(kref, onlyRecognizable: true)
+            case .promise:
+                vref = .promiseImport(v.nextPromiseImport)
+                v.nextPromiseImport += 1
+                try incRef(kref)
+            case .device:
+                vref = .deviceImport(v.nextDeviceImport)
+                v.nextDeviceImport += 1
+            }
+            setVat(vat, v)
+            let e = CListEntry(vref: vref, reachable: false)
+            setCListEntry(vat, kref, e)
+            entry = e
+        }
+        if setReachable, let e = entry {
+            if e.vref.allocatedByVat && kref.isObject {
+                try insist(e.reachable, "kernel sent unreachable export \(kref) to \(vat)")
+            } else {
+                try setReachableFlag(vat, kref)
+            }
+        }
+        return entry!.vref
+    }
+
+    func mapV2K(_ vat: VatID, _ data: CapData<VRef>) throws -> CapData<KRef> {
+        try data.mapSlots { try mapV2K(vat, $0) }
+    }
+
+    func mapK2V(_ vat: VatID, _ data: CapData<KRef>) throws -> CapData<VRef> {
+        try data.mapSlots { try mapK2V(vat, $0) }
+    }
+
+    /// The vat that routing should deliver to: the owner, unless absent or terminated.
+    func ownerOfKernelObject(_ kref: KRef) -> VatID? {
+        guard let owner = state.objects[kref.number]?.owner, state.vats[owner]?.isAlive == true else { return nil }
+        return owner
+    }
+}

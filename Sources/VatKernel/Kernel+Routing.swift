@@ -1,0 +1,111 @@
+/// Where a send goes (KERNEL-SPEC §7).
+enum Route {
+    /// Deliver to `vat`, with the target now the object `target`.
+    case vat(VatID, target: KRef)
+    /// Wait on the promise's queue.
+    case promiseQueue(KRef)
+    /// Reject the result with this error.
+    case splat(CapData<KRef>)
+}
+
+extension Kernel {
+    /// Decides where a message to `target` goes now.
+    func route(_ target: KRef, _ message: Message) throws -> Route {
+        switch target.kind {
+        case .object:
+            guard let owner = ownerOfKernelObject(target) else { return .splat(.error("vat terminated")) }
+            return .vat(owner, target: target)
+        case .promise:
+            guard let p = state.promises[target.number] else { throw KernelBug("send to missing promise \(target)") }
+            switch p.state {
+            case .fulfilled:
+                let data = p.data!
+                if data.isSingleReference, data.slots[0].isObject {
+                    let object = data.slots[0]
+                    guard let owner = ownerOfKernelObject(object) else { return .splat(.error("vat terminated")) }
+                    return .vat(owner, target: object)
+                }
+                let method = message.methargs.methodName ?? "undefined"
+                return .splat(.error("data is not callable, has no method \(method)"))
+            case .rejected:
+                return .splat(p.data!)
+            case .unresolved:
+                if let decider = p.decider, state.vats[decider]?.isAlive != true {
+                    return .splat(.error("vat terminated"))
+                }
+                return .promiseQueue(target)
+            }
+        case .device:
+            return .splat(.error("cannot send to device node \(target)"))
+        }
+    }
+
+    /// A routing crank: the acceptance queue's head moves to the run-queue, a promise queue,
+    /// or is splatted.
+    func routeAcceptanceHead() throws -> CrankReport {
+        let qe = pop(.acceptance)!
+        switch qe.event {
+        case .send(let target, let message):
+            switch try route(target, message) {
+            case .vat(let vat, let newTarget):
+                if newTarget != target {
+                    try decRef(target)
+                    try incRef(newTarget)
+                }
+                push(.run, .send(target: newTarget, message: message))
+                return CrankReport(crank: currentCrank, kind: .route, vat: vat, detail: "send to \(newTarget) queued for \(vat)")
+            case .promiseQueue(let kpid):
+                var p = state.promises[kpid.number]!
+                p.queue.append(message)
+                setPromise(kpid.number, p)
+                return CrankReport(crank: currentCrank, kind: .route, detail: "send queued on \(kpid)")
+            case .splat(let error):
+                try splat(target, message, error)
+                return CrankReport(crank: currentCrank, kind: .route, detail: "send to \(target) rejected: \(errorText(error))")
+            }
+        case .notify(let vat, let kpid):
+            push(.run, qe.event)
+            return CrankReport(crank: currentCrank, kind: .route, vat: vat, detail: "notify of \(kpid) queued for \(vat)")
+        case .bringOutYourDead(let vat):
+            push(.run, qe.event)
+            return CrankReport(crank: currentCrank, kind: .route, vat: vat, detail: "bringOutYourDead queued")
+        }
+    }
+
+    /// Rejects the message's result (if any) with `error` and releases what the message held.
+    func splat(_ target: KRef, _ message: Message, _ error: CapData<KRef>) throws {
+        if let r = message.result, let p = state.promises[r.number], p.state == .unresolved {
+            try resolveKernelPromise(r, rejected: true, data: error)
+        }
+        try decRefMessage(target: target, message)
+    }
+
+    /// Settles a promise (§5.3 execute): notifies for subscribers in order, counts for the
+    /// data's slots, queued messages back to the acceptance queue, then the new state.
+    func resolveKernelPromise(_ kpid: KRef, rejected: Bool, data: CapData<KRef>) throws {
+        guard let before = state.promises[kpid.number], before.state == .unresolved else {
+            throw KernelBug("resolving \(kpid), which is not an unresolved promise")
+        }
+        for vat in before.subscribers { try enqueueNotify(vat, kpid) }
+        try incRefSlots(data.slots)
+        for m in before.queue { push(.acceptance, .send(target: kpid, message: m)) }
+        var p = state.promises[kpid.number]!
+        p.state = rejected ? .rejected : .fulfilled
+        p.data = data
+        p.decider = nil
+        p.subscribers = []
+        p.queue = []
+        setPromise(kpid.number, p)
+    }
+
+    /// Queues a notify; it holds one count on the promise until delivered.
+    func enqueueNotify(_ vat: VatID, _ kpid: KRef) throws {
+        try incRef(kpid)
+        push(.acceptance, .notify(vat: vat, kpid: kpid))
+    }
+
+    func errorText(_ data: CapData<KRef>) -> String {
+        if case .object(let o) = data.body, let m = o["$error"]?.stringValue { return m }
+        return "\(data.body)"
+    }
+}

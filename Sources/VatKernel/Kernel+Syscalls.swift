@@ -1,0 +1,184 @@
+/// What became of a posted syscall batch (one crank, KERNEL-SPEC §13.1).
+public enum SyscallBatchOutcome: Hashable, Sendable {
+    /// Every syscall ran; the crank committed. One result per syscall.
+    case committed([SyscallResult])
+    /// The batch called `exit`. A happy exit commits the batch; a failure rolls it back.
+    /// Either way the vat is now terminated.
+    case exited(isFailure: Bool, results: [SyscallResult])
+    /// Syscall `index` (of type `syscall`) broke a rule: the batch was rolled back and the
+    /// vat terminated with `Error(problem)`.
+    case illegal(index: Int, syscall: String, problem: String)
+}
+
+extension Kernel {
+    /// Runs a vat's syscall batch as one crank.
+    ///
+    /// Throws (changing nothing) if the vat is unknown or already terminated, or the batch is
+    /// too long. An illegal syscall is not a throw: it is the vat's death, reported in the outcome.
+    public func syscalls(_ batch: [Syscall], from vat: VatID) throws -> SyscallBatchOutcome {
+        guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
+        guard record.isAlive else { throw KernelError.vatTerminated(vat) }
+        guard batch.count <= configuration.maxSyscallsPerBatch else {
+            throw KernelError.rejected("a batch holds at most \(configuration.maxSyscallsPerBatch) syscalls, not \(batch.count)")
+        }
+        return try crank {
+            var results: [SyscallResult] = []
+            results.reserveCapacity(batch.count)
+            var exit: (isFailure: Bool, info: CapData<KRef>)?
+            for (index, syscall) in batch.enumerated() {
+                do {
+                    results.append(try execute(syscall, from: vat, exit: &exit))
+                } catch let illegal as IllegalSyscall {
+                    rollback(to: 0)
+                    try terminateVat(vat, isFailure: true, info: .error(illegal.problem))
+                    return .illegal(index: index, syscall: syscall.typeName, problem: illegal.problem)
+                }
+            }
+            if let exit {
+                if exit.isFailure { rollback(to: 0) }
+                try terminateVat(vat, isFailure: exit.isFailure, info: exit.info)
+                return .exited(isFailure: exit.isFailure, results: exit.isFailure ? [] : results)
+            }
+            return .committed(results)
+        }
+    }
+
+    /// Runs syscalls inside an already open crank (upgrade uses this for the old
+    /// incarnation's last words and the new one's startVat). `exit` is not allowed there.
+    func executeWithinCrank(_ batch: [Syscall], from vat: VatID) throws {
+        var exit: (isFailure: Bool, info: CapData<KRef>)?
+        for syscall in batch {
+            _ = try execute(syscall, from: vat, exit: &exit)
+            if exit != nil { throw IllegalSyscall("syscall.exit is not allowed during an upgrade") }
+        }
+    }
+
+    /// Translates then executes one syscall (§5). Rule violations throw `IllegalSyscall`.
+    func execute(_ syscall: Syscall, from vat: VatID, exit: inout (isFailure: Bool, info: CapData<KRef>)?) throws -> SyscallResult {
+        switch syscall {
+        case .send(let target, let methargs, let result):
+            try syscallSend(vat, target: target, methargs: methargs, result: result)
+        case .subscribe(let vpid):
+            try syscallSubscribe(vat, vpid)
+        case .resolve(let resolutions):
+            try syscallResolve(vat, resolutions)
+        case .exit(let isFailure, let info):
+            let kinfo = try mapV2K(vat, info)
+            if exit == nil { exit = (isFailure, kinfo) }
+        case .dropImports(let vrefs):
+            for vref in vrefs {
+                guard vref.isObjectImport else { throw IllegalSyscall("syscall.dropImports but \(vref) is not an object import") }
+                let kref = try mapV2K(vat, vref, setReachable: false, required: true)
+                try clearReachableFlag(vat, kref)
+            }
+        case .retireImports(let vrefs):
+            for vref in vrefs {
+                guard vref.isObjectImport else { throw IllegalSyscall("syscall.retireImports but \(vref) is not an object import") }
+                let kref = try mapV2K(vat, vref, setReachable: false, required: true)
+                if state.clists[vat]![kref]!.reachable {
+                    throw IllegalSyscall("syscall.retireImports but \(vref) is still reachable")
+                }
+                try deleteCListEntry(vat, kref)
+            }
+        case .retireExports(let vrefs):
+            var krefs: [KRef] = []
+            for vref in vrefs {
+                guard vref.isExport else { throw IllegalSyscall("syscall.retireExports but \(vref) is not an object export") }
+                let kref = try mapV2K(vat, vref, setReachable: false, required: true)
+                if state.clists[vat]![kref]!.reachable {
+                    throw IllegalSyscall("syscall.retireExports but \(vref) is still reachable")
+                }
+                try deleteCListEntry(vat, kref)
+                krefs.append(kref)
+            }
+            try retireKernelObjects(krefs)
+        case .abandonExports(let vrefs):
+            var seen: Set<VRef> = []
+            var krefs: [KRef] = []
+            for vref in vrefs {
+                guard vref.isExport else { throw IllegalSyscall("syscall.abandonExports but \(vref) is not an object export") }
+                guard seen.insert(vref).inserted else {
+                    throw IllegalSyscall("syscall.abandonExports names \(vref) twice")
+                }
+                krefs.append(try mapV2K(vat, vref, setReachable: false, required: true))
+            }
+            for kref in krefs { try orphanKernelObject(kref, formerOwner: vat) }
+        case .vatstoreGet(let key):
+            return .value(state.vatstores[vat]?[key])
+        case .vatstoreSet(let key, let value):
+            setVatstore(vat, key, value)
+        case .vatstoreDelete(let key):
+            if state.vatstores[vat]?[key] != nil { setVatstore(vat, key, nil) }
+        case .vatstoreGetNextKey(let prior):
+            var best: String?
+            for key in state.vatstores[vat]!.keys where key > prior {
+                if best == nil || key < best! { best = key }
+            }
+            return .value(best)
+        }
+        return .ok
+    }
+
+    /// §5.1: the target and slots are mapped (new exports allocate), the result must be a
+    /// brand-new promise decided by the vat, whose decider is then cleared.
+    private func syscallSend(_ vat: VatID, target: VRef, methargs: CapData<VRef>, result: VRef?) throws {
+        let ktarget = try mapV2K(vat, target)
+        let kargs = try mapV2K(vat, methargs)
+        var kresult: KRef?
+        if let result {
+            guard result.kind == .promise else { throw IllegalSyscall("syscall.send result \(result) is not a promise") }
+            let kpid = try mapV2K(vat, result, requireNew: true)
+            guard var p = state.promises[kpid.number], p.state == .unresolved, p.decider == vat else {
+                throw IllegalSyscall("syscall.send result \(result) is not an unresolved promise decided by \(vat)")
+            }
+            p.decider = nil
+            setPromise(kpid.number, p)
+            kresult = kpid
+        }
+        let message = Message(methargs: kargs, result: kresult)
+        try incRefMessage(target: ktarget, message)
+        push(.acceptance, .send(target: ktarget, message: message))
+    }
+
+    /// §5.2: subscribe to an unresolved promise, or get a notify at once for a settled one.
+    private func syscallSubscribe(_ vat: VatID, _ vpid: VRef) throws {
+        guard vpid.kind == .promise else { throw IllegalSyscall("syscall.subscribe but \(vpid) is not a promise") }
+        let kpid = try mapV2K(vat, vpid)
+        guard var p = state.promises[kpid.number] else { throw KernelBug("subscribed promise \(kpid) is missing") }
+        if p.state == .unresolved {
+            if !p.subscribers.contains(vat) {
+                p.subscribers.append(vat)
+                p.subscribers.sort()
+                setPromise(kpid.number, p)
+            }
+        } else {
+            try enqueueNotify(vat, kpid)
+        }
+    }
+
+    /// §5.3: map everything, drop the vat's entries for the resolved promises, then settle
+    /// each, which only the decider may do.
+    private func syscallResolve(_ vat: VatID, _ resolutions: [VatResolution]) throws {
+        var mapped: [(kpid: KRef, rejected: Bool, data: CapData<KRef>, vpid: VRef)] = []
+        for r in resolutions {
+            guard r.vpid.kind == .promise else { throw IllegalSyscall("syscall.resolve but \(r.vpid) is not a promise") }
+            if !r.rejected, r.data.isSingleReference, r.data.slots[0].kind == .promise {
+                throw IllegalSyscall("syscall.resolve of \(r.vpid): cannot resolve to a promise (\(r.data.slots[0]))")
+            }
+            let kpid = try mapV2K(vat, r.vpid)
+            let data = try mapV2K(vat, r.data)
+            mapped.append((kpid, r.rejected, data, r.vpid))
+        }
+        for m in mapped { try deleteCListEntry(vat, m.kpid) }
+        for m in mapped {
+            guard let p = state.promises[m.kpid.number] else { throw KernelBug("resolved promise \(m.kpid) is missing") }
+            guard p.state == .unresolved else {
+                throw IllegalSyscall("syscall.resolve but \(m.vpid) is already resolved")
+            }
+            guard p.decider == vat else {
+                throw IllegalSyscall("syscall.resolve but \(vat) is not the decider of \(m.vpid) (decider: \(p.decider.map { "\($0)" } ?? "none"))")
+            }
+            try resolveKernelPromise(m.kpid, rejected: m.rejected, data: m.data)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+/// Vat termination and the slow cleanup after it (KERNEL-SPEC §9).
+extension Kernel {
+    /// Marks the vat terminated and rejects every unresolved promise it decides with
+    /// `Error("vat terminated")`, in vref text order. C-lists are left for the cleanup cranks.
+    func terminateVat(_ vat: VatID, isFailure: Bool, info: CapData<KRef>) throws {
+        guard var v = state.vats[vat], v.isAlive else { return }
+        v.status = .terminated(TerminationInfo(isFailure: isFailure, info: info, crank: currentCrank))
+        setVat(vat, v)
+        for kpid in promisesDecided(by: vat) {
+            try resolveKernelPromise(kpid, rejected: true, data: .error("vat terminated"))
+        }
+    }
+
+    /// The unresolved promises `vat` decides among its c-list entries, in vref text order
+    /// (`p+…` before `p-…`).
+    func promisesDecided(by vat: VatID) -> [KRef] {
+        guard let clist = state.clists[vat] else { return [] }
+        return clist.byKRef.compactMap { kref, e -> (String, KRef)? in
+            guard kref.isPromise, let p = state.promises[kref.number], p.state == .unresolved, p.decider == vat else { return nil }
+            return (e.vref.description, kref)
+        }.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// One `cleanup-terminated-vat` crank for the first pending vat: at most
+    /// `configuration.cleanupBudget` c-list entries or vatstore keys. Exports are orphaned,
+    /// imports and promises released; then the vatstore goes; then the vat is forgotten
+    /// (its record stays, marked cleaned up, so the host can still read why it died).
+    func cleanupStep(_ vat: VatID) throws -> CrankReport {
+        var cursor = cleanupWork[vat] ?? CleanupCursor(remaining: state.clists[vat]?.sortedEntries().map(\.entry.vref) ?? [])
+        var budget = configuration.cleanupBudget
+        var exportsOrphaned = 0
+        var released = 0
+        while budget > 0, cursor.next < cursor.remaining.count {
+            let vref = cursor.remaining[cursor.next]
+            cursor.next += 1
+            guard let kref = state.clists[vat]?[vref] else { continue }
+            budget -= 1
+            if vref.isExport {
+                try insist(state.objects[kref.number]?.owner == vat, "terminated \(vat) exports \(kref) it does not own")
+                try orphanKernelObject(kref, formerOwner: vat)
+                exportsOrphaned += 1
+            } else {
+                try deleteCListEntry(vat, kref)
+                released += 1
+            }
+        }
+        var keysDeleted = 0
+        if cursor.next >= cursor.remaining.count {
+            if cursor.vatstoreKeys == nil { cursor.vatstoreKeys = state.vatstores[vat]?.keys.sorted() ?? [] }
+            while budget > 0, cursor.nextKey < cursor.vatstoreKeys!.count {
+                setVatstore(vat, cursor.vatstoreKeys![cursor.nextKey], nil)
+                cursor.nextKey += 1
+                budget -= 1
+                keysDeleted += 1
+            }
+        }
+        var detail = "\(vat): \(exportsOrphaned) exports orphaned, \(released) imports/promises released, \(keysDeleted) vatstore keys deleted"
+        if cursor.next >= cursor.remaining.count, let keys = cursor.vatstoreKeys, cursor.nextKey >= keys.count {
+            try insist(state.clists[vat]?.count == 0, "cleanup of \(vat) left c-list entries")
+            var v = state.vats[vat]!
+            try decRefSlots(v.vatParameters.slots)
+            v.vatParameters = CapData(body: .null)
+            v.cleanedUp = true
+            setVat(vat, v)
+            cleanupWork[vat] = nil
+            detail += "; cleanup done"
+        } else {
+            cleanupWork[vat] = cursor
+        }
+        return CrankReport(crank: currentCrank, kind: .cleanupTerminatedVat, vat: vat, detail: detail)
+    }
+}

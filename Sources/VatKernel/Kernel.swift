@@ -1,0 +1,146 @@
+/// The VatKernel core: vats, c-lists, cranks, distributed GC (KERNEL-SPEC §1–10, §13).
+///
+/// Pure and deterministic: no I/O, clocks or randomness; the same calls give the same
+/// states and logs. Not thread-safe: one owner drives it, one crank at a time. Every
+/// change happens inside a crank and goes through the journal, which is how a crank
+/// is rolled back without a trace and how its delta reaches storage.
+public final class Kernel {
+    /// The tables. Read freely; they change only inside cranks.
+    public internal(set) var state: KernelState
+    public let configuration: KernelConfiguration
+    let storage: (any KernelStorage)?
+
+    /// Set when an invariant broke; no crank runs after that.
+    public internal(set) var haltedReason: String?
+
+    /// Old values of everything the running crank changed, in order.
+    var journal: [Undo] = []
+    var inCrank = false
+    /// Krefs whose counts may have reached zero this crank, in insertion order (§2).
+    var maybeFree: [KRef] = []
+    var maybeFreeSet: Set<KRef> = []
+    /// Per terminated vat, the c-list entries left to clean, in structural vref order.
+    /// Derived from the c-list, so it is rebuilt rather than stored.
+    var cleanupWork: [VatID: CleanupCursor] = [:]
+    /// Live vats sorted as strings; derived from `state.vats`, dropped whenever liveness changes.
+    var liveVatsCache: [VatID]?
+    /// Terminated vats whose cleanup is pending, oldest termination first; derived likewise.
+    var pendingCleanupCache: [VatID]?
+
+    /// Makes a kernel, loading the committed state from `storage` if it has one.
+    public init(configuration: KernelConfiguration = .init(), storage: (any KernelStorage)? = nil) throws {
+        self.configuration = configuration
+        self.storage = storage
+        state = try storage?.load() ?? KernelState()
+    }
+
+    /// The number the running crank will have once committed.
+    var currentCrank: Int { state.counters.crank + 1 }
+
+    // MARK: - Cranks
+
+    /// Runs `body` as one crank: then `processRefcounts`, then commit. If anything throws,
+    /// every change is undone; a `KernelBug` also halts the kernel.
+    func crank<T>(_ body: () throws -> T) throws -> T {
+        if let reason = haltedReason { throw KernelError.halted(reason: reason) }
+        precondition(!inCrank, "cranks do not nest")
+        inCrank = true
+        defer { inCrank = false }
+        do {
+            let result = try body()
+            try processRefcounts()
+            try commit()
+            return result
+        } catch let bug as KernelBug {
+            rollback()
+            haltedReason = bug.message
+            throw KernelError.halted(reason: bug.message)
+        } catch {
+            rollback()
+            throw error
+        }
+    }
+
+    /// Ends the crank: bumps the crank number, hands the delta to storage, forgets the journal.
+    private func commit() throws {
+        var counters = state.counters
+        counters.crank += 1
+        setCounters(counters)
+        if let storage {
+            do {
+                try storage.commit(makeDelta())
+            } catch {
+                throw KernelError.storageFailure(String(describing: error))
+            }
+        }
+        journal.removeAll(keepingCapacity: true)
+        clearMaybeFree()
+        state.acceptanceQueue.compact()
+        state.runQueue.compact()
+        state.reapQueue.compact()
+    }
+
+    /// Undoes the running crank's changes, newest first.
+    func rollback() {
+        while let u = journal.popLast() { undo(u) }
+        clearMaybeFree()
+        dropDerivedCaches()
+    }
+
+    /// Rolls back the changes made since `mark` (a journal length), keeping the crank open.
+    func rollback(to mark: Int) {
+        while journal.count > mark { undo(journal.removeLast()) }
+        clearMaybeFree()
+        dropDerivedCaches()
+    }
+
+    /// Derived state may have moved with the undone changes; it is rebuilt on demand.
+    func dropDerivedCaches() {
+        cleanupWork.removeAll()
+        liveVatsCache = nil
+        pendingCleanupCache = nil
+    }
+
+    /// Live vats, sorted as strings.
+    func liveVatIDs() -> [VatID] {
+        if let c = liveVatsCache { return c }
+        let c = state.vats.values.filter(\.isAlive).map(\.id).sorted()
+        liveVatsCache = c
+        return c
+    }
+
+    /// Terminated vats still to clean, in the order they died.
+    func pendingCleanupVats() -> [VatID] {
+        if let c = pendingCleanupCache { return c }
+        let c = state.vats.values.compactMap { v -> (Int, VatID)? in
+            guard let t = v.termination, !v.cleanedUp else { return nil }
+            return (t.crank, v.id)
+        }.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1.number < $1.1.number }.map(\.1)
+        pendingCleanupCache = c
+        return c
+    }
+
+    func clearMaybeFree() {
+        maybeFree.removeAll(keepingCapacity: true)
+        maybeFreeSet.removeAll(keepingCapacity: true)
+    }
+
+    func addMaybeFree(_ kref: KRef) {
+        if maybeFreeSet.insert(kref).inserted { maybeFree.append(kref) }
+    }
+
+    /// Throws a `KernelBug` (halting the kernel) unless `condition` holds.
+    func insist(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) throws {
+        if !condition() { throw KernelBug(message()) }
+    }
+}
+
+/// Where a terminated vat's cleanup stands.
+struct CleanupCursor {
+    /// The c-list's vrefs when cleanup started, in structural order (exports, imports, promises).
+    var remaining: [VRef]
+    var next = 0
+    /// The vatstore's keys, sorted, once the c-list is done.
+    var vatstoreKeys: [String]?
+    var nextKey = 0
+}

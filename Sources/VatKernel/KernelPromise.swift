@@ -1,0 +1,28 @@
+/// A row of the kernel promise table (KERNEL-SPEC §2).
+public struct KernelPromise: Hashable, Sendable, Codable {
+    /// Unresolved, or settled one way or the other.
+    public enum State: String, Sendable, Codable { case unresolved, fulfilled, rejected }
+
+    public var state: State
+    /// Who may resolve it while unresolved; nil = the kernel (a queued message's result) or no one.
+    public var decider: VatID?
+    /// Vats to notify on settlement, sorted as strings, without repeats.
+    public var subscribers: [VatID]
+    /// Messages sent to the promise while unresolved, in order.
+    public var queue: [Message]
+    /// The settlement, once settled.
+    public var data: CapData<KRef>?
+    /// Every c-list entry, queued event, resolution and host hold naming it counts one.
+    public var refCount: Int
+
+    public init(decider: VatID?, refCount: Int = 0) {
+        state = .unresolved
+        self.decider = decider
+        subscribers = []
+        queue = []
+        data = nil
+        self.refCount = refCount
+    }
+
+    public var isSettled: Bool { state != .unresolved }
+}

@@ -1,0 +1,49 @@
+/// A vat's identity, `v1`, `v2`, ...: a number inside, text at the edges.
+///
+/// Ordering is the order of the text (`v10` < `v2`), because the spec sorts vat IDs as
+/// plain strings wherever order is observable (subscribers, GC action groups).
+public struct VatID: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    /// The number after the `v`.
+    public let number: Int
+
+    /// Makes the ID `v<number>`.
+    public init(_ number: Int) { self.number = number }
+
+    /// Parses `vN` (N a positive decimal without leading zeros); nil for anything else.
+    public init?(_ text: String) {
+        guard text.hasPrefix("v"), let n = parseCanonicalDecimal(text.utf8.dropFirst()), n > 0 else {
+            return nil
+        }
+        number = n
+    }
+
+    public var description: String { "v\(number)" }
+
+    public static func < (a: VatID, b: VatID) -> Bool { a.description < b.description }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = VatID(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a vat ID: \(text)"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// Parses a non-negative decimal number in canonical form: digits only, no sign, no leading
+/// zero unless the number is 0, at most 18 digits. Canonical form keeps text ↔ value a bijection.
+func parseCanonicalDecimal<S: Collection>(_ digits: S) -> Int? where S.Element == UInt8 {
+    guard !digits.isEmpty, digits.count <= 18 else { return nil }
+    if digits.count > 1, digits.first == UInt8(ascii: "0") { return nil }
+    var n = 0
+    for d in digits {
+        guard d >= UInt8(ascii: "0"), d <= UInt8(ascii: "9") else { return nil }
+        n = n * 10 + Int(d - UInt8(ascii: "0"))
+    }
+    return n
+}

@@ -1,1 +1,0 @@
-// VatKernel: the pure kernel core.

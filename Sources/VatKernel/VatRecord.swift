@@ -1,0 +1,58 @@
+/// Everything the kernel keeps about a vat apart from its c-list, vatstore and delivery log.
+public struct VatRecord: Hashable, Sendable {
+    /// Running, or terminated (cleanup may still be pending).
+    public enum Status: Hashable, Sendable {
+        case running
+        case terminated(TerminationInfo)
+    }
+
+    public let id: VatID
+    public var name: String
+    /// Passed through as given at creation.
+    public var options: JSONValue
+    /// 0 for the first incarnation, +1 per successful upgrade.
+    public var incarnation: Int
+    public var status: Status
+    /// The parameters of the current incarnation; their slots are held by the kernel.
+    public var vatParameters: CapData<KRef>
+    /// Next `o-N`, `p-N`, `d-N` for this vat: start at 50, 60, 70 and only grow.
+    public var nextObjectImport: Int = 50
+    public var nextPromiseImport: Int = 60
+    public var nextDeviceImport: Int = 70
+    /// Sequence number of the next delivery-log entry.
+    public var nextDeliverySeq: Int = 1
+    /// True once termination cleanup has removed every c-list entry and vatstore key.
+    public var cleanedUp: Bool = false
+
+    public init(id: VatID, name: String, options: JSONValue, vatParameters: CapData<KRef>) {
+        self.id = id
+        self.name = name
+        self.options = options
+        incarnation = 0
+        status = .running
+        self.vatParameters = vatParameters
+    }
+
+    public var isAlive: Bool { status == .running }
+
+    public var termination: TerminationInfo? {
+        if case .terminated(let info) = status { return info }
+        return nil
+    }
+}
+
+/// Why and when a vat was terminated.
+public struct TerminationInfo: Hashable, Sendable {
+    /// True for failures (illegal syscall, exit with failure, host termination).
+    public var isFailure: Bool
+    /// The exit value or the error. Its slots are recorded for reading only and hold no counts.
+    public var info: CapData<KRef>
+    /// The crank in which it happened; orders the cleanup of terminated vats.
+    public var crank: Int
+
+    public init(isFailure: Bool, info: CapData<KRef>, crank: Int) {
+        self.isFailure = isFailure
+        self.info = info
+        self.crank = crank
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import VatKernel
-
-@Test func moduleLoads() { #expect(Bool(true)) }
