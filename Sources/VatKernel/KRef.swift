@@ -8,15 +8,17 @@ public struct KRef: Hashable, Sendable, Comparable, CustomStringConvertible, Cod
         case object, promise, device
     }
 
-    /// Object, promise or device node.
-    public let kind: Kind
-    /// The number after the prefix.
-    public let number: Int
+    /// Kind in the top byte, number below: one word, one hash combine.
+    private let raw: UInt64
 
-    /// Makes a kref from its parts.
+    /// Object, promise or device node.
+    public var kind: Kind { Kind(rawValue: UInt8(truncatingIfNeeded: raw >> 56))! }
+    /// The number after the prefix.
+    public var number: Int { Int(truncatingIfNeeded: raw & 0x00FF_FFFF_FFFF_FFFF) }
+
+    /// Makes a kref from its parts (numbers below 2^56).
     public init(_ kind: Kind, _ number: Int) {
-        self.kind = kind
-        self.number = number
+        raw = UInt64(kind.rawValue) << 56 | UInt64(number)
     }
 
     /// `koN`.
@@ -28,14 +30,15 @@ public struct KRef: Hashable, Sendable, Comparable, CustomStringConvertible, Cod
     public init?(_ text: String) {
         let u = Array(text.utf8)
         guard u.count >= 3, u[0] == UInt8(ascii: "k") else { return nil }
+        let kind: Kind
         switch u[1] {
         case UInt8(ascii: "o"): kind = .object
         case UInt8(ascii: "p"): kind = .promise
         case UInt8(ascii: "d"): kind = .device
         default: return nil
         }
-        guard let n = parseCanonicalDecimal(u[2...]) else { return nil }
-        number = n
+        guard let n = parseCanonicalDecimal(u[2...]), n < 1 << 56 else { return nil }
+        self.init(kind, n)
     }
 
     public var isObject: Bool { kind == .object }

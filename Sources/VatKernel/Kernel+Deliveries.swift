@@ -17,10 +17,10 @@ extension Kernel {
                 var p = state.promises[kpid.number]!
                 p.queue.append(message)
                 setPromise(kpid.number, p)
-                return CrankReport(crank: currentCrank, kind: .dropped, detail: "send queued on \(kpid)")
+                return CrankReport(crank: currentCrank, kind: .dropped, note: .sendQueuedOnPromise(kpid))
             case .splat(let error):
                 try splat(target, message, error)
-                return CrankReport(crank: currentCrank, kind: .dropped, detail: "send to \(target) rejected: \(errorText(error))")
+                return CrankReport(crank: currentCrank, kind: .dropped, note: .sendRejected(target: target, error: error))
             }
         case .notify(let vat, let kpid):
             return try deliverNotify(vat, kpid)
@@ -47,8 +47,7 @@ extension Kernel {
             setPromise(r.number, q)
         }
         let record = appendDelivery(vat, .message(target: vtarget, methargs: vargs, result: vresult))
-        return CrankReport(crank: currentCrank, kind: .delivery, vat: vat, delivery: record,
-                           detail: "message \(message.methargs.methodName ?? "?") to \(vat)")
+        return CrankReport(crank: currentCrank, kind: .delivery, vat: vat, delivery: record, note: .delivered("message"))
     }
 
     /// `notify`: the promise and every settled promise reachable through its data, in one
@@ -56,10 +55,10 @@ extension Kernel {
     private func deliverNotify(_ vat: VatID, _ kpid: KRef) throws -> CrankReport {
         try decRef(kpid)
         guard state.vats[vat]?.isAlive == true else {
-            return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, detail: "notify of \(kpid): vat is terminated")
+            return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, note: .notifyDropped(kpid: kpid, reason: "vat is terminated"))
         }
         guard state.clists[vat]?[kpid] != nil else {
-            return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, detail: "notify of \(kpid): already retired")
+            return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, note: .notifyDropped(kpid: kpid, reason: "already retired"))
         }
         let targets = kpidsToRetire(kpid)
         var resolutions: [VatResolution] = []
@@ -71,7 +70,7 @@ extension Kernel {
         }
         for t in targets { try deleteCListEntry(vat, t) }
         let record = appendDelivery(vat, .notify(resolutions))
-        return CrankReport(crank: currentCrank, kind: .delivery, vat: vat, delivery: record, detail: "notify of \(kpid) to \(vat)")
+        return CrankReport(crank: currentCrank, kind: .delivery, vat: vat, delivery: record, note: .delivered("notify"))
     }
 
     /// The settled promise and, depth-first pre-order, every settled promise its data reaches.
@@ -92,16 +91,16 @@ extension Kernel {
 
     func deliverBringOutYourDead(_ vat: VatID) throws -> CrankReport {
         guard state.vats[vat]?.isAlive == true else {
-            return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, detail: "bringOutYourDead: vat is terminated")
+            return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, note: .deliveryDropped("bringOutYourDead: vat is terminated"))
         }
         let record = appendDelivery(vat, .bringOutYourDead)
-        return CrankReport(crank: currentCrank, kind: .bringOutYourDead, vat: vat, delivery: record, detail: "bringOutYourDead to \(vat)")
+        return CrankReport(crank: currentCrank, kind: .bringOutYourDead, vat: vat, delivery: record, note: .delivered("bringOutYourDead"))
     }
 
     /// A GC delivery chosen by `processGCActionSet`. Skipped for a dead vat.
     func deliverGC(_ vat: VatID, _ kind: GCAction.Kind, _ krefs: [KRef]) throws -> CrankReport {
         guard state.vats[vat]?.isAlive == true else {
-            return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, detail: "\(kind.name) for \(vat): vat is terminated")
+            return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, note: .deliveryDropped("GC delivery: vat is terminated"))
         }
         var vrefs: [VRef] = []
         let delivery: Delivery
@@ -128,6 +127,6 @@ extension Kernel {
         }
         let record = appendDelivery(vat, delivery)
         return CrankReport(crank: currentCrank, kind: .gcDelivery, vat: vat, delivery: record,
-                           detail: "\(delivery.typeName) \(krefs.map(\.description).joined(separator: ",")) to \(vat)")
+                           note: .gcDelivery(kind: kind, krefs: krefs))
     }
 }

@@ -86,7 +86,7 @@ extension Kernel {
                 if !survivors.isEmpty { return try deliverGC(vat, kind, survivors) }
             }
         }
-        return CrankReport(crank: currentCrank, kind: .negatedGCAction, detail: "every pending GC action was already done or negated")
+        return CrankReport(crank: currentCrank, kind: .negatedGCAction, note: .negated)
     }
 
     private func survives(_ vat: VatID, _ kind: GCAction.Kind, _ kref: KRef) -> Bool {

@@ -3,7 +3,7 @@ enum Undo {
     case counters(KernelCounters)
     case object(Int, KernelObject?)
     case promise(Int, KernelPromise?)
-    case vat(VatID, VatRecord?)
+    indirect case vat(VatID, VatRecord?)
     case vatCreated(VatID)
     case clist(VatID, KRef, CListEntry?)
     case vatstore(VatID, String, String?)
@@ -25,6 +25,26 @@ extension Kernel {
     func setObject(_ id: Int, _ o: KernelObject?) {
         journal.append(.object(id, state.objects[id]))
         state.objects[id] = o
+    }
+
+    /// Changes an existing object in place with one hash lookup; nil if it does not exist.
+    @inline(__always)
+    func modifyObject(_ id: Int, _ body: (inout KernelObject) throws -> Void) rethrows -> KernelObject? {
+        guard let i = state.objects.index(forKey: id) else { return nil }
+        var o = state.objects.values[i]
+        journal.append(.object(id, o))
+        try body(&o)
+        state.objects.values[i] = o
+        return o
+    }
+
+    /// Changes an existing promise in place with one hash lookup; nil if it does not exist.
+    @inline(__always)
+    func modifyPromise(_ id: Int, _ body: (inout KernelPromise) throws -> Void) rethrows -> KernelPromise? {
+        guard let i = state.promises.index(forKey: id) else { return nil }
+        journal.append(.promise(id, state.promises.values[i]))
+        try body(&state.promises.values[i])
+        return state.promises.values[i]
     }
 
     func setPromise(_ id: Int, _ p: KernelPromise?) {
@@ -103,10 +123,8 @@ extension Kernel {
     /// Appends a delivery to a vat's log, numbered and stamped with the running crank.
     @discardableResult
     func appendDelivery(_ vat: VatID, _ d: Delivery) -> DeliveryRecord {
-        var v = state.vats[vat]!
-        let record = DeliveryRecord(seq: v.nextDeliverySeq, crank: currentCrank, delivery: d)
-        v.nextDeliverySeq += 1
-        setVat(vat, v)
+        let seq = (state.deliveries[vat]?.last?.seq ?? 0) + 1
+        let record = DeliveryRecord(seq: seq, crank: currentCrank, delivery: d)
         journal.append(.delivery(vat, record))
         state.deliveries[vat, default: []].append(record)
         return record

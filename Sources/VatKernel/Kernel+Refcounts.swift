@@ -27,15 +27,16 @@ extension Kernel {
     func incRef(_ kref: KRef, onlyRecognizable: Bool = false, isExport: Bool = false) throws {
         switch kref.kind {
         case .promise:
-            guard var p = state.promises[kref.number] else { throw KernelBug("incRef of missing promise \(kref)") }
-            p.refCount += 1
-            setPromise(kref.number, p)
+            guard modifyPromise(kref.number, { $0.refCount += 1 }) != nil else {
+                throw KernelBug("incRef of missing promise \(kref)")
+            }
         case .object:
             guard !isExport else { return }
-            guard var o = state.objects[kref.number] else { throw KernelBug("incRef of missing object \(kref)") }
-            o.recognizable += 1
-            if !onlyRecognizable { o.reachable += 1 }
-            setObject(kref.number, o)
+            let o = modifyObject(kref.number) { o in
+                o.recognizable += 1
+                if !onlyRecognizable { o.reachable += 1 }
+            }
+            if o == nil { throw KernelBug("incRef of missing object \(kref)") }
         case .device:
             break
         }
@@ -46,18 +47,19 @@ extension Kernel {
     func decRef(_ kref: KRef, onlyRecognizable: Bool = false, isExport: Bool = false) throws {
         switch kref.kind {
         case .promise:
-            guard var p = state.promises[kref.number] else { throw KernelBug("decRef of missing promise \(kref)") }
-            try insist(p.refCount > 0, "promise \(kref) refCount underflow")
-            p.refCount -= 1
-            setPromise(kref.number, p)
+            guard let p = modifyPromise(kref.number, { $0.refCount -= 1 }) else {
+                throw KernelBug("decRef of missing promise \(kref)")
+            }
+            try insist(p.refCount >= 0, "promise \(kref) refCount underflow")
             if p.refCount == 0 { addMaybeFree(kref) }
         case .object:
-            guard !isExport, var o = state.objects[kref.number] else { return }
-            if !onlyRecognizable { o.reachable -= 1 }
-            o.recognizable -= 1
+            guard !isExport else { return }
+            guard let o = modifyObject(kref.number, { o in
+                if !onlyRecognizable { o.reachable -= 1 }
+                o.recognizable -= 1
+            }) else { return }
             try insist(o.reachable >= 0 && o.recognizable >= o.reachable,
                        "object \(kref) refCount \(o.reachable),\(o.recognizable) broke 0 ≤ reachable ≤ recognizable")
-            setObject(kref.number, o)
             if o.reachable == 0 || o.recognizable == 0 { addMaybeFree(kref) }
         case .device:
             break
@@ -87,10 +89,8 @@ extension Kernel {
         guard var e = state.clists[vat]?[kref], !e.reachable else { return }
         e.reachable = true
         setCListEntry(vat, kref, e)
-        if kref.isObject, !e.vref.allocatedByVat, var o = state.objects[kref.number] {
-            o.reachable += 1
+        if kref.isObject, !e.vref.allocatedByVat, let o = modifyObject(kref.number, { $0.reachable += 1 }) {
             try insist(o.reachable <= o.recognizable, "object \(kref) reachable above recognizable")
-            setObject(kref.number, o)
         }
     }
 
@@ -100,10 +100,8 @@ extension Kernel {
         guard var e = state.clists[vat]?[kref], e.reachable else { return }
         e.reachable = false
         setCListEntry(vat, kref, e)
-        if kref.isObject, !e.vref.allocatedByVat, var o = state.objects[kref.number] {
-            o.reachable -= 1
+        if kref.isObject, !e.vref.allocatedByVat, let o = modifyObject(kref.number, { $0.reachable -= 1 }) {
             try insist(o.reachable >= 0, "object \(kref) reachable below zero")
-            setObject(kref.number, o)
             if o.reachable == 0 { addMaybeFree(kref) }
         }
     }
@@ -140,13 +138,10 @@ extension Kernel {
             }
             setCListEntry(vat, kref, CListEntry(vref: vref, reachable: false))
         }
-        if setReachable, kref.isObject {
-            if vref.allocatedByVat {
-                try setReachableFlag(vat, kref)
-            } else if state.clists[vat]?[kref]?.reachable != true {
+        if setReachable, state.clists[vat]?[kref]?.reachable == false {
+            if kref.isObject && !vref.allocatedByVat {
                 throw IllegalSyscall("vat tried to access unreachable import \(vref)")
             }
-        } else if setReachable, state.clists[vat]?[kref]?.reachable == false {
             try setReachableFlag(vat, kref)
         }
         return kref
@@ -177,12 +172,11 @@ extension Kernel {
             setCListEntry(vat, kref, e)
             entry = e
         }
-        if setReachable, let e = entry {
+        if setReachable, let e = entry, !e.reachable {
             if e.vref.allocatedByVat && kref.isObject {
-                try insist(e.reachable, "kernel sent unreachable export \(kref) to \(vat)")
-            } else {
-                try setReachableFlag(vat, kref)
+                throw KernelBug("kernel sent unreachable export \(kref) to \(vat)")
             }
+            try setReachableFlag(vat, kref)
         }
         return entry!.vref
     }

@@ -53,22 +53,22 @@ extension Kernel {
                     try incRef(newTarget)
                 }
                 push(.run, .send(target: newTarget, message: message))
-                return CrankReport(crank: currentCrank, kind: .route, vat: vat, detail: "send to \(newTarget) queued for \(vat)")
+                return CrankReport(crank: currentCrank, kind: .route, vat: vat, note: .sendQueuedForVat(target: newTarget, vat: vat))
             case .promiseQueue(let kpid):
                 var p = state.promises[kpid.number]!
                 p.queue.append(message)
                 setPromise(kpid.number, p)
-                return CrankReport(crank: currentCrank, kind: .route, detail: "send queued on \(kpid)")
+                return CrankReport(crank: currentCrank, kind: .route, note: .sendQueuedOnPromise(kpid))
             case .splat(let error):
                 try splat(target, message, error)
-                return CrankReport(crank: currentCrank, kind: .route, detail: "send to \(target) rejected: \(errorText(error))")
+                return CrankReport(crank: currentCrank, kind: .route, note: .sendRejected(target: target, error: error))
             }
         case .notify(let vat, let kpid):
             push(.run, qe.event)
-            return CrankReport(crank: currentCrank, kind: .route, vat: vat, detail: "notify of \(kpid) queued for \(vat)")
+            return CrankReport(crank: currentCrank, kind: .route, vat: vat, note: .notifyQueued(kpid: kpid, vat: vat))
         case .bringOutYourDead(let vat):
             push(.run, qe.event)
-            return CrankReport(crank: currentCrank, kind: .route, vat: vat, detail: "bringOutYourDead queued")
+            return CrankReport(crank: currentCrank, kind: .route, vat: vat, note: .bringOutYourDeadQueued(vat))
         }
     }
 
@@ -102,10 +102,5 @@ extension Kernel {
     func enqueueNotify(_ vat: VatID, _ kpid: KRef) throws {
         try incRef(kpid)
         push(.acceptance, .notify(vat: vat, kpid: kpid))
-    }
-
-    func errorText(_ data: CapData<KRef>) -> String {
-        if case .object(let o) = data.body, let m = o["$error"]?.stringValue { return m }
-        return "\(data.body)"
     }
 }

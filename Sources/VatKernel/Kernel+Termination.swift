@@ -54,7 +54,7 @@ extension Kernel {
                 keysDeleted += 1
             }
         }
-        var detail = "\(vat): \(exportsOrphaned) exports orphaned, \(released) imports/promises released, \(keysDeleted) vatstore keys deleted"
+        var done = false
         if cursor.next >= cursor.remaining.count, let keys = cursor.vatstoreKeys, cursor.nextKey >= keys.count {
             try insist(state.clists[vat]?.count == 0, "cleanup of \(vat) left c-list entries")
             var v = state.vats[vat]!
@@ -63,10 +63,11 @@ extension Kernel {
             v.cleanedUp = true
             setVat(vat, v)
             cleanupWork[vat] = nil
-            detail += "; cleanup done"
+            done = true
         } else {
             cleanupWork[vat] = cursor
         }
-        return CrankReport(crank: currentCrank, kind: .cleanupTerminatedVat, vat: vat, detail: detail)
+        return CrankReport(crank: currentCrank, kind: .cleanupTerminatedVat, vat: vat,
+                           note: .cleanup(vat: vat, exportsOrphaned: exportsOrphaned, released: released, vatstoreKeysDeleted: keysDeleted, done: done))
     }
 }

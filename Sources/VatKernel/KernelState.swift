@@ -22,10 +22,10 @@ public struct KernelState: Hashable, Sendable {
     public var objects: [Int: KernelObject] = [:]
     /// Kernel promises by the number of their `kpN`.
     public var promises: [Int: KernelPromise] = [:]
-    public var vats: [VatID: VatRecord] = [:]
-    public var clists: [VatID: CList] = [:]
-    public var vatstores: [VatID: [String: String]] = [:]
-    public var deliveries: [VatID: [DeliveryRecord]] = [:]
+    public var vats = VatTable<VatRecord>()
+    public var clists = VatTable<CList>()
+    public var vatstores = VatTable<[String: String]>()
+    public var deliveries = VatTable<[DeliveryRecord]>()
     public var acceptanceQueue = FIFO<QueuedEvent>()
     public var runQueue = FIFO<QueuedEvent>()
     public var reapQueue = FIFO<QueuedEvent>()

@@ -114,6 +114,11 @@ public struct VRef: Hashable, Sendable, CustomStringConvertible, Codable {
         return s
     }
 
+    public func hash(into h: inout Hasher) {
+        h.combine(UInt64(kind.rawValue) | UInt64(allocatedByVat ? 4 : 0) | UInt64(durability.rawValue) << 3 | UInt64(bitPattern: Int64(id)) << 5)
+        if instance >= 0 { h.combine(instance &* 31 &+ facet) }
+    }
+
     /// A cheap total order (kind, sign, durability, id, instance, facet) used where the kernel
     /// needs some deterministic order but no reader compares it with text order.
     public static func structuralLess(_ a: VRef, _ b: VRef) -> Bool {

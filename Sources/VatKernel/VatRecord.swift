@@ -19,8 +19,6 @@ public struct VatRecord: Hashable, Sendable {
     public var nextObjectImport: Int = 50
     public var nextPromiseImport: Int = 60
     public var nextDeviceImport: Int = 70
-    /// Sequence number of the next delivery-log entry.
-    public var nextDeliverySeq: Int = 1
     /// True once termination cleanup has removed every c-list entry and vatstore key.
     public var cleanedUp: Bool = false
 

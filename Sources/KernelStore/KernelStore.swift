@@ -1,1 +1,0 @@
-// KernelStore: see the module's main types.

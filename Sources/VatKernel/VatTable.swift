@@ -1,0 +1,64 @@
+/// A table keyed by `VatID`, stored by vat number in an array: vat numbers are small,
+/// dense and never reused, so lookups need no hashing. Reads like a Dictionary.
+public struct VatTable<Value: Hashable & Sendable>: Hashable, Sendable, Sequence {
+    private var slots: [Value?] = []
+    /// How many vats have a value.
+    public private(set) var count = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { count == 0 }
+
+    public subscript(_ id: VatID) -> Value? {
+        get { id.number < slots.count ? slots[id.number] : nil }
+        _modify {
+            if id.number >= slots.count { slots.append(contentsOf: repeatElement(nil, count: id.number + 1 - slots.count)) }
+            let had = slots[id.number] != nil
+            yield &slots[id.number]
+            let has = slots[id.number] != nil
+            if had != has { count += has ? 1 : -1 }
+        }
+        set {
+            if id.number >= slots.count { slots.append(contentsOf: repeatElement(nil, count: id.number + 1 - slots.count)) }
+            let had = slots[id.number] != nil
+            slots[id.number] = newValue
+            if had != (newValue != nil) { count += newValue != nil ? 1 : -1 }
+        }
+    }
+
+    public subscript(_ id: VatID, default defaultValue: @autoclosure () -> Value) -> Value {
+        get { self[id] ?? defaultValue() }
+        _modify {
+            if self[id] == nil { self[id] = defaultValue() }
+            yield &slots[id.number]!
+        }
+    }
+
+    /// The vats that have a value, in number order.
+    public var keys: [VatID] { slots.indices.filter { slots[$0] != nil }.map(VatID.init) }
+    /// The values, in vat-number order.
+    public var values: [Value] { slots.compactMap { $0 } }
+
+    public func makeIterator() -> AnyIterator<(key: VatID, value: Value)> {
+        var i = 0
+        let slots = self.slots
+        return AnyIterator {
+            while i < slots.count {
+                defer { i += 1 }
+                if let v = slots[i] { return (key: VatID(i), value: v) }
+            }
+            return nil
+        }
+    }
+
+    public static func == (a: VatTable, b: VatTable) -> Bool {
+        a.count == b.count && a.elementsEqual(b) { $0.key == $1.key && $0.value == $1.value }
+    }
+
+    public func hash(into h: inout Hasher) {
+        for (k, v) in self {
+            h.combine(k)
+            h.combine(v)
+        }
+    }
+}
