@@ -64,3 +64,84 @@ func send(_ target: String, _ method: String, _ slots: [String] = [], result: St
 func rejected(_ vpid: String, _ message: String) -> VatResolution {
     VatResolution(vpid: v(vpid), rejected: true, data: .error(message))
 }
+
+// MARK: - Scenario helpers shared by the suites
+
+extension World {
+    /// The common start: A = v1 (root ko20), B = v2 (root ko21). The host sends B `meet(ko20)`
+    /// (B's `o-50` = ko20), then B sends A `take(o+100)`: ko22 is B's `o+100`, A's `o-50`,
+    /// reachable by A (`v2 1,1`). Logs: A = [startVat, take], B = [startVat, meet].
+    static func exported(configuration: KernelConfiguration = .init()) throws -> (World, VatID, VatID) {
+        let w = World(configuration: configuration)
+        let a = try w.createVat("alice").vatID
+        let b = try w.createVat("bob").vatID
+        _ = try w.kernel.queueToKref(target: k("ko21"), methargs: methargs("meet", [k("ko20")]), result: .none)
+        try w.run()
+        try w.syscalls(b, [send("o-50", "take", ["o+100"])])
+        try w.run()
+        return (w, a, b)
+    }
+
+    /// Runs exactly one crank.
+    @discardableResult
+    func step() throws -> CrankReport? { try kernel.step() }
+
+    /// Runs until idle and names each crank: `"route"`, `"gc-delivery v2"`, `"negated-gc-action"`…
+    func runNamed() throws -> [String] {
+        var names: [String] = []
+        while let r = try kernel.step() { names.append(name(r)) }
+        return names
+    }
+
+    /// `"<kind> [vat]"` for a crank report.
+    func name(_ r: CrankReport) -> String { r.kind.rawValue + (r.vat.map { " \($0)" } ?? "") }
+
+    /// `"unresolved decider=v2 subscribers=v1,v2 queue=1 refCount=2"`, `"rejected refCount=1"`,
+    /// or nil once the promise is gone.
+    func promise(_ kpid: KRef) -> String? {
+        guard let p = kernel.state.promises[kpid.number] else { return nil }
+        if p.state == .unresolved {
+            return "unresolved decider=\(p.decider.map { "\($0)" } ?? "none") subscribers=\(p.subscribers.map(\.description).joined(separator: ",")) queue=\(p.queue.count) refCount=\(p.refCount)"
+        }
+        return "\(p.state.rawValue) refCount=\(p.refCount)"
+    }
+
+    /// A settled promise's data.
+    func data(_ kpid: KRef) -> CapData<KRef>? { kernel.state.promises[kpid.number]?.data }
+
+    /// A queue's events: `"send ko22 ping [ko20] -> kp40"`, `"notify v1 kp40"`, `"bringOutYourDead v1"`.
+    func events(_ name: QueueName) -> [String] {
+        kernel.state.queue(name).elements.map { qe in
+            switch qe.event {
+            case .send(let target, let m):
+                return "send \(target) \(m.methargs.methodName ?? "?") [\(m.methargs.slots.map(\.description).joined(separator: ","))]"
+                    + (m.result.map { " -> \($0)" } ?? "")
+            case .notify(let vat, let kpid): return "notify \(vat) \(kpid)"
+            case .bringOutYourDead(let vat): return "bringOutYourDead \(vat)"
+            }
+        }
+    }
+
+    func vatstore(_ vat: VatID) -> [String: String] { kernel.state.vatstores[vat] ?? [:] }
+
+    /// Nil while running; the termination record once terminated.
+    func termination(_ vat: VatID) -> TerminationInfo? { kernel.state.vats[vat]?.termination }
+
+    func isAlive(_ vat: VatID) -> Bool { kernel.state.vats[vat]?.isAlive == true }
+
+    /// Every live object as `"koN owner r,c"`, sorted by number.
+    var objects: [String] {
+        kernel.state.objects.keys.sorted().map { "ko\($0) " + object(.object($0))! }
+    }
+}
+
+func fulfilled(_ vpid: String, _ body: JSONValue, _ slots: [String] = []) -> VatResolution {
+    VatResolution(vpid: v(vpid), rejected: false, data: CapData(body: body, slots: slots.map(v)))
+}
+
+func message(_ target: String, _ method: String, _ slots: [String] = [], result: String? = nil) -> Delivery {
+    .message(target: v(target), methargs: methargs(method, slots.map(v)), result: result.map(v))
+}
+
+/// `Error(message)` as a vat sees it.
+func errorData(_ message: String) -> CapData<VRef> { .error(message) }
