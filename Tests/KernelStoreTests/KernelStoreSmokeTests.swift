@@ -1,4 +1,0 @@
-import Testing
-@testable import KernelStore
-
-@Test func moduleLoads() { #expect(Bool(true)) }
