@@ -271,11 +271,13 @@ check "the image has a HEALTHCHECK on /healthz" grep -q /healthz <<<"$HEALTH_CMD
 # ------------------------------------------------------------------------------ its filesystem
 log "exporting the image's filesystem"
 ROOTFS=$RUN/rootfs
+# Unpacks an image's filesystem into DIR and mounts the /proc and /dev every container has.
 export_image() { # IMAGE DIR
   mkdir -p "$2"
   pm create --name "$NAME-export" "$1" >/dev/null &&
     pm export "$NAME-export" | tar --numeric-owner -C "$2" -xf - &&
-    pm rm -v "$NAME-export" >/dev/null
+    pm rm -v "$NAME-export" >/dev/null &&
+    mount -t proc proc "$2/proc" && mount --bind /dev "$2/dev"
 }
 export_image "$IMAGE" "$ROOTFS" || die "podman export of the image"
 check "every library the binary needs is in the image (ldd inside it finds all)" \
@@ -347,13 +349,12 @@ else
   DATA_DIR=$RUN/volume
   install -d -o 10001 -g 10001 -m 0750 "$DATA_DIR"
   mapfile -t IMAGE_ENV < <(insp '{{range .Config.Env}}{{println .}}{{end}}' | grep .)
-  mount_into() { # ROOTFS: the mounts an engine provides
-    mount -t proc proc "$1/proc" && mount --bind /dev "$1/dev" &&
-      mount --bind "$DATA_DIR" "$1/data" &&
+  mount_into() { # ROOTFS: the mounts an engine would add: the volume and the secret
+    mount --bind "$DATA_DIR" "$1/data" &&
       mkdir -p "$1$(dirname "$SECRET_PATH")" && touch "$1$SECRET_PATH" &&
       mount --bind -o ro "$TOKEN_FILE" "$1$SECRET_PATH"
   }
-  mount_into "$ROOTFS" || die "mounting /proc, /dev, /data and the secret into the image's filesystem"
+  mount_into "$ROOTFS" || die "mounting the volume and the secret into the image's filesystem"
   CURRENT_ROOTFS=$ROOTFS
   in_image() { # run a command in the image's filesystem as the service user, with its environment
     chroot --userspec=10001:10001 "$CURRENT_ROOTFS" /usr/bin/env -i -C /data "${IMAGE_ENV[@]}" "$@"
