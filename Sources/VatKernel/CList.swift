@@ -30,8 +30,29 @@ public struct CList: Hashable, Sendable {
         if let entry { byVRef[entry.vref] = kref }
     }
 
-    /// Every entry, sorted by vref in structural order: exports, imports, then promises.
-    public func sortedEntries() -> [(kref: KRef, entry: CListEntry)] {
-        byKRef.map { (kref: $0.key, entry: $0.value) }.sorted { VRef.structuralLess($0.entry.vref, $1.entry.vref) }
+    /// Every kref of the c-list: object exports, then object imports, then promises, then
+    /// device nodes, each group by kref number. A deterministic order that sorts machine
+    /// words, so ordering a million entries stays cheap.
+    public func krefsInCleanupOrder() -> [KRef] {
+        var keys: [UInt64] = []
+        keys.reserveCapacity(byKRef.count)
+        for (kref, e) in byKRef {
+            let group: UInt64
+            switch kref.kind {
+            case .object: group = e.vref.allocatedByVat ? 0 : 1
+            case .promise: group = 2
+            case .device: group = 3
+            }
+            keys.append(group << 60 | UInt64(kref.number))
+        }
+        keys.sort()
+        return keys.map { key in
+            let n = Int(key & (1 << 60 - 1))
+            switch key >> 60 {
+            case 0, 1: return .object(n)
+            case 2: return .promise(n)
+            default: return KRef(.device, n)
+            }
+        }
     }
 }

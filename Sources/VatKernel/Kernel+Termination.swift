@@ -26,16 +26,16 @@ extension Kernel {
     /// imports and promises released; then the vatstore goes; then the vat is forgotten
     /// (its record stays, marked cleaned up, so the host can still read why it died).
     func cleanupStep(_ vat: VatID) throws -> CrankReport {
-        var cursor = cleanupWork[vat] ?? CleanupCursor(remaining: state.clists[vat]?.sortedEntries().map(\.entry.vref) ?? [])
+        var cursor = cleanupWork[vat] ?? CleanupCursor(remaining: state.clists[vat]?.krefsInCleanupOrder() ?? [])
         var budget = configuration.cleanupBudget
         var exportsOrphaned = 0
         var released = 0
         while budget > 0, cursor.next < cursor.remaining.count {
-            let vref = cursor.remaining[cursor.next]
+            let kref = cursor.remaining[cursor.next]
             cursor.next += 1
-            guard let kref = state.clists[vat]?[vref] else { continue }
+            guard let entry = state.clists[vat]?[kref] else { continue }
             budget -= 1
-            if vref.isExport {
+            if entry.vref.isExport {
                 try insist(state.objects[kref.number]?.owner == vat, "terminated \(vat) exports \(kref) it does not own")
                 try orphanKernelObject(kref, formerOwner: vat)
                 exportsOrphaned += 1

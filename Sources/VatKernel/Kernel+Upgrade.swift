@@ -60,9 +60,10 @@ extension Kernel {
                     try resolveKernelPromise(kpid, rejected: true, data: disconnection)
                     if !selfSubscribed { try deleteCListEntry(vat, kpid) }
                 }
-                for (kref, entry) in state.clists[vat]!.sortedEntries()
-                where entry.vref.isExport && !entry.vref.isDurable && entry.vref != .root {
-                    try orphanKernelObject(kref, formerOwner: vat)
+                for kref in state.clists[vat]!.krefsInCleanupOrder() {
+                    guard let vref = state.clists[vat]![kref]?.vref else { continue }
+                    guard vref.isExport else { break }
+                    if !vref.isDurable && vref != .root { try orphanKernelObject(kref, formerOwner: vat) }
                 }
                 var v = state.vats[vat]!
                 try incRefSlots(request.vatParameters.slots)

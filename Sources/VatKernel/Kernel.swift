@@ -137,8 +137,8 @@ public final class Kernel {
 
 /// Where a terminated vat's cleanup stands.
 struct CleanupCursor {
-    /// The c-list's vrefs when cleanup started, in structural order (exports, imports, promises).
-    var remaining: [VRef]
+    /// The c-list's krefs when cleanup started, in cleanup order (exports, imports, promises).
+    var remaining: [KRef]
     var next = 0
     /// The vatstore's keys, sorted, once the c-list is done.
     var vatstoreKeys: [String]?

@@ -9,26 +9,33 @@ public struct VRef: Hashable, Sendable, CustomStringConvertible, Codable {
     /// How long an exported object outlives its incarnation.
     public enum Durability: UInt8, Sendable { case ephemeral, virtual, durable }
 
-    public let kind: Kind
-    /// `+`: allocated by the vat (an export); `-`: allocated by the kernel (an import).
-    public let allocatedByVat: Bool
-    /// Only for `o+`: absent (ephemeral), `v` (virtual) or `d` (durable).
-    public let durability: Durability
-    /// The decimal id `N`.
-    public let id: Int
-    /// The `/I` instance (subid), only on `o+v` / `o+d`; -1 when absent.
+    /// Packed: kind (2 bits), `+` (1), durability (2), facet+1 (16), id (40). One word to
+    /// hash; a c-list entry stays small. Ids reach 2^40−1 and facets 2^16−2.
+    private let word: UInt64
+    /// The instance, or -1.
     public let instance: Int
-    /// The `:F` facet, only with an instance; -1 when absent.
-    public let facet: Int
 
-    /// Makes a vref from its parts; the caller guarantees they fit the grammar.
+    public var kind: Kind { Kind(rawValue: UInt8(word & 3))! }
+    /// `+`: allocated by the vat (an export); `-`: allocated by the kernel (an import).
+    public var allocatedByVat: Bool { word & 4 != 0 }
+    /// Only for `o+`: absent (ephemeral), `v` (virtual) or `d` (durable).
+    public var durability: Durability { Durability(rawValue: UInt8((word >> 3) & 3))! }
+    /// The decimal id `N`.
+    public var id: Int { Int(word >> 21) }
+    /// The `:F` facet, only with an instance; -1 when absent.
+    public var facet: Int { Int((word >> 5) & 0xFFFF) - 1 }
+
+    /// The largest id a vref may carry.
+    public static let maxID = (1 << 40) - 1
+    /// The largest facet a vref may carry.
+    public static let maxFacet = 0xFFFF - 1
+
+    /// Makes a vref from its parts; the caller guarantees they fit the grammar and limits.
     public init(kind: Kind, allocatedByVat: Bool, durability: Durability = .ephemeral, id: Int, instance: Int = -1, facet: Int = -1) {
-        self.kind = kind
-        self.allocatedByVat = allocatedByVat
-        self.durability = durability
-        self.id = id
+        precondition(id >= 0 && id <= VRef.maxID && facet <= VRef.maxFacet, "vref part out of range")
+        word = UInt64(kind.rawValue) | (allocatedByVat ? 4 : 0) | UInt64(durability.rawValue) << 3
+            | UInt64(facet + 1) << 5 | UInt64(id) << 21
         self.instance = instance
-        self.facet = facet
     }
 
     /// An object the kernel allocated in a vat: `o-N`.
@@ -68,7 +75,7 @@ public struct VRef: Hashable, Sendable, CustomStringConvertible, Codable {
             while i < u.count, u[i] != stop { i += 1 }
             return parseCanonicalDecimal(u[start..<i])
         }
-        guard let id = number(upTo: UInt8(ascii: "/")) else { return nil }
+        guard let id = number(upTo: UInt8(ascii: "/")), id <= VRef.maxID else { return nil }
         var instance = -1
         var facet = -1
         if i < u.count {
@@ -79,7 +86,7 @@ public struct VRef: Hashable, Sendable, CustomStringConvertible, Codable {
             instance = inst
             if i < u.count {
                 i += 1
-                guard let f = number(upTo: nil) else { return nil }
+                guard let f = number(upTo: nil), f <= VRef.maxFacet else { return nil }
                 facet = f
             }
         }
@@ -115,19 +122,8 @@ public struct VRef: Hashable, Sendable, CustomStringConvertible, Codable {
     }
 
     public func hash(into h: inout Hasher) {
-        h.combine(UInt64(kind.rawValue) | UInt64(allocatedByVat ? 4 : 0) | UInt64(durability.rawValue) << 3 | UInt64(bitPattern: Int64(id)) << 5)
-        if instance >= 0 { h.combine(instance &* 31 &+ facet) }
-    }
-
-    /// A cheap total order (kind, sign, durability, id, instance, facet) used where the kernel
-    /// needs some deterministic order but no reader compares it with text order.
-    public static func structuralLess(_ a: VRef, _ b: VRef) -> Bool {
-        if a.kind != b.kind { return a.kind.rawValue < b.kind.rawValue }
-        if a.allocatedByVat != b.allocatedByVat { return a.allocatedByVat }
-        if a.durability != b.durability { return a.durability.rawValue < b.durability.rawValue }
-        if a.id != b.id { return a.id < b.id }
-        if a.instance != b.instance { return a.instance < b.instance }
-        return a.facet < b.facet
+        h.combine(word)
+        if instance >= 0 { h.combine(instance) }
     }
 
     public init(from decoder: any Decoder) throws {
