@@ -1,1 +1,91 @@
-// KernelService: see the module's main types.
+import Dispatch
+import HTTPServer
+import Synchronization
+import VatKernel
+
+/// The REST API of API.md over one kernel: an `HTTPHandler` for `HTTPServer`.
+///
+/// On the server's loop thread it routes each request, checks its token and parses its body;
+/// anything malformed is answered there (400, 401, 403, 404, 405) and never reaches the
+/// kernel. What remains is handed, as a typed `Operation`, to the one kernel thread
+/// (`KernelRunner`), which runs work in groups and answers after a single flush per group.
+///
+/// ```swift
+/// let service = try KernelService(configuration: config, storage: store, tokenStore: store)
+/// service.start()
+/// let server = HTTPServer(configuration: http, handler: service)
+/// ```
+public final class KernelService: HTTPHandler {
+    private let runner: KernelRunner
+    private let configuration: KernelServiceConfiguration
+
+    /// Loads the kernel's committed state from `storage` (a new kernel if it is empty) and the
+    /// vats' tokens from `tokenStore`. Call `start()` before serving.
+    public init(configuration: KernelServiceConfiguration = KernelServiceConfiguration(),
+                storage: (any KernelStorage)?, tokenStore: any TokenStore) throws {
+        self.configuration = configuration
+        runner = try KernelRunner(configuration: configuration, storage: storage, tokenStore: tokenStore)
+    }
+
+    /// Starts the kernel thread.
+    public func start() {
+        runner.start()
+    }
+
+    /// Stops taking requests (later ones get 503), finishes and flushes those already queued,
+    /// and ends the kernel thread. Call after the HTTP server stopped, before closing the store.
+    public func shutdown() {
+        runner.stop()
+    }
+
+    /// Runs `body` on the kernel thread, between groups, and returns its result. For the
+    /// start-up audit and for tests; `body` must not keep the kernel. Never call it from the
+    /// kernel thread. Nil once the service is shutting down.
+    public func withKernel<T: Sendable>(_ body: @escaping @Sendable (Kernel) -> T) -> T? {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        let queued = runner.submit(.task { kernel in
+            if let kernel { box.value.withLock { $0 = body(kernel) } }
+            done.signal()
+        })
+        guard queued else { return nil }
+        done.wait()
+        return box.value.withLock { $0 }
+    }
+
+    public func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        do {
+            let operation = try route(request)
+            switch operation {
+            case nil:
+                respond(.json(200, Array(#"{"status":"ok"}"#.utf8)))
+            case .kernelSummary?:
+                respond(.json(200, runner.summary.withLock { $0 }))
+            case let operation?:
+                if !runner.submit(.request(operation, respond: respond)) { respond(ServiceError.shuttingDown.response) }
+            }
+        } catch {
+            respond(error.response)
+        }
+    }
+
+    /// Route, method, credentials, then body, in that order. Nil for `/healthz`, which is
+    /// answered on the spot.
+    func route(_ request: HTTPRequest) throws(ServiceError) -> Operation? {
+        guard let resource = Resource(path: request.path) else { throw .noRoute(request.path) }
+        guard resource.methods.contains(request.method) else {
+            throw .methodNotAllowed(request.method, allowed: resource.methods)
+        }
+        if resource == .healthz { return nil }
+        let vat = try resource.vatScope.map { id throws(ServiceError) in try Operation.vatID(id) }
+        try runner.credentials.authorize(resource, vat: vat, header: request.headers["Authorization"])
+        return try Operation.parse(resource, method: request.method, query: request.query, body: request.body,
+                                   maxSyscalls: configuration.kernel.maxSyscallsPerBatch,
+                                   maxRunCranks: configuration.maxCranksPerRequest)
+    }
+}
+
+/// Carries a value from the kernel thread back to a caller waiting for it.
+private final class ResultBox<T: Sendable>: Sendable {
+    let value = Mutex<T?>(nil)
+}

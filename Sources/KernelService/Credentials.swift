@@ -1,0 +1,80 @@
+import HTTPServer
+import Synchronization
+import VatKernel
+
+/// The bearer tokens the service accepts: the optional admin token and one token per vat.
+///
+/// Read on the loop thread for every request and written by the kernel thread when a vat is
+/// created, hence the lock. Comparisons take the same time whatever the bytes, and no token
+/// ever appears in a message or a log.
+final class Credentials: Sendable {
+    private let admin: [UInt8]?
+    private let vatTokens: Mutex<[VatID: [UInt8]]>
+
+    init(adminToken: String?, vatTokens: [VatID: String]) {
+        admin = adminToken.map { Array($0.utf8) }
+        self.vatTokens = Mutex(vatTokens.mapValues { Array($0.utf8) })
+    }
+
+    var hasAdminToken: Bool { admin != nil }
+
+    /// Makes `token` the token of `vat` (once its creation is durable).
+    func setVatToken(_ token: String, for vat: VatID) {
+        vatTokens.withLock { $0[vat] = Array(token.utf8) }
+    }
+
+    /// Checks the `Authorization` header for a request on `resource`; throws 401, 403, or
+    /// for a vat-scoped request on a vat without a token, 404.
+    func authorize(_ resource: Resource, vat: VatID?, header: String?) throws(ServiceError) {
+        if resource == .healthz { return }
+        if let vat {
+            guard let presented = Credentials.bearer(header) else { throw .missingCredentials }
+            if let admin, Credentials.constantTimeEqual(presented, admin) { return }
+            guard let expected = vatTokens.withLock({ $0[vat] }) else { throw ServiceError(KernelError.unknownVat(vat)) }
+            guard Credentials.constantTimeEqual(presented, expected) else { throw .wrongCredentials }
+            return
+        }
+        guard let admin else { return }
+        guard let presented = Credentials.bearer(header) else { throw .missingCredentials }
+        guard Credentials.constantTimeEqual(presented, admin) else { throw .wrongCredentials }
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+    static func bearer(_ header: String?) -> [UInt8]? {
+        guard let header else { return nil }
+        let bytes = Array(header.utf8)
+        guard bytes.count > 7, bytes[0..<6].map({ $0 | 0x20 }) == Array("bearer".utf8), bytes[6] == 0x20 else {
+            return nil
+        }
+        var token = bytes[7...].drop { $0 == 0x20 }
+        while token.last == 0x20 { token = token.dropLast() }
+        return token.isEmpty ? nil : Array(token)
+    }
+
+    /// Equal contents, in time that depends only on the lengths.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var diff = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        if a.count != b.count { diff |= 1 }
+        let n = max(a.count, b.count)
+        for i in 0..<n {
+            let x = i < a.count ? a[i] : 0
+            let y = i < b.count ? b[i] : 0
+            diff |= x ^ y
+        }
+        return diff == 0
+    }
+
+    /// A new token: 32 random bytes from the system's generator, as 64 hex digits.
+    static func newToken() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for _ in 0..<32 {
+            let b = UInt8.random(in: 0...255, using: &rng)
+            out.append(hex[Int(b >> 4)])
+            out.append(hex[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

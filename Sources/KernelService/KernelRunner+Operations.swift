@@ -1,0 +1,274 @@
+import HTTPServer
+import VatKernel
+
+/// What each operation does to the kernel, and its answer. Runs on the kernel thread only.
+extension KernelRunner {
+    /// Runs the operation, then in auto mode the kernel until idle. The run follows refusals
+    /// too: an illegal syscall answers 422 but has terminated the vat, whose promises' rejections
+    /// are queued.
+    func execute(_ operation: Operation, on kernel: Kernel) throws -> HTTPResponse {
+        let outcome = Result { try answer(operation, kernel) }
+        let storeFailed = outcome.failure.map { ServiceError(any: $0).status == 503 } ?? false
+        if operation.changesState, runMode == .auto, !storeFailed {
+            runUntilIdle(kernel)
+        }
+        return try outcome.get()
+    }
+
+    /// Auto mode: run until idle, at most `maxCranksPerRequest` cranks. The request's own
+    /// change is already committed, so its answer stands whatever happens here: a halt just
+    /// stops the run, and a store failure stops the group (which then reloads).
+    private func runUntilIdle(_ kernel: Kernel) {
+        var n = 0
+        while n < configuration.maxCranksPerRequest {
+            do {
+                guard try kernel.step() != nil else { return }
+            } catch KernelError.halted(let reason) {
+                log("kernel halted: \(reason)")
+                return
+            } catch {
+                log("store failure while running the kernel: \(error)")
+                groupFailed = true
+                return
+            }
+            n += 1
+        }
+    }
+
+    private func answer(_ operation: Operation, _ kernel: Kernel) throws -> HTTPResponse {
+        let state = kernel.state
+        switch operation {
+        case .kernelSummary:
+            return ok(summaryJSON())
+        case .step:
+            guard let report = try kernel.step() else { return ok(.object([("idle", .bool(true))])) }
+            return ok(Representation.crankReport(report))
+        case .run(let maxCranks):
+            var n = 0
+            do {
+                while n < maxCranks, try kernel.step() != nil { n += 1 }
+            } catch let KernelError.halted(reason) {
+                var e = ServiceError(KernelError.halted(reason: reason))
+                e.details.append(("cranks", .int(n)))
+                throw e
+            }
+            return ok(.object([("cranks", .int(n)), ("idle", .bool(kernel.isIdle))]))
+        case .getRunMode:
+            return ok(.object([("mode", .string(runMode.rawValue))]))
+        case .setRunMode(let mode):
+            runMode = mode
+            return ok(.object([("mode", .string(mode.rawValue))]))
+        case .runQueue(let page):
+            return ok(events(state.runQueue, page))
+        case .acceptanceQueue(let page):
+            return ok(events(state.acceptanceQueue, page))
+        case .gcActions:
+            return ok(.array(state.gcActions.sorted().map { .string($0.description) }))
+        case .audit:
+            return ok(.array(kernel.audit().map {
+                .object([("kref", .text($0.kref)), ("message", .string($0.message))])
+            }))
+
+        case .createVat(let name, let options, let parameters):
+            // The token is staged first, for the vat ID the creation will take: if the crank
+            // then fails, the row names no vat and the next creation overwrites it.
+            let vat = VatID(state.counters.nextVat)
+            let token = Credentials.newToken()
+            do { try tokenStore.setToken(token, for: vat) } catch { throw ServiceError.storageFailure(String(describing: error)) }
+            groupWroteTokens = true
+            let created = try kernel.createVat(name: name, options: options, vatParameters: parameters)
+            precondition(created.vatID == vat, "createVat took \(created.vatID), expected \(vat)")
+            pendingTokens.append((vat, token))
+            var r = response(201, .object([
+                ("vatID", .string(vat.description)),
+                ("name", .string(name)),
+                ("rootKref", .string(created.rootKref.description)),
+                ("incarnation", .int(created.incarnation)),
+                ("token", .string(token)),
+            ]))
+            r.headers.append(("Location", "/vats/\(vat)"))
+            return r
+        case .listVats:
+            let vats = state.vats.values.sorted { $0.id.number < $1.id.number }
+            return ok(.array(vats.map { vatJSON($0, state) }))
+        case .showVat(let vat):
+            return ok(vatJSON(try record(vat, state), state))
+        case .clist(let vat):
+            _ = try record(vat, state)
+            let rows = (state.clists[vat]?.byKRef ?? [:]).sorted { $0.key < $1.key }
+            return ok(.array(rows.map {
+                .object([("kref", .string($0.key.description)), ("vref", .string($0.value.vref.description)),
+                         ("reachable", .bool($0.value.reachable))])
+            }))
+        case .deliveries(let vat, let page):
+            _ = try record(vat, state)
+            return ok(deliveries(state.deliveries[vat] ?? [], page))
+        case .syscalls(let vat, let batch):
+            switch try kernel.syscalls(batch, from: vat) {
+            case .committed(let results):
+                return ok(.object([("results", .array(results.map(Representation.syscallResult)))]))
+            case .exited(let isFailure, let results):
+                return ok(.object([
+                    ("exited", .bool(true)),
+                    ("isFailure", .bool(isFailure)),
+                    ("results", .array(results.map(Representation.syscallResult))),
+                ]))
+            case .illegal(let index, let syscall, let problem):
+                throw ServiceError(
+                    status: 422, code: "illegal-syscall",
+                    message: "syscall \(index) (\(syscall)) is illegal: \(problem); vat \(vat) is terminated",
+                    details: [("index", .int(index)), ("syscall", .string(syscall)), ("problem", .string(problem)),
+                              ("vatTerminated", .bool(true))])
+            }
+        case .addExport(let vat, let vref):
+            let kref = try kernel.addExport(vat: vat, vref: vref)
+            return ok(.object([("kref", .string(kref.description))]))
+        case .bringOutYourDead(let vat):
+            try kernel.bringOutYourDead(vat)
+            return response(202, .object([("vatID", .string(vat.description))]))
+        case .upgrade(let vat, let request):
+            switch try kernel.upgrade(vat, request) {
+            case .upgraded(let incarnation):
+                return ok(.object([("vatID", .string(vat.description)), ("incarnation", .int(incarnation))]))
+            case .failed(let reason):
+                throw ServiceError(status: 422, code: "vat-upgrade-failure", message: "vat-upgrade failure",
+                                   details: [("reason", .string(reason))])
+            }
+        case .terminate(let vat, let reason):
+            try kernel.terminate(vat, reason: reason)
+            return ok(vatJSON(try record(vat, kernel.state), kernel.state))
+
+        case .send(let target, let methargs, let policy):
+            let result = try kernel.queueToKref(target: target, methargs: methargs, result: policy)
+            return response(202, .object([("result", .text(result))]))
+        case .listObjects(let owner, let page):
+            var numbers = state.objects.keys.filter { n in
+                if let after = page.after, n <= after { return false }
+                switch owner {
+                case nil: return true
+                case .none?: return state.objects[n]!.owner == nil
+                case .vat(let v)?: return state.objects[n]!.owner == v
+                }
+            }
+            numbers.sort()
+            let shown = numbers.prefix(page.limit)
+            let next: JSON = numbers.count > page.limit ? .string(KRef.object(shown.last!).description) : .null
+            return ok(Representation.page("objects", shown.map { n in
+                let kref = KRef.object(n)
+                return Representation.object(kref, state.objects[n]!, pins: state.pins[kref] ?? 0, holders: nil)
+            }, next: next))
+        case .listPromises(let decider, let promiseState, let page):
+            var numbers = state.promises.keys.filter { n in
+                if let after = page.after, n <= after { return false }
+                let p = state.promises[n]!
+                if let decider, p.decider != decider { return false }
+                if let promiseState, p.state != promiseState { return false }
+                return true
+            }
+            numbers.sort()
+            let shown = numbers.prefix(page.limit)
+            let next: JSON = numbers.count > page.limit ? .string(KRef.promise(shown.last!).description) : .null
+            return ok(Representation.page("promises", shown.map { n in
+                let kpid = KRef.promise(n)
+                return Representation.promise(kpid, state.promises[n]!, held: state.heldResults.contains(kpid), holders: nil)
+            }, next: next))
+        case .showObject(let kref):
+            guard let o = state.objects[kref.number] else { throw KernelError.unknownKRef(kref) }
+            return ok(Representation.object(kref, o, pins: state.pins[kref] ?? 0, holders: kernel.holders(of: kref)))
+        case .showPromise(let kpid):
+            guard let p = state.promises[kpid.number] else { throw KernelError.unknownKRef(kpid) }
+            return ok(Representation.promise(kpid, p, held: state.heldResults.contains(kpid), holders: kernel.holders(of: kpid)))
+        case .pin(let kref):
+            try kernel.pin(kref)
+            return ok(.object([("kref", .string(kref.description)), ("pins", .int(kernel.state.pins[kref] ?? 0))]))
+        case .unpin(let kref):
+            try kernel.unpin(kref)
+            return ok(.object([("kref", .string(kref.description)), ("pins", .int(kernel.state.pins[kref] ?? 0))]))
+        case .releaseResult(let kpid):
+            try kernel.releaseResult(kpid)
+            return ok(.object([("kpid", .string(kpid.description)), ("heldByHost", .bool(false))]))
+        }
+    }
+
+    // MARK: Pieces
+
+    func summaryJSON() -> JSON {
+        guard let kernel else {
+            return .object([("unavailable", .string("the kernel state could not be loaded from the store"))])
+        }
+        let s = kernel.state
+        let running = s.vats.values.reduce(0) { $0 + ($1.isAlive ? 1 : 0) }
+        return .object([
+            ("crank", .int(s.counters.crank)),
+            ("runMode", .string(runMode.rawValue)),
+            ("halted", .orNull(kernel.haltedReason)),
+            ("idle", .bool(kernel.isIdle)),
+            ("queues", .object([
+                ("acceptance", .int(s.acceptanceQueue.count)),
+                ("run", .int(s.runQueue.count)),
+                ("reap", .int(s.reapQueue.count)),
+            ])),
+            ("gcActions", .int(s.gcActions.count)),
+            ("vats", .int(s.vats.count)),
+            ("runningVats", .int(running)),
+            ("objects", .int(s.objects.count)),
+            ("promises", .int(s.promises.count)),
+            ("store", .object([("path", .string(configuration.storePath)), ("durability", .orNull(configuration.durability))])),
+        ])
+    }
+
+    private func ok(_ body: JSON) -> HTTPResponse { response(200, body) }
+
+    private func response(_ status: Int, _ body: JSON) -> HTTPResponse { .json(status, body.bytes) }
+
+    private func record(_ vat: VatID, _ state: KernelState) throws -> VatRecord {
+        guard let r = state.vats[vat] else { throw KernelError.unknownVat(vat) }
+        return r
+    }
+
+    private func vatJSON(_ v: VatRecord, _ state: KernelState) -> JSON {
+        Representation.vat(v, clistSize: state.clists[v.id]?.count ?? 0, deliveryCount: state.deliveries[v.id]?.count ?? 0)
+    }
+
+    /// One page of a delivery log, which is in `seq` order.
+    private func deliveries(_ log: [DeliveryRecord], _ page: Page) -> JSON {
+        var start = 0
+        if let after = page.after {
+            // Binary search for the first seq > after.
+            var lo = 0, hi = log.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if log[mid].seq <= after { lo = mid + 1 } else { hi = mid }
+            }
+            start = lo
+        }
+        let end = min(log.count, start + page.limit)
+        let next: JSON = end < log.count ? .int(log[end - 1].seq) : .null
+        return Representation.page("deliveries", log[start..<end].map(Representation.delivery), next: next)
+    }
+
+    /// One page of a queue, in queue order (ids increase along it).
+    private func events(_ queue: FIFO<QueuedEvent>, _ page: Page) -> JSON {
+        var items: [JSON] = []
+        var next: JSON = .null
+        var lastID = 0
+        for e in queue.elements {
+            if let after = page.after, e.id <= after { continue }
+            if items.count == page.limit {
+                next = items.isEmpty ? .null : .int(lastID)
+                break
+            }
+            items.append(Representation.event(e))
+            lastID = e.id
+        }
+        return Representation.page("events", items, next: next)
+    }
+}
+
+extension Result where Failure == any Error {
+    /// The error, if any.
+    var failure: (any Error)? {
+        if case .failure(let e) = self { return e }
+        return nil
+    }
+}

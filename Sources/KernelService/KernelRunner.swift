@@ -1,0 +1,193 @@
+import Foundation
+import HTTPServer
+import Synchronization
+import VatKernel
+
+/// The one thread that owns the kernel (DESIGN.md, "The service").
+///
+/// Requests arrive parsed, as `Operation`s, through `submit`. The thread takes every waiting
+/// item at once (a *group*), runs them in order, each as one or more cranks, then calls the
+/// store's `flush()` once if anything changed (group commit), and only then answers them: an
+/// answer never reports a change that is not durable (KERNEL-SPEC §13.3). If the store fails,
+/// every answer of the group is a 503 and the kernel is rebuilt from the last durable state.
+///
+/// Everything below `// MARK: Kernel thread` is touched by that thread only; that is the
+/// invariant that makes the `@unchecked Sendable` sound. The inbox is the only shared state.
+final class KernelRunner: @unchecked Sendable {
+    /// A unit of work for the kernel thread.
+    enum Work {
+        case request(Operation, respond: @Sendable (HTTPResponse) -> Void)
+        /// Runs a closure against the kernel (start-up audit, tests).
+        case task(@Sendable (Kernel?) -> Void)
+    }
+
+    private struct Inbox {
+        var items: [Work] = []
+        var accepting = true
+    }
+
+    private let inbox = Mutex(Inbox())
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    /// The body of `GET /kernel` as of the last group, served without a trip to the kernel thread.
+    let summary = Mutex<[UInt8]>([])
+    let credentials: Credentials
+
+    init(configuration: KernelServiceConfiguration, storage: (any KernelStorage)?, tokenStore: any TokenStore) throws {
+        self.configuration = configuration
+        self.storage = storage
+        self.tokenStore = tokenStore
+        runMode = configuration.runMode
+        let kernel = try Kernel(configuration: configuration.kernel, storage: storage)
+        self.kernel = kernel
+        let tokens = try tokenStore.loadTokens().filter { kernel.state.vats[$0.key] != nil }
+        credentials = Credentials(adminToken: configuration.adminToken, vatTokens: tokens)
+        publishSummary()
+    }
+
+    /// Starts the kernel thread.
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "VatKernel kernel"
+        // Deep capdata and long batches recurse and allocate on this stack.
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Queues `work`; false once the runner is stopping (the caller answers 503).
+    @discardableResult
+    func submit(_ work: Work) -> Bool {
+        let accepted = inbox.withLock { inbox in
+            guard inbox.accepting else { return false }
+            inbox.items.append(work)
+            return true
+        }
+        if accepted { wake.signal() }
+        return accepted
+    }
+
+    /// Stops taking work, finishes what was queued (answering and flushing it), and waits
+    /// for the kernel thread to end.
+    func stop() {
+        let wasAccepting = inbox.withLock { inbox in
+            defer { inbox.accepting = false }
+            return inbox.accepting
+        }
+        guard wasAccepting else { return }
+        wake.signal()
+        finished.wait()
+    }
+
+    // MARK: Kernel thread
+
+    let configuration: KernelServiceConfiguration
+    let storage: (any KernelStorage)?
+    let tokenStore: any TokenStore
+    /// Nil only after a store failure from which the state could not be reloaded yet.
+    var kernel: Kernel?
+    var runMode: RunMode
+    /// Vat tokens written in the running group, published once the group is durable.
+    var pendingTokens: [(VatID, String)] = []
+    /// True when the running group wrote something outside the kernel's cranks (a token).
+    var groupWroteTokens = false
+    /// Set when the store failed during the running group: nothing more runs in it.
+    var groupFailed = false
+
+    private func run() {
+        while true {
+            wake.wait()
+            let (items, accepting) = inbox.withLock { inbox in
+                defer { inbox.items.removeAll() }
+                return (inbox.items, inbox.accepting)
+            }
+            if !items.isEmpty { runGroup(items) }
+            if !accepting, inbox.withLock({ $0.items.isEmpty }) { break }
+        }
+        if let storage, kernel != nil {
+            do { try storage.flush() } catch { log("final flush failed: \(error)") }
+        }
+    }
+
+    /// Runs one group: every item, one flush, then every answer.
+    ///
+    /// If the store fails while an item runs, that item is answered 503 and the items after
+    /// it are not run (503 too); the cranks before it are still flushed, since the store
+    /// discards only the failed crank. If the flush fails, every answer is a 503. After any
+    /// failure the kernel is rebuilt from `load()`, so memory never runs ahead of the disk.
+    private func runGroup(_ items: [Work]) {
+        if kernel == nil { reload() }
+        let crankBefore = kernel?.state.counters.crank
+        groupWroteTokens = false
+        pendingTokens.removeAll()
+        var answers: [(@Sendable (HTTPResponse) -> Void, HTTPResponse)] = []
+        groupFailed = false
+        for item in items {
+            switch item {
+            case .task(let body):
+                body(groupFailed ? nil : kernel)
+            case .request(let operation, let respond):
+                if groupFailed {
+                    answers.append((respond, ServiceError.storageFailure("an earlier request of the same commit group failed to commit").response))
+                    continue
+                }
+                let (response, storageFailure) = perform(operation)
+                if storageFailure { groupFailed = true }
+                answers.append((respond, response))
+            }
+        }
+        let changed = kernel?.state.counters.crank != crankBefore || groupWroteTokens
+        if changed, let storage {
+            do {
+                try storage.flush()
+            } catch {
+                log("flush failed; answering \(answers.count) request(s) with 503: \(error)")
+                let response = ServiceError.storageFailure(String(describing: error)).response
+                answers = answers.map { ($0.0, response) }
+                pendingTokens.removeAll()
+                groupFailed = true
+            }
+        }
+        for (vat, token) in pendingTokens { credentials.setVatToken(token, for: vat) }
+        pendingTokens.removeAll()
+        if groupFailed { reload() }
+        publishSummary()
+        for (respond, response) in answers { respond(response) }
+    }
+
+    /// Runs one operation; every error becomes its HTTP answer here. Also says whether the
+    /// store failed, which dooms the whole group.
+    private func perform(_ operation: Operation) -> (HTTPResponse, storageFailure: Bool) {
+        guard let kernel else {
+            return (ServiceError.storageFailure("the kernel state could not be loaded from the store").response, false)
+        }
+        do {
+            return (try execute(operation, on: kernel), false)
+        } catch {
+            let e = ServiceError(any: error)
+            if e.code == "storage-failure" { log(e.message) }
+            return (e.response, e.code == "storage-failure")
+        }
+    }
+
+    /// Rebuilds the kernel from the store's last durable state.
+    private func reload() {
+        do {
+            kernel = try Kernel(configuration: configuration.kernel, storage: storage)
+        } catch {
+            kernel = nil
+            log("cannot reload the kernel from the store: \(error)")
+        }
+    }
+
+    func publishSummary() {
+        let bytes = summaryJSON().bytes
+        summary.withLock { $0 = bytes }
+    }
+
+    func log(_ message: String) {
+        FileHandle.standardError.write(Data("vatkernel: \(message)\n".utf8))
+    }
+}

@@ -1,0 +1,33 @@
+import VatKernel
+
+/// Settings of a `KernelService`, with documented defaults.
+public struct KernelServiceConfiguration: Sendable {
+    /// The kernel's own settings (cleanup budget, longest syscall batch).
+    public var kernel: KernelConfiguration
+    /// How the kernel runs between requests. Default `auto`. Not stored: a restart comes back
+    /// in the configured mode.
+    public var runMode: RunMode
+    /// When set, every endpoint but `/healthz` needs `Authorization: Bearer <adminToken>`
+    /// (a vat's own token also opens its syscalls and delivery log). Default none.
+    public var adminToken: String?
+    /// Most cranks one request runs: the auto-mode run after a change, and the largest
+    /// `maxCranks` of `POST /kernel/run`. Work beyond it stays queued for the next request.
+    /// Default 100,000.
+    public var maxCranksPerRequest: Int
+    /// Where the state is kept, as `GET /kernel` reports it (`:memory:` or a file path).
+    public var storePath: String
+    /// The store's durability setting as `GET /kernel` reports it (`full`, `normal`), if any.
+    public var durability: String?
+
+    /// A configuration with the documented defaults, overriding whatever is given.
+    public init(kernel: KernelConfiguration = KernelConfiguration(), runMode: RunMode = .auto,
+                adminToken: String? = nil, maxCranksPerRequest: Int = 100_000,
+                storePath: String = ":memory:", durability: String? = nil) {
+        self.kernel = kernel
+        self.runMode = runMode
+        self.adminToken = adminToken
+        self.maxCranksPerRequest = maxCranksPerRequest
+        self.storePath = storePath
+        self.durability = durability
+    }
+}

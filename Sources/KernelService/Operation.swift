@@ -1,0 +1,341 @@
+import VatKernel
+
+/// How the kernel is driven between requests (KERNEL-SPEC §13.3).
+public enum RunMode: String, Sendable, CaseIterable {
+    /// After every request that changes state, run until idle (bounded per request).
+    case auto
+    /// Queued work waits for `POST /kernel/step` or `POST /kernel/run`.
+    case manual
+}
+
+/// Which objects `GET /objects?owner=` lists.
+enum OwnerFilter: Equatable {
+    case vat(VatID)
+    /// `owner=none`: orphans.
+    case none
+}
+
+/// One page of a list: entries strictly after `after`, at most `limit` of them.
+struct Page: Equatable {
+    var after: Int?
+    var limit: Int
+}
+
+/// A request, fully parsed and validated on the loop thread: what the kernel thread runs.
+/// Nothing here can be malformed any more; what remains are the kernel's own rules.
+enum Operation: Equatable {
+    case kernelSummary
+    case step
+    case run(maxCranks: Int)
+    case getRunMode
+    case setRunMode(RunMode)
+    case runQueue(Page)
+    case acceptanceQueue(Page)
+    case gcActions
+    case audit
+
+    case createVat(name: String, options: JSONValue, vatParameters: CapData<KRef>)
+    case listVats
+    case showVat(VatID)
+    case clist(VatID)
+    case deliveries(VatID, Page)
+    case syscalls(VatID, [Syscall])
+    case addExport(VatID, VRef)
+    case bringOutYourDead(VatID)
+    case upgrade(VatID, UpgradeRequest)
+    case terminate(VatID, reason: String)
+
+    case send(target: KRef, methargs: CapData<KRef>, result: ResultPolicy)
+    case listObjects(owner: OwnerFilter?, Page)
+    case listPromises(decider: VatID?, state: KernelPromise.State?, Page)
+    case showObject(KRef)
+    case showPromise(KRef)
+    case pin(KRef)
+    case unpin(KRef)
+    case releaseResult(KRef)
+
+    /// True when the operation asks for a change: the kernel runs afterwards in auto mode.
+    var changesState: Bool {
+        switch self {
+        case .kernelSummary, .getRunMode, .runQueue, .acceptanceQueue, .gcActions, .audit, .listVats, .showVat,
+             .clist, .deliveries, .listObjects, .listPromises, .showObject, .showPromise:
+            return false
+        default:
+            return true
+        }
+    }
+}
+
+/// Limits of the request grammar, shared by the parser and openapi.yaml.
+enum Limits {
+    /// Default and largest page of any list.
+    static let defaultPageSize = 100
+    static let maxPageSize = 1000
+    /// Longest vat name, in characters.
+    static let maxNameLength = 256
+}
+
+extension Operation {
+    /// Parses a request for `resource` (whose method is already known to be allowed).
+    /// Throws the 400 (or 413) that says what is wrong; never touches the kernel.
+    static func parse(_ resource: Resource, method: String, query: [String: String], body: [UInt8],
+                      maxSyscalls: Int, maxRunCranks: Int) throws(ServiceError) -> Operation {
+        switch resource {
+        case .healthz, .kernel:
+            return .kernelSummary
+        case .kernelStep:
+            try emptyObject(body)
+            return .step
+        case .kernelRun:
+            var f = try Fields(try json(body, emptyIs: .object([:])), path: "")
+            let n = try f.optionalInt("maxCranks") ?? maxRunCranks
+            try f.finish()
+            guard (1...maxRunCranks).contains(n) else { throw .invalidField("maxCranks", "must be between 1 and \(maxRunCranks)") }
+            return .run(maxCranks: n)
+        case .kernelRunMode:
+            if method == "GET" { return .getRunMode }
+            var f = try Fields(try json(body), path: "")
+            let s = try f.string("mode")
+            try f.finish()
+            guard let mode = RunMode(rawValue: s) else { throw .invalidField("mode", "must be \"auto\" or \"manual\"") }
+            return .setRunMode(mode)
+        case .kernelRunQueue:
+            return .runQueue(try page(query))
+        case .kernelAcceptanceQueue:
+            return .acceptanceQueue(try page(query))
+        case .kernelGCActions:
+            return .gcActions
+        case .kernelAudit:
+            return .audit
+
+        case .vats:
+            if method == "GET" { return .listVats }
+            var f = try Fields(try json(body), path: "")
+            let name = try f.string("name")
+            guard !name.isEmpty, name.count <= Limits.maxNameLength else {
+                throw .invalidField("name", "must be 1 to \(Limits.maxNameLength) characters")
+            }
+            let options = f.optional("options") ?? .object([:])
+            guard case .object = options else { throw .invalidField("options", "must be a JSON object") }
+            let parameters = try f.optional("vatParameters").map { v throws(ServiceError) in
+                try Fields.capData(v, "vatParameters", slot: Fields.kref)
+            } ?? CapData(body: .null)
+            try f.finish()
+            return .createVat(name: name, options: options, vatParameters: parameters)
+        case .vat(let id):
+            return .showVat(try vatID(id))
+        case .vatCList(let id):
+            return .clist(try vatID(id))
+        case .vatDeliveries(let id):
+            return .deliveries(try vatID(id), try page(query))
+        case .vatSyscalls(let id):
+            let vat = try vatID(id)
+            var f = try Fields(try json(body), path: "")
+            let raw = try f.array("syscalls")
+            try f.finish()
+            return .syscalls(vat, try syscalls(raw, field: "syscalls", max: maxSyscalls))
+        case .vatExports(let id):
+            let vat = try vatID(id)
+            var f = try Fields(try json(body), path: "")
+            let vref = try Fields.vref(try f.required("vref"), "vref")
+            try f.finish()
+            guard vref.isExport else { throw .invalidField("vref", "must be an object export (o+…)") }
+            return .addExport(vat, vref)
+        case .vatBringOutYourDead(let id):
+            let vat = try vatID(id)
+            try emptyObject(body)
+            return .bringOutYourDead(vat)
+        case .vatUpgrade(let id):
+            let vat = try vatID(id)
+            var f = try Fields(try json(body, emptyIs: .object([:])), path: "")
+            var request = UpgradeRequest()
+            if let v = f.optional("vatParameters") { request.vatParameters = try Fields.capData(v, "vatParameters", slot: Fields.kref) }
+            request.upgradeMessage = try f.optionalString("upgradeMessage") ?? ""
+            if let raw = try f.optionalArray("boydSyscalls") {
+                request.boydSyscalls = try syscalls(raw, field: "boydSyscalls", max: maxSyscalls)
+            }
+            if let raw = try f.optionalArray("startVatSyscalls") {
+                request.startVatSyscalls = try syscalls(raw, field: "startVatSyscalls", max: maxSyscalls)
+            }
+            request.startVatFails = try f.optionalBool("startVatFails") ?? false
+            try f.finish()
+            return .upgrade(vat, request)
+        case .vatTerminate(let id):
+            let vat = try vatID(id)
+            var f = try Fields(try json(body, emptyIs: .object([:])), path: "")
+            let reason = try f.optionalString("reason") ?? "terminated by the host"
+            try f.finish()
+            return .terminate(vat, reason: reason)
+
+        case .messages:
+            var f = try Fields(try json(body), path: "")
+            let target = try Fields.kref(try f.required("target"), "target")
+            let methargs = try Fields.methargs(try f.required("methargs"), "methargs", slot: Fields.kref)
+            let policyText = try f.optionalString("result") ?? "none"
+            try f.finish()
+            guard let policy = ResultPolicy(rawValue: policyText) else {
+                throw .invalidField("result", "must be \"none\", \"keep\" or \"ignore\"")
+            }
+            return .send(target: target, methargs: methargs, result: policy)
+        case .objects:
+            var owner: OwnerFilter?
+            if let o = query["owner"] {
+                if o == "none" {
+                    owner = OwnerFilter.none
+                } else if let v = VatID(o) {
+                    owner = .vat(v)
+                } else {
+                    throw .invalidParameter("owner", "\"\(o)\" is neither a vat ID (v1, v2, …) nor \"none\"")
+                }
+            }
+            return .listObjects(owner: owner, try page(query, cursor: .object))
+        case .promises:
+            var decider: VatID?
+            if let d = query["decider"] {
+                guard let v = VatID(d) else { throw .invalidParameter("decider", "\"\(d)\" is not a vat ID (v1, v2, …)") }
+                decider = v
+            }
+            var state: KernelPromise.State?
+            if let s = query["state"] {
+                guard let st = KernelPromise.State(rawValue: s) else {
+                    throw .invalidParameter("state", "must be unresolved, fulfilled or rejected")
+                }
+                state = st
+            }
+            return .listPromises(decider: decider, state: state, try page(query, cursor: .promise))
+        case .object(let k):
+            return .showObject(try kref(k, .object))
+        case .objectPin(let k):
+            let kref = try kref(k, .object)
+            if method == "POST" {
+                try emptyObject(body)
+                return .pin(kref)
+            }
+            return .unpin(kref)
+        case .promise(let k):
+            return .showPromise(try kref(k, .promise))
+        case .promiseHold(let k):
+            return .releaseResult(try kref(k, .promise))
+        }
+    }
+
+    // MARK: Pieces
+
+    /// The body as JSON. An empty body is `emptyIs` where the body is optional, else a 400.
+    static func json(_ body: [UInt8], emptyIs: JSONValue? = nil) throws(ServiceError) -> JSONValue {
+        if let emptyIs, body.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) { return emptyIs }
+        do {
+            return try JSONParser.parse(body)
+        } catch {
+            throw .malformedJSON(error)
+        }
+    }
+
+    /// Endpoints that take no parameters accept an empty body or `{}`.
+    static func emptyObject(_ body: [UInt8]) throws(ServiceError) {
+        try Fields(try json(body, emptyIs: .object([:])), path: "").finish()
+    }
+
+    static func vatID(_ text: String) throws(ServiceError) -> VatID {
+        guard let v = VatID(text) else { throw .invalidParameter("vatID", "\"\(text)\" is not a vat ID (v1, v2, …)") }
+        return v
+    }
+
+    static func kref(_ text: String, _ kind: KRef.Kind) throws(ServiceError) -> KRef {
+        guard let k = KRef(text), k.kind == kind else {
+            throw .invalidParameter(kind == .object ? "kref" : "kpid",
+                                    "\"\(text)\" is not \(kind == .object ? "an object kref (koN)" : "a promise kref (kpN)")")
+        }
+        return k
+    }
+
+    /// `after` and `limit`. `after` is a sequence number, or for objects and promises a kref
+    /// of that kind (`cursor`), whose number is kept.
+    static func page(_ query: [String: String], cursor: KRef.Kind? = nil) throws(ServiceError) -> Page {
+        var p = Page(after: nil, limit: Limits.defaultPageSize)
+        if let a = query["after"] {
+            if let cursor {
+                guard let k = KRef(a), k.kind == cursor else {
+                    throw .invalidParameter("after", "\"\(a)\" is not a \(cursor == .object ? "koN" : "kpN") kref")
+                }
+                p.after = k.number
+            } else {
+                guard let n = canonicalInt(a), n >= 0 else { throw .invalidParameter("after", "must be an integer ≥ 0") }
+                p.after = n
+            }
+        }
+        if let l = query["limit"] {
+            guard let n = canonicalInt(l), (1...Limits.maxPageSize).contains(n) else {
+                throw .invalidParameter("limit", "must be an integer between 1 and \(Limits.maxPageSize)")
+            }
+            p.limit = n
+        }
+        return p
+    }
+
+    /// A decimal integer as a query parameter: digits with an optional minus sign.
+    static func canonicalInt(_ s: String) -> Int? {
+        guard !s.isEmpty, s.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") }) else { return nil }
+        return Int(s)
+    }
+
+    /// A syscall batch, each in the JSON of API.md.
+    static func syscalls(_ raw: [JSONValue], field: String, max: Int) throws(ServiceError) -> [Syscall] {
+        guard raw.count <= max else { throw .tooManySyscalls(raw.count, max: max, field: field) }
+        var out: [Syscall] = []
+        out.reserveCapacity(raw.count)
+        for (n, v) in raw.enumerated() { out.append(try syscall(v, "\(field)[\(n)]")) }
+        return out
+    }
+
+    static func syscall(_ v: JSONValue, _ path: String) throws(ServiceError) -> Syscall {
+        var f = try Fields(v, path: path)
+        let type = try f.string("type")
+        let s: Syscall
+        switch type {
+        case "send":
+            let target = try Fields.vref(try f.required("target"), f.name("target"))
+            let methargs = try Fields.methargs(try f.required("methargs"), f.name("methargs"), slot: Fields.vref)
+            var result: VRef?
+            if let r = f.optional("result"), r != .null { result = try Fields.vref(r, f.name("result")) }
+            s = .send(target: target, methargs: methargs, result: result)
+        case "subscribe":
+            s = .subscribe(vpid: try Fields.vref(try f.required("vpid"), f.name("vpid")))
+        case "resolve":
+            var resolutions: [VatResolution] = []
+            for (n, r) in try f.array("resolutions").enumerated() {
+                var rf = try Fields(r, path: f.name("resolutions[\(n)]"))
+                let vpid = try Fields.vref(try rf.required("vpid"), rf.name("vpid"))
+                let rejected = try rf.bool("rejected")
+                let data = try Fields.capData(try rf.required("data"), rf.name("data"), slot: Fields.vref)
+                try rf.finish()
+                resolutions.append(VatResolution(vpid: vpid, rejected: rejected, data: data))
+            }
+            s = .resolve(resolutions)
+        case "exit":
+            let isFailure = try f.bool("isFailure")
+            let info = try Fields.capData(try f.required("info"), f.name("info"), slot: Fields.vref)
+            s = .exit(isFailure: isFailure, info: info)
+        case "dropImports", "retireImports", "retireExports", "abandonExports":
+            let vrefs = try Fields.vrefs(try f.required("vrefs"), f.name("vrefs"))
+            switch type {
+            case "dropImports": s = .dropImports(vrefs)
+            case "retireImports": s = .retireImports(vrefs)
+            case "retireExports": s = .retireExports(vrefs)
+            default: s = .abandonExports(vrefs)
+            }
+        case "vatstoreGet":
+            s = .vatstoreGet(key: try f.string("key"))
+        case "vatstoreSet":
+            s = .vatstoreSet(key: try f.string("key"), value: try f.string("value"))
+        case "vatstoreDelete":
+            s = .vatstoreDelete(key: try f.string("key"))
+        case "vatstoreGetNextKey":
+            s = .vatstoreGetNextKey(priorKey: try f.string("priorKey"))
+        default:
+            throw .invalidField(f.name("type"), "\"\(type)\" is not a syscall type (send, subscribe, resolve, exit, dropImports, retireImports, retireExports, abandonExports, vatstoreGet, vatstoreSet, vatstoreDelete, vatstoreGetNextKey)")
+        }
+        try f.finish()
+        return s
+    }
+}

@@ -1,0 +1,142 @@
+import VatKernel
+
+/// The JSON of kernel values, exactly as API.md fixes it. Host-side values carry krefs,
+/// vat-side values (deliveries, syscall results) the vat's vrefs.
+enum Representation {
+    static func capData<S: CustomStringConvertible>(_ d: CapData<S>) -> JSON {
+        .object([("body", JSON(d.body)), ("slots", .array(d.slots.map { .string($0.description) }))])
+    }
+
+    static func refs<S: CustomStringConvertible>(_ refs: [S]) -> JSON {
+        .array(refs.map { .string($0.description) })
+    }
+
+    static func resolution(_ r: VatResolution) -> JSON {
+        .object([("vpid", .string(r.vpid.description)), ("rejected", .bool(r.rejected)), ("data", capData(r.data))])
+    }
+
+    /// `{seq, crank, type, …}`.
+    static func delivery(_ r: DeliveryRecord) -> JSON {
+        var f: [(String, JSON)] = [("seq", .int(r.seq)), ("crank", .int(r.crank)), ("type", .string(r.delivery.typeName))]
+        switch r.delivery {
+        case .message(let target, let methargs, let result):
+            f += [("target", .string(target.description)), ("methargs", capData(methargs)), ("result", .text(result))]
+        case .notify(let resolutions):
+            f.append(("resolutions", .array(resolutions.map(resolution))))
+        case .dropExports(let v), .retireExports(let v), .retireImports(let v):
+            f.append(("vrefs", refs(v)))
+        case .bringOutYourDead:
+            break
+        case .startVat(let parameters):
+            f.append(("vatParameters", capData(parameters)))
+        }
+        return .object(f)
+    }
+
+    static func syscallResult(_ r: SyscallResult) -> JSON {
+        switch r {
+        case .ok: return .null
+        case .value(let v): return .orNull(v)
+        }
+    }
+
+    /// A queued event with its id: `send`, `notify` or `bringOutYourDead`, in krefs.
+    static func event(_ e: QueuedEvent) -> JSON {
+        var f: [(String, JSON)] = [("id", .int(e.id))]
+        switch e.event {
+        case .send(let target, let message):
+            f += [("type", .string("send")), ("target", .string(target.description)),
+                  ("methargs", capData(message.methargs)), ("result", .text(message.result))]
+        case .notify(let vat, let kpid):
+            f += [("type", .string("notify")), ("vatID", .string(vat.description)), ("kpid", .string(kpid.description))]
+        case .bringOutYourDead(let vat):
+            f += [("type", .string("bringOutYourDead")), ("vatID", .string(vat.description))]
+        }
+        return .object(f)
+    }
+
+    static func crankReport(_ r: CrankReport) -> JSON {
+        .object([
+            ("idle", .bool(false)),
+            ("crank", .int(r.crank)),
+            ("kind", .string(r.kind.rawValue)),
+            ("vatID", .text(r.vat)),
+            ("delivery", r.delivery.map(delivery) ?? .null),
+            ("detail", .string(r.detail)),
+        ])
+    }
+
+    static func vat(_ v: VatRecord, clistSize: Int, deliveryCount: Int) -> JSON {
+        var termination = JSON.null
+        if let t = v.termination {
+            termination = .object([
+                ("isFailure", .bool(t.isFailure)),
+                ("reason", capData(t.info)),
+                ("crank", .int(t.crank)),
+                ("cleanupDone", .bool(v.cleanedUp)),
+            ])
+        }
+        return .object([
+            ("vatID", .string(v.id.description)),
+            ("name", .string(v.name)),
+            ("status", .string(v.isAlive ? "running" : "terminated")),
+            ("incarnation", .int(v.incarnation)),
+            ("options", JSON(v.options)),
+            ("vatParameters", capData(v.vatParameters)),
+            ("clistSize", .int(clistSize)),
+            ("deliveryCount", .int(deliveryCount)),
+            ("termination", termination),
+        ])
+    }
+
+    static func holder(_ h: Holder) -> JSON {
+        .object([
+            ("kind", .string(h.kind.rawValue)),
+            ("vatID", .text(h.vat)),
+            ("vref", .text(h.vref)),
+            ("via", .text(h.via)),
+            ("reachable", .int(h.reachable)),
+            ("recognizable", .int(h.recognizable)),
+        ])
+    }
+
+    /// An object row; `holders` only where one object is shown.
+    static func object(_ kref: KRef, _ o: KernelObject, pins: Int, holders: [Holder]?) -> JSON {
+        var f: [(String, JSON)] = [
+            ("kref", .string(kref.description)),
+            ("owner", .text(o.owner)),
+            ("reachable", .int(o.reachable)),
+            ("recognizable", .int(o.recognizable)),
+            ("pins", .int(pins)),
+        ]
+        if let holders { f.append(("holders", .array(holders.map(holder)))) }
+        return .object(f)
+    }
+
+    static func message(_ m: Message) -> JSON {
+        .object([("methargs", capData(m.methargs)), ("result", .text(m.result))])
+    }
+
+    /// A promise row; queue, data and holders only where one promise is shown.
+    static func promise(_ kpid: KRef, _ p: KernelPromise, held: Bool, holders: [Holder]?) -> JSON {
+        var f: [(String, JSON)] = [
+            ("kpid", .string(kpid.description)),
+            ("state", .string(p.state.rawValue)),
+            ("decider", .text(p.decider)),
+            ("subscribers", refs(p.subscribers)),
+            ("refCount", .int(p.refCount)),
+            ("heldByHost", .bool(held)),
+        ]
+        if let holders {
+            f.append(("queue", .array(p.queue.map(message))))
+            f.append(("data", p.data.map(capData) ?? .null))
+            f.append(("holders", .array(holders.map(holder))))
+        }
+        return .object(f)
+    }
+
+    /// `{"<items>": [...], "next": cursor|null}`.
+    static func page(_ name: String, _ items: [JSON], next: JSON) -> JSON {
+        .object([(name, .array(items)), ("next", next)])
+    }
+}

@@ -1,0 +1,96 @@
+/// The resources of the API (API.md), matched from a request path.
+///
+/// Matching is by shape only (`/vats/{vatID}/clist`); the parameters are checked afterwards,
+/// so that a wrong method on a known path is a 405 whatever the parameter says.
+enum Resource: Equatable {
+    case healthz
+    case kernel, kernelStep, kernelRun, kernelRunMode, kernelRunQueue, kernelAcceptanceQueue, kernelGCActions, kernelAudit
+    case vats
+    case vat(String)
+    case vatCList(String)
+    case vatDeliveries(String)
+    case vatSyscalls(String)
+    case vatExports(String)
+    case vatBringOutYourDead(String)
+    case vatUpgrade(String)
+    case vatTerminate(String)
+    case messages
+    case objects
+    case object(String)
+    case objectPin(String)
+    case promises
+    case promise(String)
+    case promiseHold(String)
+
+    /// The resource at `path`, or nil if there is none. No trailing slash, no empty segment.
+    init?(path: String) {
+        guard path.first == "/" else { return nil }
+        let s = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard !s.contains(where: \.isEmpty) else { return nil }
+        switch s.count {
+        case 1:
+            switch s[0] {
+            case "healthz": self = .healthz
+            case "kernel": self = .kernel
+            case "vats": self = .vats
+            case "messages": self = .messages
+            case "objects": self = .objects
+            case "promises": self = .promises
+            default: return nil
+            }
+        case 2:
+            switch (s[0], s[1]) {
+            case ("kernel", "step"): self = .kernelStep
+            case ("kernel", "run"): self = .kernelRun
+            case ("kernel", "run-mode"): self = .kernelRunMode
+            case ("kernel", "run-queue"): self = .kernelRunQueue
+            case ("kernel", "acceptance-queue"): self = .kernelAcceptanceQueue
+            case ("kernel", "gc-actions"): self = .kernelGCActions
+            case ("kernel", "audit"): self = .kernelAudit
+            case ("vats", let id): self = .vat(id)
+            case ("objects", let k): self = .object(k)
+            case ("promises", let k): self = .promise(k)
+            default: return nil
+            }
+        case 3:
+            switch (s[0], s[2]) {
+            case ("vats", "clist"): self = .vatCList(s[1])
+            case ("vats", "deliveries"): self = .vatDeliveries(s[1])
+            case ("vats", "syscalls"): self = .vatSyscalls(s[1])
+            case ("vats", "exports"): self = .vatExports(s[1])
+            case ("vats", "bring-out-your-dead"): self = .vatBringOutYourDead(s[1])
+            case ("vats", "upgrade"): self = .vatUpgrade(s[1])
+            case ("vats", "terminate"): self = .vatTerminate(s[1])
+            case ("objects", "pin"): self = .objectPin(s[1])
+            case ("promises", "hold"): self = .promiseHold(s[1])
+            default: return nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// The methods the resource answers, in the order the `Allow` header lists them.
+    var methods: [String] {
+        switch self {
+        case .healthz, .kernel, .kernelRunQueue, .kernelAcceptanceQueue, .kernelGCActions, .kernelAudit,
+             .vat, .vatCList, .vatDeliveries, .objects, .object, .promises, .promise:
+            return ["GET"]
+        case .kernelStep, .kernelRun, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate, .messages:
+            return ["POST"]
+        case .kernelRunMode: return ["GET", "PUT"]
+        case .vats: return ["GET", "POST"]
+        case .objectPin: return ["POST", "DELETE"]
+        case .promiseHold: return ["DELETE"]
+        }
+    }
+
+    /// The vat whose own token may authorize the request (its syscalls and its delivery log),
+    /// as written in the path. Every other resource needs the admin token, when there is one.
+    var vatScope: String? {
+        switch self {
+        case .vatSyscalls(let id), .vatDeliveries(let id): return id
+        default: return nil
+        }
+    }
+}

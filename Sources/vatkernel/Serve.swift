@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import HTTPServer
+import KernelService
+import KernelStore
+import VatKernel
+
+/// `vatkernel serve`: open the store, audit it, serve the REST API until SIGTERM or SIGINT.
+///
+/// Every option can also come from a `VATKERNEL_*` environment variable; a flag wins over
+/// the variable, the variable over the default.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the kernel's REST API (see openapi.yaml).",
+        discussion: """
+            Each option may also be set with the environment variable named in its help; a flag \
+            wins over the variable. The service binds loopback by default and refuses any other \
+            host unless an admin token is set. SIGTERM or SIGINT stops it cleanly: it stops \
+            accepting, answers the requests in flight, flushes and closes the store, and exits 0.
+
+            Exit status: 0 after a clean stop; 64 a bad setting; 69 the port cannot be bound; \
+            70 the stored state fails the kernel's audit; 74 the store cannot be opened.
+            """)
+
+    @Option(help: "Address to listen on; loopback unless an admin token is set. [env: VATKERNEL_HOST] (default: 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "TCP port; 0 picks a free one (printed on the startup line). [env: VATKERNEL_PORT] (default: 8080)")
+    var port: Int?
+
+    @Option(help: "SQLite database file, created if missing; ':memory:' for a throwaway kernel. [env: VATKERNEL_DB] (default: vatkernel.sqlite)")
+    var db: String?
+
+    @Option(help: "full: each commit is on disk before it is acknowledged; normal: faster, a power loss may lose the last commits. [env: VATKERNEL_DURABILITY] (default: full)")
+    var durability: String?
+
+    @Option(help: "Bearer token required by every endpoint but /healthz (a vat's own token also opens its syscalls and deliveries). At least 16 characters. Prefer --admin-token-file: a flag is visible in the process list. [env: VATKERNEL_ADMIN_TOKEN]")
+    var adminToken: String?
+
+    @Option(help: "File holding the admin token (surrounding whitespace ignored). [env: VATKERNEL_ADMIN_TOKEN_FILE]")
+    var adminTokenFile: String?
+
+    @Option(help: "Largest request body in bytes; larger ones are answered 413. [env: VATKERNEL_MAX_BODY] (default: 1048576)")
+    var maxBody: Int?
+
+    @Option(help: "Largest request line plus headers in bytes; larger ones are answered 431. [env: VATKERNEL_MAX_HEADER] (default: 16384)")
+    var maxHeader: Int?
+
+    @Option(help: "Most connections open at once; more are answered 503. [env: VATKERNEL_MAX_CONNECTIONS] (default: 1024)")
+    var maxConnections: Int?
+
+    @Option(help: "auto: run the kernel until idle after each request that changes state; manual: wait for POST /kernel/step or /kernel/run. [env: VATKERNEL_RUN_MODE] (default: auto)")
+    var runMode: String?
+
+    @Option(help: "Most cranks one request runs (the auto-mode run, and the largest maxCranks of POST /kernel/run). [env: VATKERNEL_MAX_CRANKS] (default: 100000)")
+    var maxCranks: Int?
+
+    @Option(help: "C-list entries or vatstore keys one termination-cleanup crank removes. [env: VATKERNEL_CLEANUP_BUDGET] (default: 5000)")
+    var cleanupBudget: Int?
+
+    @Option(help: "Most syscalls in one batch (and in each list of an upgrade); more are answered 413. [env: VATKERNEL_MAX_SYSCALLS] (default: 10000)")
+    var maxSyscalls: Int?
+
+    @Option(help: "Seconds a keep-alive connection may sit idle. [env: VATKERNEL_IDLE_TIMEOUT] (default: 60)")
+    var idleTimeout: Int?
+
+    @Option(help: "Seconds a request may take to arrive completely; slower clients are answered 408. [env: VATKERNEL_READ_TIMEOUT] (default: 10)")
+    var readTimeout: Int?
+
+    func run() throws {
+        let settings: Settings
+        do {
+            settings = try Settings(self, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            fail(error.description, .usage)
+        }
+        try serve(settings)
+    }
+
+    /// Prints a line to standard output at once (a log collector may be reading it through a pipe).
+    func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    /// Prints `message` to standard error and exits with `code`.
+    func fail(_ message: String, _ code: ExitCode) -> Never {
+        FileHandle.standardError.write(Data("vatkernel: \(message)\n".utf8))
+        Foundation.exit(code.rawValue)
+    }
+
+    private func serve(_ s: Settings) throws {
+        // Signals are taken by sigwait on this thread; every thread started below inherits
+        // the mask, so none of them is interrupted by them.
+        let signals = Signals.block([SIGTERM, SIGINT])
+
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: s.db, durability: s.durability)
+        } catch {
+            fail("cannot open the store \(s.db): \(error)", .storeFailed)
+        }
+        let tokens: any TokenStore
+        if let own = store as AnyObject as? any TokenStore {
+            tokens = own
+        } else if s.db == ":memory:" {
+            tokens = InMemoryTokenStore()
+        } else {
+            do { tokens = try FileTokenStore(path: s.db + ".tokens") } catch {
+                fail("cannot read the token file \(s.db).tokens: \(error)", .storeFailed)
+            }
+        }
+
+        var kernelConfiguration = KernelConfiguration()
+        kernelConfiguration.cleanupBudget = s.cleanupBudget
+        kernelConfiguration.maxSyscallsPerBatch = s.maxSyscalls
+        let service: KernelService
+        do {
+            service = try KernelService(
+                configuration: KernelServiceConfiguration(
+                    kernel: kernelConfiguration, runMode: s.runMode, adminToken: s.adminToken,
+                    maxCranksPerRequest: s.maxCranks, storePath: s.db, durability: s.durability.rawValue),
+                storage: store, tokenStore: tokens)
+        } catch {
+            fail("cannot load the kernel from \(s.db): \(error)", .storeFailed)
+        }
+        service.start()
+
+        let problems = service.withKernel { kernel in kernel.audit().map(\.description) } ?? []
+        if !problems.isEmpty {
+            service.shutdown()
+            store.close()
+            fail("the stored state fails the audit; refusing to serve it:\n  " + problems.joined(separator: "\n  "), .auditFailed)
+        }
+
+        let server = HTTPServer(configuration: s.http, handler: service)
+        let port: Int
+        do {
+            port = try server.start()
+        } catch {
+            service.shutdown()
+            store.close()
+            fail("\(error)", .unavailable)
+        }
+        let shownHost = s.host.contains(":") && !s.host.hasPrefix("[") ? "[\(s.host)]" : s.host
+        say("vatkernel: listening on http://\(shownHost):\(port) (db \(s.db), durability \(s.durability.rawValue))")
+
+        let signal = signals.wait()
+        say("vatkernel: \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): finishing requests in flight, then stopping")
+        server.shutdown()
+        server.waitUntilStopped()
+        service.shutdown()
+        store.close()
+        say("vatkernel: stopped")
+    }
+}
