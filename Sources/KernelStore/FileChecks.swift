@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The few file-system questions the store asks before letting SQLite near a file.
+enum FileChecks {
+    /// The file's size, or nil if nothing exists at `path`.
+    static func size(_ path: String) -> Int? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Int(st.st_size)
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The directory holding `path` (where SQLite keeps the `-wal` and `-shm` files).
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Why files cannot be created in `directory`, or nil if they can. As root only a
+    /// read-only file system stops it: permission bits do not apply.
+    static func whyNotWritable(_ directory: String) -> String? {
+        guard isDirectory(directory) else { return "directory \(directory) does not exist" }
+        if access(directory, W_OK) == 0 { return nil }
+        let reason = errno == EROFS ? "is on a read-only file system" : "is not writable"
+        return "directory \(directory) \(reason), so the write-ahead log (-wal, -shm) cannot be created there"
+    }
+
+    /// Why the file at `path` cannot be written, or nil if it can.
+    static func whyFileNotWritable(_ path: String) -> String? {
+        if access(path, W_OK) == 0 { return nil }
+        return errno == EROFS ? "the file is on a read-only file system" : "the file is write-protected"
+    }
+}

@@ -1,0 +1,114 @@
+import VatKernel
+
+/// How the kernel's values are written into the JSON columns. Refs are their text (`ko21`,
+/// `o+d5/3`, `v1`) so `json_extract` and a person can read them; keys in sorted order.
+/// `KernelValueReader` reads each form back.
+extension JSONWriter {
+    /// `{"body":…,"slots":["ko21",…]}`
+    mutating func capData<Slot: CustomStringConvertible>(_ c: CapData<Slot>) throws {
+        beginObject()
+        key("body"); try value(c.body)
+        key("slots"); strings(c.slots)
+        endObject()
+    }
+
+    /// `["v1","v2"]`, or any refs as their text.
+    mutating func strings<T: CustomStringConvertible>(_ items: [T]) {
+        beginArray()
+        for s in items { string(s.description) }
+        endArray()
+    }
+
+    mutating func optionalString<T: CustomStringConvertible>(_ item: T?) {
+        if let item { string(item.description) } else { null() }
+    }
+
+    /// `{"methargs":…,"result":"kp40"|null}`
+    mutating func message(_ m: Message) throws {
+        beginObject()
+        key("methargs"); try capData(m.methargs)
+        key("result"); optionalString(m.result)
+        endObject()
+    }
+
+    mutating func messages(_ ms: [Message]) throws {
+        beginArray()
+        for m in ms { try message(m) }
+        endArray()
+    }
+
+    /// `{"message":…,"target":"ko21","type":"send"}`, `{"kpid":…,"type":"notify","vat":…}`,
+    /// `{"type":"bringOutYourDead","vat":…}`.
+    mutating func kernelEvent(_ e: KernelEvent) throws {
+        beginObject()
+        switch e {
+        case .send(let target, let m):
+            key("message"); try message(m)
+            key("target"); string(target.description)
+            key("type"); string("send")
+        case .notify(let vat, let kpid):
+            key("kpid"); string(kpid.description)
+            key("type"); string("notify")
+            key("vat"); string(vat.description)
+        case .bringOutYourDead(let vat):
+            key("type"); string("bringOutYourDead")
+            key("vat"); string(vat.description)
+        }
+        endObject()
+    }
+
+    /// `{"data":…,"rejected":false,"vpid":"p-60"}`
+    mutating func vatResolution(_ r: VatResolution) throws {
+        beginObject()
+        key("data"); try capData(r.data)
+        key("rejected"); bool(r.rejected)
+        key("vpid"); string(r.vpid.description)
+        endObject()
+    }
+
+    /// A delivery with its `type` (`message`, `notify`, `dropExports`, …) and its fields.
+    mutating func delivery(_ d: Delivery) throws {
+        beginObject()
+        switch d {
+        case .message(let target, let methargs, let result):
+            key("methargs"); try capData(methargs)
+            key("result"); optionalString(result)
+            key("target"); string(target.description)
+        case .notify(let resolutions):
+            key("resolutions")
+            beginArray()
+            for r in resolutions { try vatResolution(r) }
+            endArray()
+        case .dropExports(let vrefs), .retireExports(let vrefs), .retireImports(let vrefs):
+            key("type"); string(d.typeName)
+            key("vrefs"); strings(vrefs)
+            endObject()
+            return
+        case .bringOutYourDead:
+            break
+        case .startVat(let vatParameters):
+            key("type"); string(d.typeName)
+            key("vatParameters"); try capData(vatParameters)
+            endObject()
+            return
+        }
+        key("type"); string(d.typeName)
+        endObject()
+    }
+
+    /// `{"crank":12,"info":…,"isFailure":true}`
+    mutating func termination(_ t: TerminationInfo) throws {
+        beginObject()
+        key("crank"); int(t.crank)
+        key("info"); try capData(t.info)
+        key("isFailure"); bool(t.isFailure)
+        endObject()
+    }
+
+    /// Writes one value with `body` and returns the bytes.
+    static func bytes(_ body: (inout JSONWriter) throws -> Void) rethrows -> [UInt8] {
+        var w = JSONWriter()
+        try body(&w)
+        return w.bytes
+    }
+}

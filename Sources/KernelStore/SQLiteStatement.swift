@@ -1,0 +1,108 @@
+import CSQLite
+
+/// SQLite copies bound text and blobs when given this destructor (`SQLITE_TRANSIENT`).
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// A prepared statement, kept for the life of its connection: bind, step, read, reset.
+final class SQLiteStatement {
+    private var stmt: OpaquePointer?
+    private unowned let connection: SQLiteConnection
+    let sql: String
+
+    init(_ stmt: OpaquePointer, connection: SQLiteConnection, sql: String) {
+        self.stmt = stmt
+        self.connection = connection
+        self.sql = sql
+    }
+
+    private var handle: OpaquePointer {
+        guard let stmt else { preconditionFailure("statement used after finalize: \(sql)") }
+        return stmt
+    }
+
+    func bind(_ index: Int32, _ value: Int) {
+        sqlite3_bind_int64(handle, index, Int64(value))
+    }
+
+    func bind(_ index: Int32, _ value: Bool) {
+        sqlite3_bind_int64(handle, index, value ? 1 : 0)
+    }
+
+    func bind(_ index: Int32, _ value: String?) {
+        guard var value else { sqlite3_bind_null(handle, index); return }
+        value.withUTF8 { buf in
+            // An empty buffer may have no address; SQLite would read that as NULL.
+            if buf.isEmpty {
+                sqlite3_bind_text(handle, index, "", 0, transient)
+            } else {
+                buf.withMemoryRebound(to: CChar.self) {
+                    _ = sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), transient)
+                }
+            }
+        }
+    }
+
+    /// Binds UTF-8 bytes (the JSON writer's output) as text.
+    func bind(_ index: Int32, utf8 bytes: [UInt8]?) {
+        guard let bytes else { sqlite3_bind_null(handle, index); return }
+        if bytes.isEmpty {
+            sqlite3_bind_text(handle, index, "", 0, transient)
+            return
+        }
+        bytes.withUnsafeBufferPointer { buf in
+            buf.withMemoryRebound(to: CChar.self) {
+                _ = sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), transient)
+            }
+        }
+    }
+
+    /// Steps once: true with a row to read, false when done. Resets itself on error.
+    func step() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            let error = connection.error(sqlite3_extended_errcode(connection.db), sql)
+            sqlite3_reset(handle)
+            throw error
+        }
+    }
+
+    /// Steps to completion and resets, for statements that return no rows.
+    func run() throws {
+        defer { reset() }
+        while try step() {}
+    }
+
+    /// Rows changed by the last `run()` of any statement on this connection.
+    var changes: Int { Int(sqlite3_changes64(connection.db)) }
+
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    var columnCount: Int32 { sqlite3_column_count(handle) }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+
+    func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+
+    func text(_ column: Int32) -> String? {
+        withText(column) { $0.map { String(decoding: $0, as: UTF8.self) } }
+    }
+
+    /// The column's UTF-8 bytes without copying (nil for NULL), valid only inside `body`.
+    func withText<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>?) throws -> T) rethrows -> T {
+        guard let p = sqlite3_column_text(handle, column) else { return try body(nil) }
+        let n = Int(sqlite3_column_bytes(handle, column))
+        return try body(UnsafeBufferPointer(start: p, count: n))
+    }
+
+    func finalize() {
+        guard let s = stmt else { return }
+        stmt = nil
+        sqlite3_finalize(s)
+    }
+}

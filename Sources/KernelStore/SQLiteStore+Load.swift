@@ -1,0 +1,144 @@
+import VatKernel
+
+/// Reading every table back into a `KernelState` equal to the kernel's at the last flush.
+extension SQLiteStore {
+    /// The state of the last flushed crank, or nil for a store no crank was committed to.
+    public func load() throws -> KernelState? {
+        let (c, _) = try open()
+        if stagedCranks > 0 { throw KernelStoreError.unflushedCranks(path: path, cranks: stagedCranks) }
+        let ownTransaction = c.isAutocommit
+        // One read transaction: every table from the same snapshot.
+        if ownTransaction { try c.execute("BEGIN", operation: "begin reading the state") }
+        defer { if ownTransaction, !c.isAutocommit { try? c.execute("COMMIT") } }
+        do {
+            return try readState(c)
+        } catch let e as RowError {
+            throw KernelStoreError.corrupt(path: path, detail: e.description)
+        }
+    }
+
+    private func readState(_ c: SQLiteConnection) throws -> KernelState? {
+        let q = try c.prepare("SELECT next_object, next_promise, next_vat, next_queue_id, crank FROM counters WHERE id = 1")
+        defer { q.finalize() }
+        guard try q.step() else { return nil }
+        var counters = KernelCounters()
+        counters.nextObject = q.int(0)
+        counters.nextPromise = q.int(1)
+        counters.nextVat = q.int(2)
+        counters.nextQueueID = q.int(3)
+        counters.crank = q.int(4)
+
+        var state = KernelState()
+        // C-list entries and queued events go through `apply`, the public way to build a
+        // CList (both directions) and a FIFO.
+        var delta = CrankDelta(crank: counters.crank, counters: counters)
+        try rows(c, "SELECT vat_id, name, options, incarnation, status, termination, vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up FROM vats") { r in
+            let id = try KernelValueReader.vatID(r.text(0) ?? "", "vats row")
+            let at = "vats row \(id)"
+            var v = VatRecord(id: id, name: r.text(1) ?? "",
+                              options: try r.withText(2) { try KernelValueReader.parse($0, "\(at) options") },
+                              vatParameters: try KernelValueReader(r.withText(6) { try KernelValueReader.parse($0, "\(at) vat_parameters") }, "\(at) vat_parameters").capDataK())
+            v.incarnation = r.int(3)
+            switch r.text(4) {
+            case "running": v.status = .running
+            case "terminated":
+                let t = try r.withText(5) { try KernelValueReader.parse($0, "\(at) termination") }
+                v.status = .terminated(try KernelValueReader(t, "\(at) termination").termination())
+            case let s: throw RowError("\(at): unknown status \(s ?? "NULL")")
+            }
+            v.nextObjectImport = r.int(7)
+            v.nextPromiseImport = r.int(8)
+            v.nextDeviceImport = r.int(9)
+            v.cleanedUp = r.int(10) != 0
+            state.vats[id] = v
+            state.clists[id] = CList()
+            state.vatstores[id] = [:]
+            state.deliveries[id] = []
+        }
+
+        if let n = try c.integer("SELECT count(*) FROM objects"), n > 0 { state.objects.reserveCapacity(n) }
+        try rows(c, "SELECT id, owner, reachable, recognizable FROM objects") { r in
+            let owner = try r.isNull(1) ? nil : KernelValueReader.vatID(r.text(1) ?? "", "objects row ko\(r.int(0)) owner")
+            state.objects[r.int(0)] = KernelObject(owner: owner, reachable: r.int(2), recognizable: r.int(3))
+        }
+
+        try rows(c, "SELECT id, state, decider, subscribers, queue, data, refcount FROM promises") { r in
+            let id = r.int(0)
+            let at = "promises row kp\(id)"
+            var p = KernelPromise(decider: try r.isNull(2) ? nil : KernelValueReader.vatID(r.text(2) ?? "", "\(at) decider"), refCount: r.int(6))
+            guard let s = r.text(1).flatMap(KernelPromise.State.init(rawValue:)) else { throw RowError("\(at): unknown state") }
+            p.state = s
+            p.subscribers = try r.withText(3) { bytes in
+                if isEmptyArray(bytes) { return [] }
+                return try KernelValueReader.strings(KernelValueReader.parse(bytes, "\(at) subscribers"), "\(at) subscribers")
+                    .map { try KernelValueReader.vatID($0, "\(at) subscribers") }
+            }
+            p.queue = try r.withText(4) { bytes in
+                if isEmptyArray(bytes) { return [] }
+                guard case .array(let a) = try KernelValueReader.parse(bytes, "\(at) queue") else { throw RowError("\(at) queue: expected an array") }
+                return try a.map { try KernelValueReader($0, "\(at) queue").message() }
+            }
+            if !r.isNull(5) {
+                p.data = try KernelValueReader(r.withText(5) { try KernelValueReader.parse($0, "\(at) data") }, "\(at) data").capDataK()
+            }
+            state.promises[id] = p
+        }
+
+        try rows(c, "SELECT vat, kref, vref, reachable FROM clist") { r in
+            let vat = try KernelValueReader.vatID(r.text(0) ?? "", "clist row vat")
+            let kref = try KernelValueReader.kref(r.text(1) ?? "", "clist row \(vat) kref")
+            let vref = try KernelValueReader.vref(r.text(2) ?? "", "clist row \(vat) \(kref) vref")
+            delta.clistEntries[CListKey(vat: vat, kref: kref)] = CListEntry(vref: vref, reachable: r.int(3) != 0)
+        }
+
+        try rows(c, "SELECT vat, key, value FROM vatstore") { r in
+            let vat = try KernelValueReader.vatID(r.text(0) ?? "", "vatstore row vat")
+            state.vatstores[vat, default: [:]][r.text(1) ?? ""] = r.text(2) ?? ""
+        }
+
+        try rows(c, "SELECT id, queue_name, event FROM queue ORDER BY id") { r in
+            let id = r.int(0)
+            let at = "queue row \(id)"
+            guard let name = r.text(1).flatMap(QueueName.init(rawValue:)) else { throw RowError("\(at): unknown queue") }
+            let event = try KernelValueReader(r.withText(2) { try KernelValueReader.parse($0, "\(at) event") }, "\(at) event").kernelEvent()
+            delta.queueAdds.append((name, QueuedEvent(id: id, event: event)))
+        }
+
+        try rows(c, "SELECT action FROM gc_actions") { r in
+            let text = r.text(0) ?? ""
+            guard let a = GCAction(text) else { throw RowError("gc_actions row: not a GC action: \(text)") }
+            state.gcActions.insert(a)
+        }
+
+        try rows(c, "SELECT kref, count FROM pins") { r in
+            state.pins[try KernelValueReader.kref(r.text(0) ?? "", "pins row")] = r.int(1)
+        }
+
+        try rows(c, "SELECT kpid FROM held_results") { r in
+            state.heldResults.insert(try KernelValueReader.kref(r.text(0) ?? "", "held_results row"))
+        }
+
+        try rows(c, "SELECT vat, seq, crank, delivery FROM deliveries ORDER BY vat, seq") { r in
+            let vat = try KernelValueReader.vatID(r.text(0) ?? "", "deliveries row vat")
+            let at = "deliveries row \(vat) \(r.int(1))"
+            let d = try KernelValueReader(r.withText(3) { try KernelValueReader.parse($0, "\(at) delivery") }, "\(at) delivery").delivery()
+            state.deliveries[vat, default: []].append(DeliveryRecord(seq: r.int(1), crank: r.int(2), delivery: d))
+        }
+
+        state.apply(delta)
+        return state
+    }
+
+    /// Runs `sql` and calls `body` for each row.
+    private func rows(_ c: SQLiteConnection, _ sql: String, _ body: (SQLiteStatement) throws -> Void) throws {
+        let s = try c.prepare(sql)
+        defer { s.finalize() }
+        while try s.step() { try body(s) }
+    }
+}
+
+/// `[]`: most promises have no subscribers and no queue; skip the parser for them.
+private func isEmptyArray(_ bytes: UnsafeBufferPointer<UInt8>?) -> Bool {
+    guard let bytes, bytes.count == 2 else { return false }
+    return bytes[0] == UInt8(ascii: "[") && bytes[1] == UInt8(ascii: "]")
+}

@@ -1,0 +1,135 @@
+import CSQLite
+import VatKernel
+
+/// The kernel's state in a SQLite database: every table of `KernelState` as a real table a
+/// person can query with the `sqlite3` command line (see `Schema`).
+///
+/// Cranks are grouped: `commit(_:)` writes a crank's delta inside a savepoint of the open
+/// group transaction (opening it with `BEGIN IMMEDIATE` if needed), so a crank that fails
+/// leaves no row behind; `flush()` commits the group, and only then are its cranks durable.
+/// WAL mode; statements are prepared once for the life of the store. Not thread-safe: one
+/// owner drives it, as it drives the kernel.
+public final class SQLiteStore: KernelStorage {
+    /// How hard a flush works to survive power loss (`PRAGMA synchronous`).
+    public enum Durability: String, Hashable, Sendable, CaseIterable {
+        /// `FULL`: each flush is on disk when it returns; survives power loss.
+        case full
+        /// `NORMAL`: survives a crash of the process, but a power loss may lose the last
+        /// flushes (never corrupt the database). Much faster per flush.
+        case normal
+    }
+
+    /// The database file (or `:memory:`).
+    public let path: String
+    public let durability: Durability
+    /// Cranks committed into the open group and not yet flushed.
+    public private(set) var stagedCranks = 0
+
+    var connection: SQLiteConnection?
+    var statements: Statements?
+    /// Set when SQLite rolled back a group that held staged cranks; `flush()` reports it.
+    var lostGroup: KernelStoreError?
+    /// Test hook: the delta write throws after this many row writes.
+    var failAfterWrites: Int?
+
+    /// How long to wait for another connection's write lock before failing.
+    static let busyTimeoutMilliseconds: Int32 = 5_000
+
+    /// Opens (or creates) the database at `path`; `":memory:"` for a throwaway store.
+    ///
+    /// A file that is not a VatKernel database, is from a newer version, is corrupt, or
+    /// cannot be written is refused with a `KernelStoreError` before anything is written to it.
+    /// An older schema is migrated in one transaction.
+    public init(path: String, durability: Durability = .full) throws {
+        self.path = path
+        self.durability = durability
+        let c = try Self.openChecked(path: path, durability: durability)
+        connection = c
+        do {
+            statements = try Statements(c)
+        } catch {
+            c.close()
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    /// The open connection and its statements, or `.closed`.
+    func open() throws -> (SQLiteConnection, Statements) {
+        guard let c = connection, let s = statements else { throw KernelStoreError.closed(path: path) }
+        return (c, s)
+    }
+
+    // MARK: KernelStorage
+
+    /// Writes one crank's delta into the open group, atomically: on any error nothing of
+    /// this crank stays, the error is rethrown, and the kernel rolls the crank back.
+    public func commit(_ delta: CrankDelta) throws {
+        let (c, s) = try open()
+        if let lost = lostGroup { throw lost }
+        if c.isAutocommit { try s.begin.run() }
+        try s.savepoint.run()
+        do {
+            try write(delta, s)
+            try s.release.run()
+        } catch {
+            abandonCrank(error, c, s)
+            throw error
+        }
+        stagedCranks += 1
+    }
+
+    /// Commits the open group: every crank committed since the last flush becomes durable
+    /// (per `durability`). If COMMIT fails the group is rolled back and the error thrown;
+    /// the owner must then reload the kernel from `load()`.
+    public func flush() throws {
+        let (c, s) = try open()
+        if let lost = lostGroup {
+            lostGroup = nil
+            stagedCranks = 0
+            throw lost
+        }
+        guard !c.isAutocommit else {
+            stagedCranks = 0
+            return
+        }
+        do {
+            try s.commit.run()
+        } catch {
+            if !c.isAutocommit { try? s.rollback.run() }
+            stagedCranks = 0
+            throw error
+        }
+        stagedCranks = 0
+    }
+
+    /// Closes the database. Cranks not flushed are rolled back, as if the process had died.
+    public func close() {
+        if let c = connection, c.isOpen, !c.isAutocommit { try? statements?.rollback.run() }
+        statements?.finalizeAll()
+        statements = nil
+        connection?.close()
+        connection = nil
+        stagedCranks = 0
+    }
+
+    /// Undoes the failed crank's writes. If SQLite already rolled back the whole group (it
+    /// does for a full disk or an I/O error), earlier staged cranks are gone too: remember
+    /// that, so `flush()` tells the owner to reload instead of acknowledging them.
+    private func abandonCrank(_ error: any Error, _ c: SQLiteConnection, _ s: Statements) {
+        if !c.isAutocommit {
+            do {
+                try s.rollbackTo.run()
+                try s.release.run()
+                return
+            } catch {
+                try? s.rollback.run()
+            }
+        }
+        if stagedCranks > 0 {
+            lostGroup = .stagedCranksLost(path: path, cranks: stagedCranks, cause: String(describing: error))
+        }
+        stagedCranks = 0
+    }
+}

@@ -1,0 +1,128 @@
+/// The database layout and how to get there from any older version.
+///
+/// The version lives in the file header (`PRAGMA user_version`) and, for people, in the
+/// `meta` table; `PRAGMA application_id` marks the file as VatKernel's. A new database is an
+/// empty one migrated from version 0, so there is exactly one way tables come to exist.
+enum Schema {
+    /// `PRAGMA application_id` of every VatKernel database: "VatK".
+    static let applicationID: Int32 = 0x5661_744B
+
+    /// The version this build writes.
+    static var currentVersion: Int { migrations.count }
+
+    /// One step from version `index` to `index + 1`.
+    struct Migration {
+        let summary: String
+        let sql: String
+    }
+
+    /// `migrations[n]` takes a database from version n to n+1, inside the opening transaction.
+    static let migrations: [Migration] = [
+        Migration(summary: "the kernel's tables (KERNEL-SPEC §2)", sql: version1),
+    ]
+
+    /// Krefs, vrefs and vat IDs are stored as their text (`ko21`, `o+d5/3`, `v1`), JSON
+    /// columns hold `JSONWriter+KernelValues` forms. Objects and promises are keyed by the
+    /// number of their kref, with the kref text as a generated column to query by.
+    static let version1 = """
+        CREATE TABLE meta (
+            key   TEXT PRIMARY KEY,
+            value ANY
+        ) STRICT, WITHOUT ROWID;
+
+        -- One row once the first crank is committed; none in a new store.
+        CREATE TABLE counters (
+            id            INTEGER PRIMARY KEY CHECK (id = 1),
+            next_object   INTEGER NOT NULL,
+            next_promise  INTEGER NOT NULL,
+            next_vat      INTEGER NOT NULL,
+            next_queue_id INTEGER NOT NULL,
+            crank         INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE objects (
+            id           INTEGER PRIMARY KEY,
+            kref         TEXT GENERATED ALWAYS AS ('ko' || id) VIRTUAL,
+            owner        TEXT,
+            reachable    INTEGER NOT NULL,
+            recognizable INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE promises (
+            id          INTEGER PRIMARY KEY,
+            kpid        TEXT GENERATED ALWAYS AS ('kp' || id) VIRTUAL,
+            state       TEXT NOT NULL CHECK (state IN ('unresolved', 'fulfilled', 'rejected')),
+            decider     TEXT,
+            subscribers TEXT NOT NULL,
+            queue       TEXT NOT NULL,
+            data        TEXT,
+            refcount    INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE vats (
+            vat_id              TEXT PRIMARY KEY,
+            name                TEXT NOT NULL,
+            options             TEXT NOT NULL,
+            incarnation         INTEGER NOT NULL,
+            status              TEXT NOT NULL CHECK (status IN ('running', 'terminated')),
+            termination         TEXT,
+            vat_parameters      TEXT NOT NULL,
+            next_object_import  INTEGER NOT NULL,
+            next_promise_import INTEGER NOT NULL,
+            next_device_import  INTEGER NOT NULL,
+            cleaned_up          INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE clist (
+            vat       TEXT NOT NULL,
+            kref      TEXT NOT NULL,
+            vref      TEXT NOT NULL,
+            reachable INTEGER NOT NULL,
+            PRIMARY KEY (vat, kref),
+            UNIQUE (vat, vref)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE vatstore (
+            vat   TEXT NOT NULL,
+            key   TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (vat, key)
+        ) STRICT, WITHOUT ROWID;
+
+        -- All three queues; id is the kernel's queue id, so id order is queue order.
+        CREATE TABLE queue (
+            id         INTEGER PRIMARY KEY,
+            queue_name TEXT NOT NULL CHECK (queue_name IN ('acceptance', 'run', 'reap')),
+            event      TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE gc_actions (
+            action TEXT PRIMARY KEY
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE pins (
+            kref  TEXT PRIMARY KEY,
+            count INTEGER NOT NULL CHECK (count > 0)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE held_results (
+            kpid TEXT PRIMARY KEY
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE deliveries (
+            vat      TEXT NOT NULL,
+            seq      INTEGER NOT NULL,
+            crank    INTEGER NOT NULL,
+            delivery TEXT NOT NULL,
+            PRIMARY KEY (vat, seq)
+        ) STRICT, WITHOUT ROWID;
+
+        INSERT INTO meta (key, value) VALUES ('application', 'vatkernel');
+        """
+
+    /// The tables a database of the current version has, to tell ours from a stranger's.
+    static let tables: Set<String> = [
+        "meta", "counters", "objects", "promises", "vats", "clist", "vatstore", "queue",
+        "gc_actions", "pins", "held_results", "deliveries",
+    ]
+}

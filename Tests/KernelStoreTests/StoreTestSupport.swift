@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+import VatKernel
+@testable import KernelStore
+
+/// A fresh directory under the system temporary directory, removed by `remove()`.
+struct TempDir {
+    let path: String
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.path
+        path = "\(base)/vkstore-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The file's bytes, or nil if it does not exist.
+func bytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
+
+/// Runs a command; true if it exited with status 0.
+@discardableResult
+func sh(_ arguments: String...) -> Bool {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = arguments
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    do { try p.run() } catch { return false }
+    p.waitUntilExit()
+    return p.terminationStatus == 0
+}
+
+/// Whether this process may mount a tmpfs (root in a privileged container or on a host).
+/// Needed for the read-only-file-system and real full-disk cases, since root ignores
+/// permission bits.
+let canMount: Bool = {
+    guard let dir = try? TempDir() else { return false }
+    defer { dir.remove() }
+    guard sh("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir.path) else { return false }
+    sh("umount", dir.path)
+    return true
+}()
+
+/// Whether `chattr +i` works here (the immutable flag stops even root from writing a file).
+let canMakeImmutable: Bool = {
+    guard let dir = try? TempDir() else { return false }
+    defer { dir.remove() }
+    let f = dir.file("probe")
+    guard FileManager.default.createFile(atPath: f, contents: Data()), sh("chattr", "+i", f) else { return false }
+    sh("chattr", "-i", f)
+    return true
+}()
+
+/// Every row of every table, as text, in key order: what "no row behind" is checked against.
+/// Read through a new connection, so it shows only what was committed.
+func dump(_ path: String) throws -> [String] {
+    let c = try SQLiteConnection(path: path, flags: 0x0000_0001 /* SQLITE_OPEN_READONLY */)
+    defer { c.close() }
+    var out: [String] = []
+    for table in Schema.tables.sorted() {
+        let s = try c.prepare("SELECT * FROM \(table) ORDER BY 1")
+        defer { s.finalize() }
+        while try s.step() {
+            out.append("\(table): " + (0..<s.columnCount).map { s.text($0) ?? "NULL" }.joined(separator: " | "))
+        }
+    }
+    return out
+}
+
+// MARK: Building kernel values
+
+func v(_ s: String) -> VRef { VRef(s)! }
+func k(_ s: String) -> KRef { KRef(s)! }
+
+/// Methargs `[method, [{$slot:0}, …]]` with one argument per slot.
+func methargs<S>(_ method: String, _ slots: [S]) -> CapData<S> {
+    CapData(body: .array([.string(method), .array(slots.indices.map { JSONValue.slot($0) })]), slots: slots)
+}
+
+func send(_ target: String, _ method: String, _ slots: [String] = [], result: String? = nil) -> Syscall {
+    .send(target: v(target), methargs: methargs(method, slots.map(v)), result: result.map(v))
+}
+
+/// A c-list's entries in vref text order.
+func sorted(_ c: CList) -> [(kref: KRef, entry: CListEntry)] {
+    c.byKRef.map { (kref: $0.key, entry: $0.value) }.sorted { $0.entry.vref.description < $1.entry.vref.description }
+}
+
+/// The tables in which two states differ (a readable failure instead of two whole states).
+func differences(_ a: KernelState?, _ b: KernelState?) -> [String] {
+    guard let a, let b else { return a == nil && b == nil ? [] : ["one state is nil"] }
+    var d: [String] = []
+    if a.counters != b.counters { d.append("counters: \(a.counters) vs \(b.counters)") }
+    for (id, o) in a.objects where b.objects[id] != o { d.append("object ko\(id): \(o) vs \(String(describing: b.objects[id]))") }
+    for id in b.objects.keys where a.objects[id] == nil { d.append("object ko\(id) only in the second") }
+    for (id, p) in a.promises where b.promises[id] != p { d.append("promise kp\(id): \(p) vs \(String(describing: b.promises[id]))") }
+    for id in b.promises.keys where a.promises[id] == nil { d.append("promise kp\(id) only in the second") }
+    if a.vats != b.vats { d.append("vats") }
+    func show(_ c: CList?) -> [String] { c.map { sorted($0).map { "\($0.kref)=\($0.entry.vref)\($0.entry.reachable ? "R" : "_")" } } ?? [] }
+    for (vat, c) in a.clists where b.clists[vat] != c { d.append("clist \(vat): \(show(c)) vs \(show(b.clists[vat]))") }
+    if a.clists.count != b.clists.count { d.append("clist count") }
+    if a.vatstores != b.vatstores { d.append("vatstores") }
+    if a.deliveries != b.deliveries { d.append("deliveries") }
+    if a.acceptanceQueue != b.acceptanceQueue { d.append("acceptance queue") }
+    if a.runQueue != b.runQueue { d.append("run queue") }
+    if a.reapQueue != b.reapQueue { d.append("reap queue") }
+    if a.gcActions != b.gcActions { d.append("gc actions: \(a.gcActions.sorted()) vs \(b.gcActions.sorted())") }
+    if a.pins != b.pins { d.append("pins") }
+    if a.heldResults != b.heldResults { d.append("held results") }
+    return d
+}
+
+extension Kernel {
+    /// The vref `vat` knows `kref` by.
+    func vref(_ vat: VatID, _ kref: KRef) -> String { state.clists[vat]![kref]!.vref.description }
+    /// The kref behind the vref `vat` uses.
+    func kref(_ vat: VatID, _ vref: String) -> KRef { state.clists[vat]![v(vref)]! }
+
+    /// Runs cranks until idle, returning their reports (to compare two kernels step by step).
+    func drain() throws -> [CrankReport] {
+        var out: [CrankReport] = []
+        while let r = try step() { out.append(r) }
+        return out
+    }
+}
