@@ -77,7 +77,7 @@ import Testing
         try w.syscalls(a, [.dropImports([v("o-50")])])
         #expect(w.object(k("ko22")) == nil)
         #expect(w.gcActions == ["v1 retireImport ko22"])
-        #expect(try w.runNamed() == ["gc-delivery v1"])
+        #expect(w.cranks() == ["gc-delivery v1"])
         #expect(w.deliveries(a, after: 3) == [.retireImports([v("o-50")])])
         #expect(w.clist(a) == ["ko20": "R o+0"])
         #expect(w.deliveries(b).count == 2)
@@ -96,7 +96,7 @@ import Testing
             // Unreachable orphan: retired in the drop's own crank.
             #expect(w.object(k("ko22")) == nil)
             #expect(w.gcActions == ["v1 retireImport ko22"])
-            #expect(try w.runNamed() == ["gc-delivery v1"])
+            #expect(w.cranks() == ["gc-delivery v1"])
         case .after:
             try w.syscalls(a, [.dropImports([v("o-50")])])
             #expect(w.object(k("ko22")) == "v2 0,1")
@@ -107,11 +107,11 @@ import Testing
                 // Retired in the abandoning crank; B's pending dropExport is left to be negated.
                 #expect(w.object(k("ko22")) == nil)
                 #expect(w.gcActions == ["v1 retireImport ko22", "v2 dropExport ko22"])
-                #expect(try w.runNamed() == ["gc-delivery v1", "negated-gc-action"])
+                #expect(w.cranks() == ["gc-delivery v1", "negated-gc-action"])
             case .terminate:
                 // Owner kept until cleanup; cleanup orphans and retires it.
                 #expect(w.object(k("ko22")) == "v2 0,1")
-                #expect(try w.runNamed() == ["cleanup-terminated-vat v2", "gc-delivery v1", "negated-gc-action"])
+                #expect(w.cranks() == ["cleanup-terminated-vat v2", "gc-delivery v1", "negated-gc-action"])
             }
         }
         #expect(w.deliveries(a, after: 2) == [.retireImports([v("o-50")])])
@@ -136,7 +136,7 @@ import Testing
             // Nobody recognizes it any more: deleted with no GC action at all.
             #expect(w.object(k("ko22")) == nil)
             #expect(w.gcActions == [])
-            #expect(try w.runNamed() == [])
+            #expect(w.cranks() == [])
         case .after:
             try w.syscalls(a, dropAndRetire)
             #expect(w.object(k("ko22")) == "v2 0,0")
@@ -146,9 +146,9 @@ import Testing
             case .abandonExports:
                 #expect(w.object(k("ko22")) == nil)
                 #expect(w.gcActions == ["v2 dropExport ko22", "v2 retireExport ko22"])
-                #expect(try w.runNamed() == ["negated-gc-action"])
+                #expect(w.cranks() == ["negated-gc-action"])
             case .terminate:
-                #expect(try w.runNamed() == ["cleanup-terminated-vat v2", "negated-gc-action"])
+                #expect(w.cranks() == ["cleanup-terminated-vat v2", "negated-gc-action"])
             }
         }
         #expect(w.deliveries(a).count == 2)

@@ -87,9 +87,14 @@ extension World {
     func step() throws -> CrankReport? { try kernel.step() }
 
     /// Runs until idle and names each crank: `"route"`, `"gc-delivery v2"`, `"negated-gc-action"`…
-    func runNamed() throws -> [String] {
+    /// A thrown error ends the list as `"error: …"`, so `#expect` can show the whole list.
+    func cranks() -> [String] {
         var names: [String] = []
-        while let r = try kernel.step() { names.append(name(r)) }
+        do {
+            while let r = try kernel.step() { names.append(name(r)) }
+        } catch {
+            names.append("error: \(error)")
+        }
         return names
     }
 
