@@ -18,7 +18,7 @@ extension HTTPResponse {
     var asksToClose: Bool {
         for (name, value) in headers where HTTPHeaders.namesEqual(name, "connection") {
             for token in value.split(separator: ",") {
-                if HTTPHeaders.namesEqual(token.trimmingWhitespace(), "close") { return true }
+                if HTTPHeaders.namesEqual(Self.trimmingWhitespace(token), "close") { return true }
             }
         }
         return false
@@ -69,6 +69,14 @@ extension HTTPResponse {
         if mayHaveContent && !headRequest {
             out.append(contentsOf: body)
         }
+    }
+
+    /// `text` without leading and trailing spaces and tabs (OWS).
+    private static func trimmingWhitespace(_ text: Substring) -> String {
+        var slice = text
+        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
+        return String(slice)
     }
 
     private static func isValidField(name: String, value: String) -> Bool {
@@ -150,15 +158,5 @@ extension HTTPResponse {
         case 505: "HTTP Version Not Supported"
         default: ""
         }
-    }
-}
-
-extension Substring {
-    /// The substring without leading and trailing spaces and tabs (OWS).
-    func trimmingWhitespace() -> String {
-        var slice = self[...]
-        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
-        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
-        return String(slice)
     }
 }

@@ -294,6 +294,24 @@ struct HTTPServerTests {
         }
     }
 
+    @Test("a client that stops reading its response is dropped after the write timeout")
+    func writeTimeout() throws {
+        struct Huge: HTTPHandler {
+            static let body = [UInt8](repeating: 0x61, count: 16 * 1024 * 1024)
+            func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+                respond(HTTPResponse(status: 200, body: Self.body))
+            }
+        }
+        try withServer(handler: Huge(), { $0.writeTimeout = .milliseconds(300) }) { port, _ in
+            let client = try TestClient(port: port, receiveBuffer: 16 * 1024)
+            try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            usleep(800_000)  // not reading: the server's writes block, its deadline passes
+            let received = try client.readToEnd().utf8.count
+            #expect(received > 0)
+            #expect(received < 16 * 1024 * 1024)
+        }
+    }
+
     // MARK: - Connection limit
 
     @Test("connections beyond maxConnections are answered 503 and closed; a freed slot is reused")

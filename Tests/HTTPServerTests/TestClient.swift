@@ -13,7 +13,8 @@ final class TestClient: @unchecked Sendable {
     private var buffered: [UInt8] = []
 
     /// Connects to 127.0.0.1:`port` (or `host`); reads give up after `timeout` seconds.
-    init(port: Int, host: String = "127.0.0.1", timeout: Double = 3) throws {
+    /// `receiveBuffer` shrinks the socket's receive buffer, to make a server's writes block sooner.
+    init(port: Int, host: String = "127.0.0.1", timeout: Double = 3, receiveBuffer: Int32? = nil) throws {
         let isIPv6 = host.contains(":")
         fd = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
@@ -22,6 +23,9 @@ final class TestClient: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         var on: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         let result: Int32
         if isIPv6 {
             var address = sockaddr_in6()

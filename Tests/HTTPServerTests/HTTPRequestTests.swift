@@ -1,0 +1,28 @@
+import Testing
+@testable import HTTPServer
+
+@Suite("HTTPRequest")
+struct HTTPRequestTests {
+    @Test("the target initializer derives path and query as the server does")
+    func derivedFromTarget() {
+        let request = HTTPRequest(method: "GET", target: "/vats/v%201/deliveries?after=3&limit=a+b")
+        #expect(request.path == "/vats/v 1/deliveries")
+        #expect(request.query == ["after": "3", "limit": "a b"])
+        #expect(request.version == .http1_1)
+        #expect(request.headers.isEmpty)
+        #expect(request.body.isEmpty)
+    }
+
+    @Test("a target the server would refuse is kept as the path, with no query")
+    func invalidTarget() {
+        let request = HTTPRequest(method: "GET", target: "/bad%zz?x=1")
+        #expect(request.path == "/bad%zz?x=1")
+        #expect(request.query == [:])
+    }
+
+    @Test("versions print as on the wire")
+    func versions() {
+        #expect(HTTPVersion.http1_0.description == "HTTP/1.0")
+        #expect(HTTPVersion.http1_1.description == "HTTP/1.1")
+    }
+}
