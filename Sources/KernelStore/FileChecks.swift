@@ -13,6 +13,18 @@ enum FileChecks {
         return Int(st.st_size)
     }
 
+    /// True if the file starts with SQLite's 16-byte magic string `SQLite format 3\0`.
+    /// SQLite itself takes a file shorter than its header for an empty database and would
+    /// overwrite it, so a non-empty file must show the magic before SQLite may open it.
+    static func hasSQLiteHeader(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return true }  // unreadable: let SQLite report why
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 16)
+        let n = read(fd, &header, 16)
+        return n == 16 && header == Array("SQLite format 3\0".utf8)
+    }
+
     static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

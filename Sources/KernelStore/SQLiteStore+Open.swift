@@ -15,6 +15,9 @@ extension SQLiteStore {
                 // A read-only look first: a stranger's WAL-mode file is not even checkpointed
                 // when this connection closes, so its bytes stay as they were.
                 if size > 0 {
+                    guard FileChecks.hasSQLiteHeader(path) else {
+                        throw KernelStoreError.notAVatKernelDatabase(path: path, reason: "not a SQLite database: it does not start with the SQLite header")
+                    }
                     let ro = try withDirectoryCheck(path) {
                         try SQLiteConnection(path: path, flags: SQLITE_OPEN_READONLY)
                     }
@@ -45,7 +48,7 @@ extension SQLiteStore {
         } catch let e as KernelStoreError {
             guard !isMemory(path) else { throw e }
             switch e {
-            case .cannotOpen(_, let detail), .readOnly(_, let detail), .sqlite(_, _, _, let detail):
+            case .cannotOpen(_, let detail), .sqlite(_, _, _, let detail):
                 if let why = FileChecks.whyNotWritable(FileChecks.directory(of: path)) {
                     throw KernelStoreError.readOnly(path: path, detail: "\(why) (\(detail))")
                 }

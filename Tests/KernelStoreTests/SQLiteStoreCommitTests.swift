@@ -1,0 +1,183 @@
+import Testing
+import VatKernel
+@testable import KernelStore
+
+/// Crank atomicity and group commit: a crank is in the store whole or not at all, and a
+/// group of cranks is durable only once flushed, all of it.
+@Suite struct SQLiteStoreCommitTests {
+    /// A kernel on a new store in `dir`, with two vats that know each other, flushed.
+    func twoVats(_ dir: TempDir) throws -> (SQLiteStore, Kernel, VatID, VatID) {
+        let store = try SQLiteStore(path: dir.file("k.sqlite"))
+        let kernel = try Kernel(storage: store)
+        let a = try kernel.createVat(name: "a")
+        let b = try kernel.createVat(name: "b")
+        _ = try kernel.queueToKref(target: b.rootKref, methargs: methargs("meet", [a.rootKref]), result: .none)
+        _ = try kernel.drain()
+        try store.flush()
+        return (store, kernel, a.vatID, b.vatID)
+    }
+
+    /// A batch that touches many tables: new exports, a promise, a queued send, the vatstore.
+    func busyBatch(_ n: Int) -> [Syscall] {
+        [send("o-50", "take", ["o+\(100 + n)", "o+\(200 + n)"], result: "p+\(n)"), .subscribe(vpid: v("p+\(n)")),
+         .vatstoreSet(key: "key\(n)", value: String(repeating: "v", count: 100))]
+    }
+
+    @Test func aCrankThatFailsHalfWrittenLeavesNoRowAndNoChange() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (store, kernel, _, b) = try twoVats(dir)
+        defer { store.close() }
+        let rowsBefore = try dump(store.path)
+        let stateBefore = kernel.state
+
+        // Given a store that fails after three row writes of the next crank,
+        store.failAfterWrites = 3
+        // when a crank that writes more rows than that commits,
+        #expect(throws: KernelError.self) { try kernel.syscalls(busyBatch(1), from: b) }
+        store.failAfterWrites = nil
+
+        // then the kernel is as before, and after a flush the store has not one row of it.
+        #expect(kernel.state == stateBefore)
+        try store.flush()
+        #expect(try dump(store.path) == rowsBefore)
+        #expect(try store.load() == stateBefore)
+    }
+
+    @Test func aFailedCrankInsideAGroupKeepsTheCranksAroundIt() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (store, kernel, _, b) = try twoVats(dir)
+        defer { store.close() }
+
+        _ = try kernel.syscalls(busyBatch(1), from: b)
+        store.failAfterWrites = 2
+        #expect(throws: KernelError.self) { try kernel.syscalls(busyBatch(2), from: b) }
+        store.failAfterWrites = nil
+        _ = try kernel.syscalls(busyBatch(3), from: b)
+        #expect(store.stagedCranks == 2)
+        try store.flush()
+
+        #expect(store.stagedCranks == 0)
+        #expect(differences(try store.load(), kernel.state) == [])
+        #expect(kernel.state.vatstores[b]?["key2"] == nil)
+        #expect(kernel.state.vatstores[b]?["key3"] != nil)
+    }
+
+    @Test func aFullDatabaseRollsTheCrankBackAndTheStoreCarriesOn() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (store, kernel, _, b) = try twoVats(dir)
+        defer { store.close() }
+        let stateBefore = kernel.state
+
+        // Given a database not allowed to grow (SQLITE_FULL, as on a full disk),
+        let (c, _) = try store.open()
+        let pages = try #require(try c.integer("PRAGMA page_count"))
+        try c.execute("PRAGMA max_page_count = \(pages)")
+        // when a crank needs new pages,
+        let big = [Syscall.vatstoreSet(key: "big", value: String(repeating: "x", count: 64 * 1024))]
+        do {
+            _ = try kernel.syscalls(big, from: b)
+            Issue.record("the crank should not commit")
+        } catch let e as KernelError {
+            // then it fails with "disk full" and is rolled back,
+            #expect(e.description.contains("disk full"), "\(e)")
+        }
+        #expect(kernel.state == stateBefore)
+
+        // and once there is room again, work goes on and is stored.
+        try c.execute("PRAGMA max_page_count = 1073741823")
+        _ = try kernel.syscalls(big, from: b)
+        try store.flush()
+        #expect(differences(try store.load(), kernel.state) == [])
+    }
+
+    /// SQLite rolls the whole transaction back on SQLITE_FULL, taking the group's earlier
+    /// cranks with it: the store must then refuse to acknowledge them and say "reload".
+    @Test func aFullDatabaseInsideAGroupLosesTheGroupAndSaysSo() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (store, kernel, _, b) = try twoVats(dir)
+        defer { store.close() }
+        let flushed = kernel.state
+        _ = try kernel.syscalls(busyBatch(1), from: b)
+        let staged = kernel.state
+
+        // Given a staged crank, when the next one finds the database full,
+        let (c, _) = try store.open()
+        try c.execute("PRAGMA max_page_count = \(try #require(try c.integer("PRAGMA page_count")))")
+        let big = [Syscall.vatstoreSet(key: "big", value: String(repeating: "x", count: 64 * 1024))]
+        #expect(throws: KernelError.self) { try kernel.syscalls(big, from: b) }
+        #expect(kernel.state == staged)
+        try c.execute("PRAGMA max_page_count = 1073741823")
+
+        // then no further crank is accepted on top of the lost one,
+        #expect(throws: KernelError.self) { try kernel.syscalls(busyBatch(2), from: b) }
+        // the flush reports the loss instead of acknowledging it,
+        #expect(throws: KernelStoreError.self) { try store.flush() }
+        // and the store holds the last flushed state, from which a kernel restarts cleanly.
+        #expect(differences(try store.load(), flushed) == [])
+        let restarted = try Kernel(storage: store)
+        #expect(restarted.audit().isEmpty)
+        _ = try restarted.syscalls(busyBatch(1), from: b)
+        try store.flush()
+        #expect(differences(try store.load(), restarted.state) == [])
+    }
+
+    @Test func cranksNotFlushedAreLostTogetherNeverHalf() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (store, kernel, _, b) = try twoVats(dir)
+        let flushed = kernel.state
+
+        // Given several cranks committed but not flushed,
+        for n in 1...5 { _ = try kernel.syscalls(busyBatch(n), from: b) }
+        _ = try kernel.drain()
+        #expect(store.stagedCranks > 5)
+        // a second connection (another process) sees none of them,
+        #expect(differences(try SQLiteStore(path: store.path).load(), flushed) == [])
+        // and when the process dies before flushing (the transaction is rolled back),
+        store.close()
+
+        // then a restart finds exactly the state of the last flush.
+        let reopened = try SQLiteStore(path: store.path)
+        defer { reopened.close() }
+        #expect(differences(try reopened.load(), flushed) == [])
+        let restarted = try Kernel(storage: reopened)
+        #expect(restarted.audit().isEmpty)
+    }
+
+    @Test func aFlushMakesTheWholeGroupDurable() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (store, kernel, _, b) = try twoVats(dir)
+        for n in 1...5 { _ = try kernel.syscalls(busyBatch(n), from: b) }
+        _ = try kernel.drain()
+        try store.flush()
+        let expected = kernel.state
+        store.close()
+
+        let reopened = try SQLiteStore(path: store.path)
+        defer { reopened.close() }
+        #expect(differences(try reopened.load(), expected) == [])
+    }
+
+    @Test func loadRefusesWhileCranksAreStaged() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (store, kernel, _, b) = try twoVats(dir)
+        defer { store.close() }
+        _ = try kernel.syscalls(busyBatch(1), from: b)
+        #expect(throws: KernelStoreError.unflushedCranks(path: store.path, cranks: 1)) { try store.load() }
+        try store.flush()
+        #expect(try store.load() == kernel.state)
+    }
+
+    @Test func aClosedStoreRefusesWork() throws {
+        let store = try SQLiteStore(path: ":memory:")
+        store.close()
+        #expect(throws: KernelStoreError.closed(path: ":memory:")) { try store.load() }
+        #expect(throws: KernelStoreError.closed(path: ":memory:")) { try store.flush() }
+    }
+}
