@@ -84,6 +84,7 @@ final class EventLoop {
             // Connections dirtied while expiring deadlines still need their flush: don't sleep.
             let hasWork = !dirty.isEmpty || inbox.prepareToSleep()
             let count = epoll.wait(into: eventBuffer, timeoutMilliseconds: hasWork ? 0 : waitTimeout())
+            if !hasWork { inbox.markAwake() }
             now = MonotonicClock.now()
             for index in 0..<count {
                 let (events, token) = Epoll.event(at: index, in: eventBuffer)

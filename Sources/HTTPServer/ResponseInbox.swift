@@ -67,7 +67,13 @@ final class ResponseInbox: Sendable {
         }
     }
 
-    /// Called by the loop after it wakes: swaps the queued completions into `completions` (which
+    /// Called by the loop as soon as its wait returns, so that responses posted while it works
+    /// (above all those given synchronously on the loop thread) do not signal the eventfd.
+    func markAwake() {
+        state.withLock { $0.sleeping = false }
+    }
+
+    /// Called by the loop after it has handled the ready sockets: swaps the queued completions into `completions` (which
     /// must be empty, and whose storage the inbox keeps for the next round) and reports whether
     /// shutdown was asked for since the last call.
     func take(into completions: inout [Completion]) -> Bool {
