@@ -99,13 +99,15 @@ struct Fields {
 
     static func vref(_ v: JSONValue, _ name: String) throws(ServiceError) -> VRef {
         let s = try string(v, name)
-        guard let r = VRef(s) else { throw .invalidField(name, "\"\(s)\" is not a vref (o+N, o-N, p+N, p-N, o+dN/I…)") }
+        guard let r = VRef(s), Limits.accepts(r) else {
+            throw .invalidField(name, "\"\(s)\" is not a vref (o+N, o-N, p+N, p-N, o+dN/I:F…; ids and instances up to 12 digits, facets up to 4)")
+        }
         return r
     }
 
     static func kref(_ v: JSONValue, _ name: String) throws(ServiceError) -> KRef {
         let s = try string(v, name)
-        guard let r = KRef(s), r.kind != .device else { throw .invalidField(name, "\"\(s)\" is not a kref (koN or kpN)") }
+        guard let r = KRef(s), Limits.accepts(r) else { throw .invalidField(name, "\"\(s)\" is not a kref (koN or kpN, N up to 15 digits)") }
         return r
     }
 

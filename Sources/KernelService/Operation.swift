@@ -71,8 +71,23 @@ enum Limits {
     /// Default and largest page of any list.
     static let defaultPageSize = 100
     static let maxPageSize = 1000
-    /// Longest vat name, in characters.
+    /// Longest vat name, in Unicode scalars (what JSON Schema's maxLength counts).
     static let maxNameLength = 256
+    /// Largest `maxCranks` a request may name (each request runs at most
+    /// `KernelServiceConfiguration.maxCranksPerRequest` of them).
+    static let maxCranksAsked = 1_000_000_000
+    /// Largest number in a vat ID, a kref, or a sequence-number cursor: 15 digits, so the
+    /// grammar is a plain pattern in openapi.yaml and safely inside the core's own ranges.
+    static let maxNumber = 999_999_999_999_999
+    /// Largest id or instance in a vref (12 digits) and largest facet (4 digits).
+    static let maxVRefNumber = 999_999_999_999
+    static let maxFacet = 9_999
+
+    static func accepts(_ v: VatID) -> Bool { v.number <= maxNumber }
+    static func accepts(_ k: KRef) -> Bool { k.kind != .device && k.number <= maxNumber }
+    static func accepts(_ r: VRef) -> Bool {
+        r.id <= maxVRefNumber && r.instance <= maxVRefNumber && r.facet <= maxFacet
+    }
 }
 
 extension Operation {
@@ -90,8 +105,11 @@ extension Operation {
             var f = try Fields(try json(body, emptyIs: .object([:])), path: "")
             let n = try f.optionalInt("maxCranks") ?? maxRunCranks
             try f.finish()
-            guard (1...maxRunCranks).contains(n) else { throw .invalidField("maxCranks", "must be between 1 and \(maxRunCranks)") }
-            return .run(maxCranks: n)
+            guard (1...Limits.maxCranksAsked).contains(n) else {
+                throw .invalidField("maxCranks", "must be between 1 and \(Limits.maxCranksAsked)")
+            }
+            // More than one request may run is not an error: the answer says the kernel is not idle.
+            return .run(maxCranks: min(n, maxRunCranks))
         case .kernelRunMode:
             if method == "GET" { return .getRunMode }
             var f = try Fields(try json(body), path: "")
@@ -112,7 +130,7 @@ extension Operation {
             if method == "GET" { return .listVats }
             var f = try Fields(try json(body), path: "")
             let name = try f.string("name")
-            guard !name.isEmpty, name.count <= Limits.maxNameLength else {
+            guard !name.isEmpty, name.unicodeScalars.count <= Limits.maxNameLength else {
                 throw .invalidField("name", "must be 1 to \(Limits.maxNameLength) characters")
             }
             let options = f.optional("options") ?? .object([:])
@@ -182,7 +200,7 @@ extension Operation {
             if let o = query["owner"] {
                 if o == "none" {
                     owner = OwnerFilter.none
-                } else if let v = VatID(o) {
+                } else if let v = VatID(o), Limits.accepts(v) {
                     owner = .vat(v)
                 } else {
                     throw .invalidParameter("owner", "\"\(o)\" is neither a vat ID (v1, v2, …) nor \"none\"")
@@ -192,7 +210,7 @@ extension Operation {
         case .promises:
             var decider: VatID?
             if let d = query["decider"] {
-                guard let v = VatID(d) else { throw .invalidParameter("decider", "\"\(d)\" is not a vat ID (v1, v2, …)") }
+                guard let v = VatID(d), Limits.accepts(v) else { throw .invalidParameter("decider", "\"\(d)\" is not a vat ID (v1, v2, …)") }
                 decider = v
             }
             var state: KernelPromise.State?
@@ -237,12 +255,12 @@ extension Operation {
     }
 
     static func vatID(_ text: String) throws(ServiceError) -> VatID {
-        guard let v = VatID(text) else { throw .invalidParameter("vatID", "\"\(text)\" is not a vat ID (v1, v2, …)") }
+        guard let v = VatID(text), Limits.accepts(v) else { throw .invalidParameter("vatID", "\"\(text)\" is not a vat ID (v1, v2, …)") }
         return v
     }
 
     static func kref(_ text: String, _ kind: KRef.Kind) throws(ServiceError) -> KRef {
-        guard let k = KRef(text), k.kind == kind else {
+        guard let k = KRef(text), k.kind == kind, Limits.accepts(k) else {
             throw .invalidParameter(kind == .object ? "kref" : "kpid",
                                     "\"\(text)\" is not \(kind == .object ? "an object kref (koN)" : "a promise kref (kpN)")")
         }
@@ -255,12 +273,14 @@ extension Operation {
         var p = Page(after: nil, limit: Limits.defaultPageSize)
         if let a = query["after"] {
             if let cursor {
-                guard let k = KRef(a), k.kind == cursor else {
+                guard let k = KRef(a), k.kind == cursor, Limits.accepts(k) else {
                     throw .invalidParameter("after", "\"\(a)\" is not a \(cursor == .object ? "koN" : "kpN") kref")
                 }
                 p.after = k.number
             } else {
-                guard let n = canonicalInt(a), n >= 0 else { throw .invalidParameter("after", "must be an integer ≥ 0") }
+                guard let n = canonicalInt(a), (0...Limits.maxNumber).contains(n) else {
+                    throw .invalidParameter("after", "must be an integer between 0 and \(Limits.maxNumber)")
+                }
                 p.after = n
             }
         }

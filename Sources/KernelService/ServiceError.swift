@@ -66,13 +66,14 @@ struct ServiceError: Error, Equatable {
                      headers: [("Allow", allowed.joined(separator: ", "))])
     }
 
-    // MARK: 413, 503
-
+    /// A batch longer than the kernel accepts (`KernelConfiguration.maxSyscallsPerBatch`).
     static func tooManySyscalls(_ count: Int, max: Int, field: String) -> ServiceError {
-        ServiceError(status: 413, code: "too-many-syscalls",
+        ServiceError(status: 400, code: "too-many-syscalls",
                      message: "\(field) holds \(count) syscalls; a batch holds at most \(max)",
                      details: [("field", .string(field)), ("count", .int(count)), ("max", .int(max))])
     }
+
+    // MARK: 503
 
     static func storageFailure(_ message: String) -> ServiceError {
         ServiceError(status: 503, code: "storage-failure",
