@@ -362,4 +362,50 @@ struct HTTPRequestParserTests {
         if case .request(let request, _) = event { #expect(request.body == Array("abc".utf8)) } else { Issue.record("no request") }
         #expect(!parser.isMidRequest)
     }
+
+    @Test("however the bytes are split, and even when they are mangled, the events are the same as in one piece")
+    func splitsAndMangling() {
+        let samples = [
+            "GET /a?x=1 HTTP/1.1\r\nHost: h\r\nX: y\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc",
+            "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;e=1\r\nabc\r\n0\r\nT: v\r\n\r\n",
+            "PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok",
+            "\r\nGET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        ]
+        var random = SplitMix64(seed: 42)
+        var inputs = samples
+        for sample in samples {
+            for _ in 0..<200 {
+                var bytes = Array(sample.utf8)
+                for _ in 0..<(1 + Int(random.next() % 3)) {
+                    let index = Int(random.next() % UInt64(bytes.count))
+                    switch random.next() % 3 {
+                    case 0: bytes[index] = UInt8(truncatingIfNeeded: random.next())
+                    case 1: bytes.remove(at: index)
+                    default: bytes.insert(Array(" \r\n:;0\t".utf8)[Int(random.next() % 7)], at: index)
+                    }
+                }
+                inputs.append(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+        for input in inputs {
+            let whole = parse(input, maxHeaderBytes: 96, maxBodyBytes: 8)
+            for chunk in [1, 2, 3, 5, 8, 13] {
+                let split = parse(input, chunk: chunk, maxHeaderBytes: 96, maxBodyBytes: 8)
+                #expect(split == whole, "input \(input.debugDescription) split every \(chunk) bytes")
+            }
+        }
+    }
+}
+
+/// A small deterministic random number generator (SplitMix64), so failures reproduce.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

@@ -450,6 +450,24 @@ struct HTTPServerTests {
         }
     }
 
+    @Test("connections sending garbage get 4xx answers or a close, and the server keeps serving")
+    func garbage() throws {
+        try withServer({ $0.maxHeaderBytes = 512; $0.readTimeout = .milliseconds(200) }) { port, _ in
+            var random = SplitMix64(seed: 7)
+            for round in 0..<40 {
+                let client = try TestClient(port: port, timeout: 2)
+                var bytes = (0..<Int(random.next() % 1500)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                if round % 2 == 0 { bytes = Array("GET / HTTP/1.1\r\n".utf8) + bytes }
+                try? client.send(bytes)
+                let reply = try client.readToEnd()
+                #expect(reply.isEmpty || reply.hasPrefix("HTTP/1.1 4"), "round \(round): \(reply.prefix(40))")
+            }
+            let client = try TestClient(port: port)
+            try client.send("GET /still HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(try client.readResponse().raw == echoed("GET /still  "))
+        }
+    }
+
     @Test("a large response leaves whole even when the socket buffer fills")
     func largeResponse() throws {
         struct Big: HTTPHandler {
