@@ -114,7 +114,7 @@ struct HTTPRequestParser {
             return parseHead(input)
         case .body(let remaining):
             let take = min(remaining, input.count)
-            body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[0..<take]))
+            appendBody(UnsafeRawBufferPointer(rebasing: input[0..<take]), announced: remaining)
             if take == remaining { return (take, complete()) }
             state = .body(remaining: remaining - take)
             return (take, nil)
@@ -122,7 +122,8 @@ struct HTTPRequestParser {
             return readLine(input) { parser, line in parser.chunkSizeLine(line) }
         case .chunkData(let remaining):
             let take = min(remaining, input.count)
-            body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[0..<take]))
+            // Chunks may be small: grow toward the body limit, not the chunk, to stay geometric.
+            appendBody(UnsafeRawBufferPointer(rebasing: input[0..<take]), announced: limits.maxBodyBytes - body.count)
             state = take == remaining ? .chunkDataCR : .chunkData(remaining: remaining - take)
             return (take, nil)
         case .chunkDataCR:
@@ -138,6 +139,17 @@ struct HTTPRequestParser {
         case .failed:
             return (input.count, nil)
         }
+    }
+
+    /// Appends body bytes. Storage grows geometrically with what has arrived, never past
+    /// `announced` more bytes (counting these): a client cannot pin memory by announcing a body
+    /// and not sending it.
+    private mutating func appendBody(_ bytes: UnsafeRawBufferPointer, announced: Int) {
+        let needed = body.count + bytes.count
+        if needed > body.capacity {
+            body.reserveCapacity(min(body.count + announced, max(needed, body.capacity * 2, 4096)))
+        }
+        body.append(contentsOf: bytes)
     }
 
     private mutating func fail(_ error: HTTPProtocolError) -> Event {
@@ -363,7 +375,6 @@ struct HTTPRequestParser {
         if chunked {
             state = .chunkSizeLine
         } else if contentLength > 0 {
-            body.reserveCapacity(contentLength)
             state = .body(remaining: contentLength)
         } else {
             return complete()
@@ -542,7 +553,6 @@ struct HTTPRequestParser {
         guard size <= limits.maxBodyBytes - body.count else {
             return fail(.payloadTooLarge(limit: limits.maxBodyBytes))
         }
-        if body.isEmpty { body.reserveCapacity(min(size, limits.maxBodyBytes)) }
         state = .chunkData(remaining: size)
         return nil
     }
