@@ -12,7 +12,12 @@ extension KernelRunner {
         if operation.changesState, runMode == .auto, !storeFailed {
             runUntilIdle(kernel)
         }
-        return try outcome.get()
+        let response = try outcome.get()
+        // A terminated vat is shown as it is after the run, with its cleanup (if any) done.
+        if case .terminate(let vat, _) = operation, let record = kernel.state.vats[vat] {
+            return ok(vatJSON(record, kernel.state))
+        }
+        return response
     }
 
     /// Auto mode: run until idle, at most `maxCranksPerRequest` cranks. The request's own

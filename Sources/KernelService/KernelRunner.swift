@@ -166,7 +166,7 @@ final class KernelRunner: @unchecked Sendable {
         do {
             return (try execute(operation, on: kernel), false)
         } catch {
-            let e = ServiceError(any: error)
+            let e = ServiceError(any: error, resource: operation.resource)
             if e.code == "storage-failure" { log(e.message) }
             return (e.response, e.code == "storage-failure")
         }

@@ -54,6 +54,14 @@ enum Operation: Equatable {
     case unpin(KRef)
     case releaseResult(KRef)
 
+    /// The object or promise the request's path names, if any.
+    var resource: KRef? {
+        switch self {
+        case .showObject(let k), .showPromise(let k), .pin(let k), .unpin(let k), .releaseResult(let k): return k
+        default: return nil
+        }
+    }
+
     /// True when the operation asks for a change: the kernel runs afterwards in auto mode.
     var changesState: Bool {
         switch self {

@@ -85,7 +85,11 @@ struct ServiceError: Error, Equatable {
     // MARK: From the kernel
 
     /// The mapping of every kernel refusal to a status: the one place it is decided.
-    init(_ error: KernelError) {
+    ///
+    /// `resource` is the kref the request's path names, if any: a kref missing there is the
+    /// resource missing (404); a kref missing inside a body (a send's target or slots, a vat's
+    /// parameters) is a request that cannot be processed (422), the resource itself exists.
+    init(_ error: KernelError, resource: KRef? = nil) {
         switch error {
         case .halted(let reason):
             self.init(status: 409, code: "kernel-halted", message: error.description, details: [("reason", .string(reason))])
@@ -94,7 +98,8 @@ struct ServiceError: Error, Equatable {
         case .vatTerminated(let vat):
             self.init(status: 409, code: "vat-terminated", message: error.description, details: [("vatID", .string(vat.description))])
         case .unknownKRef(let kref):
-            self.init(status: 404, code: "unknown-kref", message: error.description, details: [("kref", .string(kref.description))])
+            self.init(status: kref == resource ? 404 : 422, code: "unknown-kref", message: error.description,
+                      details: [("kref", .string(kref.description))])
         case .rejected(let message):
             self.init(status: 422, code: "rejected", message: message)
         case .storageFailure(let message):
@@ -104,11 +109,11 @@ struct ServiceError: Error, Equatable {
 
     /// Any error thrown while serving a request: kernel errors are mapped, ours pass through,
     /// anything else is a storage failure (the only other thing that throws is the store).
-    init(any error: any Error) {
+    init(any error: any Error, resource: KRef? = nil) {
         if let e = error as? ServiceError {
             self = e
         } else if let e = error as? KernelError {
-            self.init(e)
+            self.init(e, resource: resource)
         } else {
             self = .storageFailure(String(describing: error))
         }

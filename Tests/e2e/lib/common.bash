@@ -100,6 +100,9 @@ do_curl() {
 # jqb FILTER: applies a jq filter to the last BODY, compact output.
 jqb() { printf '%s' "$BODY" | jq -c "$1" 2>/dev/null || echo "<not JSON: $BODY>"; }
 
+# jqr FILTER: the same, raw strings.
+jqr() { printf '%s' "$BODY" | jq -r "$1" 2>/dev/null; }
+
 assert_eq() {
   local what="$1" expected="$2" actual="$3"
   if [ "$expected" == "$actual" ]; then
