@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# State survives a restart on the same --db: the same vats, c-lists, delivery logs, tokens and
+# queued work; SIGTERM exits 0; and a change that was acknowledged survives even SIGKILL right
+# after its answer (KERNEL-SPEC §13.3).
+source "$(dirname "$0")/lib/common.bash"
+
+DB="$E2E_TMP/restart.sqlite"
+start_server --run-mode manual
+do_curl POST /vats '{"name":"alice","options":{"color":"blue"}}'; ALICE="$(jqr .token)"
+do_curl POST /vats '{"name":"bob"}'; BOB="$(jqr .token)"
+do_curl POST /messages "{\"target\":\"ko21\",\"methargs\":$(methargs meet ko20)}"
+do_curl POST /kernel/run '{}'
+assert_eq "manual mode: run delivers meet to bob" '200 {"cranks":2,"idle":true}' "$STATUS $BODY"
+do_curl -t "$BOB" POST /vats/v2/syscalls "{\"syscalls\":[{\"type\":\"send\",\"target\":\"o-50\",\"methargs\":$(methargs take o+100),\"result\":\"p+1\"},{\"type\":\"vatstoreSet\",\"key\":\"k\",\"value\":\"v\"}]}"
+do_curl POST /kernel/run '{"maxCranks":1}'
+assert_eq "run one crank of two" '200 {"cranks":1,"idle":false}' "$STATUS $BODY"
+do_curl GET /kernel/run-queue
+assert_eq "bob's send waits in the run-queue" '[["send","ko20","take"]]' "$(jqb '[.events[] | [.type, .target, .methargs.body[0]]]')"
+
+snapshot() {
+  local out="" p
+  for p in /vats /vats/v1/clist /vats/v2/clist /kernel/run-queue /kernel/acceptance-queue /kernel/gc-actions "/objects" "/promises"; do
+    do_curl GET "$p"; out+="$p $BODY"$'\n'
+  done
+  do_curl -t "$ALICE" GET /vats/v1/deliveries; out+="alice $BODY"$'\n'
+  do_curl -t "$BOB" GET /vats/v2/deliveries; out+="bob $BODY"$'\n'
+  do_curl GET /kernel; out+="kernel $(jqb 'del(.runMode)')"
+  printf '%s' "$out"
+}
+before="$(snapshot)"
+stop_server
+
+start_server --run-mode manual
+after="$(snapshot)"
+assert_eq "after a restart: the same vats, c-lists, queues, objects, promises and logs" "$before" "$after"
+do_curl -t "$BOB" POST /vats/v2/syscalls '{"syscalls":[{"type":"vatstoreGet","key":"k"}]}'
+assert_eq "bob's token still works, his vatstore is there" '200 {"results":["v"]}' "$STATUS $BODY"
+do_curl -t "$ALICE" GET /vats/v2/deliveries
+assert_eq "alice's token still does not open bob's log" '403' "$STATUS"
+do_curl POST /kernel/run '{}'
+assert_eq "the queued send is delivered after the restart" '200 true' "$STATUS $(jqb .idle)"
+do_curl -t "$ALICE" GET /vats/v1/deliveries?after=1
+assert_eq "alice gets take(o-50) with result p-60" '[["take","o-50","p-60"]]' \
+  "$(jqb '[.deliveries[] | [.methargs.body[0], .methargs.slots[0], .result]]')"
+
+echo "== an acknowledged change survives SIGKILL"
+do_curl POST /vats '{"name":"carol"}'
+assert_eq "create carol" '201 "v3"' "$STATUS $(jqb .vatID)"
+CAROL="$(jqr .token)"
+do_curl -t "$CAROL" POST /vats/v3/syscalls '{"syscalls":[{"type":"vatstoreSet","key":"last","value":"words"}]}'
+assert_status "carol writes to her vatstore" 200
+kill -KILL "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+start_server
+do_curl GET /vats/v3
+assert_eq "carol exists after SIGKILL" '200 "carol"' "$STATUS $(jqb .name)"
+do_curl -t "$CAROL" POST /vats/v3/syscalls '{"syscalls":[{"type":"vatstoreGet","key":"last"}]}'
+assert_eq "her token and her write survived" '200 {"results":["words"]}' "$STATUS $BODY"
+do_curl GET /kernel
+assert_eq "the restarted server is in its configured mode (auto)" '"auto"' "$(jqb .runMode)"
+do_curl GET /kernel/audit
+assert_eq "audit is clean" '200 []' "$STATUS $BODY"
+finish
