@@ -1,4 +1,0 @@
-import Testing
-@testable import KernelService
-
-@Test func moduleLoads() { #expect(Bool(true)) }
