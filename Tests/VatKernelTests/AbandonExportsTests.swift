@@ -76,4 +76,40 @@ import Testing
         #expect(w.deliveries(b).count == bLog)
         #expect(w.problems() == [])
     }
+
+    /// §5.8: a vref mentioned again after abandonment is a new export with a new kref.
+    @Test func mentioningTheVrefAgainLaterMakesANewExport() throws {
+        let (w, a, b) = try exported()
+        try w.syscalls(b, [.abandonExports([v("o+100")])])
+        try w.syscalls(b, [send("o-50", "again", ["o+100"])])
+        #expect(w.clist(b) == ["ko21": "R o+0", "ko20": "R o-50", "ko23": "R o+100"])
+        #expect(w.object(k("ko23")) == "v2 1,1")
+        try w.run()
+        #expect(w.deliveries(a).last == message("o+0", "again", ["o-51"]))
+        #expect(w.clist(a) == ["ko20": "R o+0", "ko22": "R o-50", "ko23": "R o-51"])
+        #expect(w.object(k("ko22")) == "orphan 1,1")
+        #expect(w.object(k("ko23")) == "v2 1,1")
+        #expect(w.problems() == [])
+    }
+
+    /// Any export can be abandoned: the pinned root and durable objects too.
+    @Test func abandoningTheRootAndADurableExport() throws {
+        let (w, a, b) = try exported()
+        try w.syscalls(b, [send("o-50", "take", ["o+d5/1"])])
+        try w.run()
+        #expect(try w.syscalls(b, [.abandonExports([v("o+0"), v("o+d5/1")])]) == .committed([.ok]))
+        #expect(w.clist(b) == ["ko20": "R o-50", "ko22": "R o+100"])
+        #expect(w.object(k("ko21")) == "orphan 1,1")
+        #expect(w.object(k("ko23")) == "orphan 1,1")
+        let kp = try #require(try w.kernel.queueToKref(target: k("ko21"), methargs: methargs("hello", [KRef]()), result: .keep))
+        try w.run()
+        #expect(w.data(kp) == .error("vat terminated"))
+        #expect(w.deliveries(b).count == 2)
+        // The host lets go of the root: nothing holds it any more, it is gone.
+        try w.kernel.unpin(k("ko21"))
+        #expect(w.object(k("ko21")) == nil)
+        #expect(w.gcActions == [])
+        _ = a
+        #expect(w.problems() == [])
+    }
 }

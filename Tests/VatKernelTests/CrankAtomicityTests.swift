@@ -200,4 +200,29 @@ import Testing
         #expect(twin.problems() == [])
         #expect(reloaded.audit() == [])
     }
+
+    /// More than 1024 events pass through the queues, so they compact between cranks; a crank
+    /// failing right after that still rolls back cleanly, and the store keeps up.
+    @Test func longQueuesCompactWithoutChangingWhatTheyHold() throws {
+        let w = World()
+        let twin = World()
+        for world in [w, twin] {
+            let a = try world.createVat("alice").vatID
+            for i in 0..<1100 { _ = try world.kernel.queueToKref(target: k("ko20"), methargs: methargs("m\(i)", [KRef]()), result: .none) }
+            #expect(try world.kernel.run(maxCranks: 1050).cranks == 1050)
+            _ = a
+        }
+        #expect(w.kernel.state == twin.kernel.state)
+        let before = w.kernel.state
+        w.storage.failNextCommit = DiskFull()
+        #expect(throws: KernelError.self) { try w.step() }
+        #expect(w.kernel.state == before)
+        try w.run()
+        try twin.run()
+        #expect(w.kernel.state == twin.kernel.state)
+        #expect(w.deliveries(VatID(1)).count == 1101)
+        #expect(w.deliveries(VatID(1)).last == message("o+0", "m1099"))
+        #expect(w.problems() == [])
+        #expect(try Kernel(storage: w.storage).state == w.kernel.state)
+    }
 }
