@@ -33,7 +33,7 @@ extension SQLiteStore {
         // CList (both directions) and a FIFO.
         var delta = CrankDelta(crank: counters.crank, counters: counters)
         try rows(c, "SELECT vat_id, name, options, incarnation, status, termination, vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up FROM vats") { r in
-            let id = try KernelValueReader.vatID(r.text(0) ?? "", "vats row")
+            let id = try r.vatID(0, "vats row")
             let at = "vats row \(id)"
             var v = VatRecord(id: id, name: r.text(1) ?? "",
                               options: try r.withText(2) { try KernelValueReader.parse($0, "\(at) options") },
@@ -58,14 +58,14 @@ extension SQLiteStore {
 
         if let n = try c.integer("SELECT count(*) FROM objects"), n > 0 { state.objects.reserveCapacity(n) }
         try rows(c, "SELECT id, owner, reachable, recognizable FROM objects") { r in
-            let owner = try r.isNull(1) ? nil : KernelValueReader.vatID(r.text(1) ?? "", "objects row ko\(r.int(0)) owner")
+            let owner = try r.isNull(1) ? nil : r.vatID(1, "objects row ko\(r.int(0)) owner")
             state.objects[r.int(0)] = KernelObject(owner: owner, reachable: r.int(2), recognizable: r.int(3))
         }
 
         try rows(c, "SELECT id, state, decider, subscribers, queue, data, refcount FROM promises") { r in
             let id = r.int(0)
             let at = "promises row kp\(id)"
-            var p = KernelPromise(decider: try r.isNull(2) ? nil : KernelValueReader.vatID(r.text(2) ?? "", "\(at) decider"), refCount: r.int(6))
+            var p = KernelPromise(decider: try r.isNull(2) ? nil : r.vatID(2, "\(at) decider"), refCount: r.int(6))
             guard let s = r.text(1).flatMap(KernelPromise.State.init(rawValue:)) else { throw RowError("\(at): unknown state") }
             p.state = s
             p.subscribers = try r.withText(3) { bytes in
@@ -84,15 +84,16 @@ extension SQLiteStore {
             state.promises[id] = p
         }
 
+        if let n = try c.integer("SELECT count(*) FROM clist"), n > 0 { delta.clistEntries.reserveCapacity(n) }
         try rows(c, "SELECT vat, kref, vref, reachable FROM clist") { r in
-            let vat = try KernelValueReader.vatID(r.text(0) ?? "", "clist row vat")
-            let kref = try KernelValueReader.kref(r.text(1) ?? "", "clist row \(vat) kref")
-            let vref = try KernelValueReader.vref(r.text(2) ?? "", "clist row \(vat) \(kref) vref")
+            let vat = try r.vatID(0, "clist row vat")
+            let kref = try r.kref(1, "clist row \(vat) kref")
+            let vref = try r.vref(2, "clist row \(vat) \(kref) vref")
             delta.clistEntries[CListKey(vat: vat, kref: kref)] = CListEntry(vref: vref, reachable: r.int(3) != 0)
         }
 
         try rows(c, "SELECT vat, key, value FROM vatstore") { r in
-            let vat = try KernelValueReader.vatID(r.text(0) ?? "", "vatstore row vat")
+            let vat = try r.vatID(0, "vatstore row vat")
             state.vatstores[vat, default: [:]][r.text(1) ?? ""] = r.text(2) ?? ""
         }
 
@@ -111,15 +112,15 @@ extension SQLiteStore {
         }
 
         try rows(c, "SELECT kref, count FROM pins") { r in
-            state.pins[try KernelValueReader.kref(r.text(0) ?? "", "pins row")] = r.int(1)
+            state.pins[try r.kref(0, "pins row")] = r.int(1)
         }
 
         try rows(c, "SELECT kpid FROM held_results") { r in
-            state.heldResults.insert(try KernelValueReader.kref(r.text(0) ?? "", "held_results row"))
+            state.heldResults.insert(try r.kref(0, "held_results row"))
         }
 
         try rows(c, "SELECT vat, seq, crank, delivery FROM deliveries ORDER BY vat, seq") { r in
-            let vat = try KernelValueReader.vatID(r.text(0) ?? "", "deliveries row vat")
+            let vat = try r.vatID(0, "deliveries row vat")
             let at = "deliveries row \(vat) \(r.int(1))"
             let d = try KernelValueReader(r.withText(3) { try KernelValueReader.parse($0, "\(at) delivery") }, "\(at) delivery").delivery()
             state.deliveries[vat, default: []].append(DeliveryRecord(seq: r.int(1), crank: r.int(2), delivery: d))
@@ -134,6 +135,30 @@ extension SQLiteStore {
         let s = try c.prepare(sql)
         defer { s.finalize() }
         while try s.step() { try body(s) }
+    }
+}
+
+extension SQLiteStatement {
+    /// The column as a vat ID, parsed from its bytes; `context` names it in the error.
+    func vatID(_ column: Int32, _ context: String) throws -> VatID {
+        try withText(column) { b in
+            guard let b, let id = RefText.vatID(b) else { throw RowError("\(context): not a vat ID: \(text(column) ?? "NULL")") }
+            return id
+        }
+    }
+
+    func kref(_ column: Int32, _ context: String) throws -> KRef {
+        try withText(column) { b in
+            guard let b, let k = RefText.kref(b) else { throw RowError("\(context): not a kref: \(text(column) ?? "NULL")") }
+            return k
+        }
+    }
+
+    func vref(_ column: Int32, _ context: String) throws -> VRef {
+        try withText(column) { b in
+            guard let b, let v = RefText.vref(b) else { throw RowError("\(context): not a vref: \(text(column) ?? "NULL")") }
+            return v
+        }
     }
 }
 
