@@ -109,6 +109,8 @@ import Testing
              index: 1, syscall: "send", problem: "vat tried to access unreachable import o-50"),
         Case(name: "a dropped import as argument", batch: [.dropImports([v("o-50")]), send("o+0", "x", ["o-50"])],
              index: 1, syscall: "send", problem: "vat tried to access unreachable import o-50"),
+        Case(name: "an illegal syscall after a happy exit", batch: [.exit(isFailure: false, info: CapData(body: .string("bye"))), .dropImports([v("o+0")])],
+             index: 1, syscall: "dropImports", problem: "syscall.dropImports but o+0 is not an object import"),
         Case(name: "exit info naming an unknown import", batch: [.exit(isFailure: false, info: CapData(body: .slot(0), slots: [v("o-99")]))],
              syscall: "exit", problem: "unknown vatSlot o-99"),
     ]
