@@ -1,0 +1,116 @@
+import Dispatch
+import HTTPServer
+import Synchronization
+import Testing
+import VatKernel
+@testable import KernelService
+
+/// Group commit: answers wait for one flush per group; a failed store answers 503 and the
+/// kernel goes back to the last durable state.
+struct GroupCommitTests {
+    @Test func aFailedFlushAnswers503AndForgetsTheGroup() throws {
+        let h = try Harness()
+        h.createVat("alice")
+        h.storage.failNextFlush = true
+        let failed = h.call("POST", "/vats", #"{"name":"bob"}"#)
+        #expect(failed.status == 503)
+        #expect(failed.body.hasPrefix(#"{"error":{"code":"storage-failure","#))
+        #expect(h.call("GET", "/vats").json == .array([h.call("GET", "/vats/v1").json]))
+        #expect(h.call("GET", "/kernel").json.objectValue?["crank"] == .int(1))
+        // The kernel was rebuilt from the durable state: bob's number is free again.
+        let bob = h.call("POST", "/vats", #"{"name":"bob"}"#)
+        #expect(bob.string("vatID") == "v2")
+        #expect(h.call("GET", "/vats/v2/deliveries", token: bob.string("token")).status == 200)
+        #expect(h.kernel { $0.audit().count } == 0)
+    }
+
+    @Test func aFailedCommitAnswers503AndChangesNothing() throws {
+        let h = try Harness()
+        let alice = h.createVat("alice")
+        h.storage.failNextCommit = true
+        let r = h.call("POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreSet","key":"a","value":"1"}]}"#, token: alice)
+        #expect(r.status == 503)
+        let read = h.call("POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreGet","key":"a"}]}"#, token: alice)
+        #expect(read.body == #"{"results":[null]}"#)
+    }
+
+    @Test func aFailedTokenWriteAnswers503AndCreatesNoVat() throws {
+        let h = try Harness()
+        h.tokens.failNextSet = TestStoreError.commitFailed
+        #expect(h.call("POST", "/vats", #"{"name":"alice"}"#).status == 503)
+        #expect(h.call("GET", "/vats").body == "[]")
+        #expect(h.call("POST", "/vats", #"{"name":"alice"}"#).string("vatID") == "v1")
+    }
+
+    @Test func requestsWaitingTogetherShareOneFlush() throws {
+        let h = try Harness()
+        let alice = h.createVat("alice")
+        _ = h.kernel { _ in 0 }  // the creation's group is done
+        let flushesBefore = h.storage.flushes
+        // Hold the kernel thread, queue five changes, then let it go: one group, one flush.
+        let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let service = h.service
+        DispatchQueue.global().async {
+            _ = service.withKernel { _ in
+                entered.signal()
+                release.wait()
+                return 0
+            }
+        }
+        entered.wait()
+        let answered = DispatchSemaphore(value: 0)
+        let statuses = Mutex<[Int]>([])
+        for i in 0..<5 {
+            let body = #"{"syscalls":[{"type":"vatstoreSet","key":"k\#(i)","value":"v"}]}"#
+            var headers = HTTPHeadersForTest.bearer(alice)
+            headers.add(name: "X-Test", value: "\(i)")
+            service.handle(.init(method: "POST", target: "/vats/v1/syscalls", headers: headers, body: Array(body.utf8))) { r in
+                statuses.withLock { $0.append(r.status) }
+                answered.signal()
+            }
+        }
+        release.signal()
+        for _ in 0..<5 { answered.wait() }
+        #expect(statuses.withLock { $0 } == [200, 200, 200, 200, 200])
+        #expect(h.storage.flushes == flushesBefore + 1)
+    }
+
+    @Test func tokensAndStateSurviveARestart() throws {
+        let storage = StagedStorage(), tokens = InMemoryTokenStore()
+        var alice = ""
+        do {
+            let h = try Harness(storage: storage, tokens: tokens)
+            alice = h.createVat("alice")
+            h.call("POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreSet","key":"a","value":"1"}]}"#, token: alice)
+        }
+        let h = try Harness(storage: storage, tokens: tokens)
+        #expect(h.call("POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreGet","key":"a"}]}"#, token: alice).body
+            == #"{"results":["1"]}"#)
+        #expect(h.call("GET", "/vats/v1/deliveries", token: "not-alice").status == 403)
+    }
+
+    @Test func theAdminTokenGuardsEverythingButHealthz() throws {
+        let admin = "admin-token-0123456789"
+        let h = try Harness(KernelServiceConfiguration(adminToken: admin))
+        #expect(h.call("GET", "/healthz").status == 200)
+        let none = h.call("GET", "/kernel")
+        #expect(none.status == 401)
+        #expect(none.header("WWW-Authenticate") == #"Bearer realm="vatkernel""#)
+        #expect(h.call("GET", "/kernel", token: "nope").status == 403)
+        #expect(h.call("POST", "/vats", #"{"name":"a"}"#).status == 401)
+        let alice = h.createVat("alice", token: admin)
+        #expect(h.call("GET", "/vats/v1/deliveries", token: alice).status == 200)
+        #expect(h.call("GET", "/vats/v1/deliveries", token: admin).status == 200)
+        #expect(h.call("GET", "/vats/v1", token: alice).status == 403)
+        // Auth comes before the body: an unauthenticated malformed request learns nothing.
+        #expect(h.call("POST", "/vats", "{", token: nil).status == 401)
+    }
+}
+
+enum HTTPHeadersForTest {
+    static func bearer(_ token: String) -> HTTPHeaders {
+        var h = HTTPHeaders()
+        h.add(name: "Authorization", value: "Bearer \(token)")
+        return h
+    }
+}

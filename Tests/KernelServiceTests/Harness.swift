@@ -1,0 +1,117 @@
+import Foundation
+import HTTPServer
+import Synchronization
+import VatKernel
+@testable import KernelService
+
+/// A started `KernelService` driven by calling its handler directly, with no sockets: each
+/// call builds an `HTTPRequest` and waits for the one response.
+final class Harness {
+    let service: KernelService
+    let storage: StagedStorage
+    let tokens: InMemoryTokenStore
+
+    init(_ configuration: KernelServiceConfiguration = KernelServiceConfiguration(),
+         storage: StagedStorage = StagedStorage(), tokens: InMemoryTokenStore = InMemoryTokenStore()) throws {
+        self.storage = storage
+        self.tokens = tokens
+        service = try KernelService(configuration: configuration, storage: storage, tokenStore: tokens)
+        service.start()
+    }
+
+    deinit { service.shutdown() }
+
+    struct Reply {
+        var status: Int
+        var headers: [(String, String)]
+        var body: String
+
+        func header(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
+
+        /// The body parsed, for reading one field.
+        var json: JSONValue { (try? JSONParser.parse(Array(body.utf8))) ?? .null }
+
+        subscript(_ key: String) -> JSONValue? {
+            if case .object(let o) = json { return o[key] }
+            return nil
+        }
+
+        /// A string field of the body.
+        func string(_ key: String) -> String? { self[key]?.stringValue }
+    }
+
+    /// Sends one request and waits for its answer.
+    @discardableResult
+    func call(_ method: String, _ target: String, _ body: String? = nil, token: String? = nil) -> Reply {
+        var headers = HTTPHeaders()
+        if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let request = HTTPRequest(method: method, target: target, headers: headers, body: Array((body ?? "").utf8))
+        let box = Mutex<HTTPResponse?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        service.handle(request) { response in
+            box.withLock { $0 = response }
+            done.signal()
+        }
+        done.wait()
+        let r = box.withLock { $0 }!
+        return Reply(status: r.status, headers: r.headers, body: String(decoding: r.body, as: UTF8.self))
+    }
+
+    /// Creates a vat and returns its token.
+    @discardableResult
+    func createVat(_ name: String, token: String? = nil) -> String {
+        call("POST", "/vats", #"{"name":"\#(name)"}"#, token: token).string("token")!
+    }
+
+    /// Runs `body` on the kernel thread.
+    func kernel<T: Sendable>(_ body: @escaping @Sendable (Kernel) -> T) -> T {
+        service.withKernel(body)!
+    }
+}
+
+/// A store that stages each crank and makes it durable only at `flush()`, like SQLiteStore's
+/// group commit; `failNextFlush` loses the staged cranks as a failed COMMIT would.
+final class StagedStorage: KernelStorage, @unchecked Sendable {
+    private(set) var durable: KernelState?
+    private var staged: [CrankDelta] = []
+    private(set) var flushes = 0
+    var failNextFlush = false
+    var failNextCommit = false
+
+    init() {}
+
+    func load() throws -> KernelState? { durable }
+
+    func commit(_ delta: CrankDelta) throws {
+        if failNextCommit {
+            failNextCommit = false
+            throw TestStoreError.commitFailed
+        }
+        staged.append(delta)
+    }
+
+    func flush() throws {
+        defer { staged.removeAll() }
+        if failNextFlush {
+            failNextFlush = false
+            throw TestStoreError.flushFailed
+        }
+        var s = durable ?? KernelState()
+        for d in staged { s.apply(d) }
+        durable = s
+        flushes += 1
+    }
+}
+
+enum TestStoreError: Error {
+    case commitFailed, flushFailed
+}
+
+/// Methargs JSON with one `$slot` argument per slot.
+func methargs(_ method: String, _ slots: [String] = []) -> String {
+    let args = slots.indices.map { #"{"$slot":\#($0)}"# }.joined(separator: ",")
+    let s = slots.map { "\"\($0)\"" }.joined(separator: ",")
+    return #"{"body":["\#(method)",[\#(args)]],"slots":[\#(s)]}"#
+}
