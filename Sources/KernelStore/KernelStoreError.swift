@@ -29,6 +29,7 @@ public enum KernelStoreError: Error, Hashable, Sendable, CustomStringConvertible
     /// Any other SQLite failure: the operation, SQLite's extended result code and message.
     case sqlite(path: String, operation: String, code: Int32, message: String)
 
+    /// One sentence naming the file, what is wrong and, where there is one, what to do.
     public var description: String {
         switch self {
         case .newerSchema(let path, let version, let supported):

@@ -3,9 +3,14 @@ import VatKernel
 /// Reading every table back into a `KernelState` equal to the kernel's at the last flush.
 extension SQLiteStore {
     /// The state of the last flushed crank, or nil for a store no crank was committed to.
+    ///
+    /// This is how an owner reloads after a failed flush: the store forgets any lost group,
+    /// and a kernel built on the earlier state must be discarded. Refused while cranks are
+    /// staged (flush them first).
     public func load() throws -> KernelState? {
         let (c, _) = try open()
         if stagedCranks > 0 { throw KernelStoreError.unflushedCranks(path: path, cranks: stagedCranks) }
+        lostGroup = nil
         let ownTransaction = c.isAutocommit
         // One read transaction: every table from the same snapshot.
         if ownTransaction { try c.execute("BEGIN", operation: "begin reading the state") }

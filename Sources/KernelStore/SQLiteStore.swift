@@ -21,6 +21,7 @@ public final class SQLiteStore: KernelStorage {
 
     /// The database file (or `:memory:`).
     public let path: String
+    /// Set at open for the life of the store.
     public let durability: Durability
     /// Cranks committed into the open group and not yet flushed.
     public private(set) var stagedCranks = 0

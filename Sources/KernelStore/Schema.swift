@@ -3,6 +3,17 @@
 /// The version lives in the file header (`PRAGMA user_version`) and, for people, in the
 /// `meta` table; `PRAGMA application_id` marks the file as VatKernel's. A new database is an
 /// empty one migrated from version 0, so there is exactly one way tables come to exist.
+///
+/// Reading it while debugging (WAL mode: a reader never blocks the kernel):
+/// ```
+/// sqlite3 -readonly vatkernel.sqlite
+///   SELECT * FROM counters;
+///   SELECT kref, owner, reachable, recognizable FROM objects WHERE owner IS NULL;  -- orphans
+///   SELECT * FROM clist WHERE vat = 'v1' ORDER BY vref;
+///   SELECT kpid, state, decider, subscribers FROM promises WHERE state = 'unresolved';
+///   SELECT id, queue_name, json_extract(event, '$.type') FROM queue ORDER BY id;
+///   SELECT seq, crank, json_extract(delivery, '$.type') FROM deliveries WHERE vat = 'v2' ORDER BY seq;
+/// ```
 enum Schema {
     /// `PRAGMA application_id` of every VatKernel database: "VatK".
     static let applicationID: Int32 = 0x5661_744B
