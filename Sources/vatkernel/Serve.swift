@@ -28,7 +28,7 @@ struct Serve: ParsableCommand {
     @Option(help: "TCP port; 0 picks a free one (printed on the startup line). [env: VATKERNEL_PORT] (default: 8080)")
     var port: Int?
 
-    @Option(help: "SQLite database file, created if missing; ':memory:' for a throwaway kernel. [env: VATKERNEL_DB] (default: vatkernel.sqlite)")
+    @Option(help: "SQLite database file, created if missing; ':memory:' for a throwaway kernel. Vat tokens are kept in the store if it can, else in <db>.tokens (mode 0600). [env: VATKERNEL_DB] (default: vatkernel.sqlite)")
     var db: String?
 
     @Option(help: "full: each commit is on disk before it is acknowledged; normal: faster, a power loss may lose the last commits. [env: VATKERNEL_DURABILITY] (default: full)")
@@ -58,7 +58,7 @@ struct Serve: ParsableCommand {
     @Option(help: "C-list entries or vatstore keys one termination-cleanup crank removes. [env: VATKERNEL_CLEANUP_BUDGET] (default: 5000)")
     var cleanupBudget: Int?
 
-    @Option(help: "Most syscalls in one batch (and in each list of an upgrade); more are answered 413. [env: VATKERNEL_MAX_SYSCALLS] (default: 10000)")
+    @Option(help: "Most syscalls in one batch (and in each list of an upgrade); a longer batch is answered 400. [env: VATKERNEL_MAX_SYSCALLS] (default: 10000)")
     var maxSyscalls: Int?
 
     @Option(help: "Seconds a keep-alive connection may sit idle. [env: VATKERNEL_IDLE_TIMEOUT] (default: 60)")
