@@ -25,6 +25,9 @@ extension SQLiteStore {
                     _ = try withDirectoryCheck(path) { try inspect(ro) }
                 }
             } else if let why = FileChecks.whyNotWritable(FileChecks.directory(of: path)) {
+                if FileChecks.isDirectory(FileChecks.directory(of: path)) {
+                    throw KernelStoreError.readOnly(path: path, detail: "cannot create the database: \(why)")
+                }
                 throw KernelStoreError.cannotOpen(path: path, detail: "cannot create the database: \(why)")
             }
         }
