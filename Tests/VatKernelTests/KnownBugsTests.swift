@@ -102,6 +102,22 @@ import Testing
         #expect(w.kernel.haltedReason == nil)
         #expect(w.problems() == [])
     }
+
+    // MARK: Cleanup budget
+
+    /// §13.7 / issue 2: termination cleanup runs in bounded steps, never unboundedly; but a
+    /// `cleanupBudget` of 0 (or less) makes every cleanup crank do nothing, so cleanup never
+    /// ends and `run()` never returns. A budget below one should count as one (or be refused).
+    @Test(.disabled("bug: cleanupBudget <= 0 makes cleanup-terminated-vat cranks do no work forever"))
+    func aCleanupBudgetBelowOneStillFinishes() throws {
+        var config = KernelConfiguration()
+        config.cleanupBudget = 0
+        let (w, _, b) = try World.exported(configuration: config)
+        try w.kernel.terminate(b, reason: "stop")
+        let ran = try w.kernel.run(maxCranks: 100)
+        #expect(ran.idle)
+        #expect(w.clist(b) == [:])
+    }
 }
 
 extension SyscallBatchOutcome {

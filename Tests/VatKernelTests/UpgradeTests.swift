@@ -203,4 +203,26 @@ import Testing
         }
         #expect(w.kernel.state == before)
     }
+
+    /// §10 step 5: an incarnation's parameters are held by the kernel (incRef new, decRef old);
+    /// §9: cleanup releases the last incarnation's.
+    @Test func vatParametersAreHeldPerIncarnationAndReleasedAtCleanup() throws {
+        let w = World()
+        _ = try w.createVat("alice")
+        let b = try w.kernel.createVat(name: "bob", vatParameters: CapData(body: .slot(0), slots: [k("ko20")])).vatID
+        #expect(w.deliveries(b) == [.startVat(vatParameters: CapData(body: .slot(0), slots: [v("o-50")]))])
+        #expect(w.object(k("ko20")) == "v1 3,3")  // pin, parameters, B's import
+        #expect(try w.kernel.upgrade(b, UpgradeRequest(vatParameters: CapData(body: .slot(0), slots: [k("ko20")]))) == .upgraded(incarnation: 1))
+        #expect(w.object(k("ko20")) == "v1 3,3")
+        #expect(w.deliveries(b).last == .startVat(vatParameters: CapData(body: .slot(0), slots: [v("o-50")])))
+        #expect(try w.kernel.upgrade(b, UpgradeRequest()) == .upgraded(incarnation: 2))
+        #expect(w.object(k("ko20")) == "v1 2,2")
+        #expect(try w.kernel.upgrade(b, UpgradeRequest(vatParameters: CapData(body: .array([.slot(0)]), slots: [k("ko20")]))) == .upgraded(incarnation: 3))
+        #expect(w.object(k("ko20")) == "v1 3,3")
+        try w.kernel.terminate(b, reason: "stop")
+        try w.run()
+        #expect(w.object(k("ko20")) == "v1 1,1")
+        #expect(w.kernel.state.vats[b]?.vatParameters == CapData(body: .null))
+        #expect(w.problems() == [])
+    }
 }
