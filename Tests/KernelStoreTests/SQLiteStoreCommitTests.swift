@@ -163,6 +163,42 @@ import VatKernel
         #expect(differences(try reopened.load(), expected) == [])
     }
 
+    /// §5.3: a resolved `p+N` leaves the c-list and, mentioned again in the same crank, names
+    /// a new promise: the vref moves to another kref within one delta. The store's rows must
+    /// not depend on the order the delta lists them in.
+    @Test func aVrefGivenToANewKrefInTheSameCrankIsStoredExactly() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let store = try SQLiteStore(path: dir.file("k.sqlite"))
+        defer { store.close() }
+        let kernel = try Kernel(storage: store)
+        let a = try kernel.createVat(name: "a").vatID
+        let vpids = (1...20).map { v("p+\($0)") }
+        _ = try kernel.syscalls(vpids.map { .subscribe(vpid: $0) }, from: a)
+        _ = try kernel.syscalls([.resolve(vpids.map { VatResolution(vpid: $0, rejected: false, data: CapData(body: .null)) })]
+                                + vpids.map { .subscribe(vpid: $0) }, from: a)
+        _ = try kernel.drain()
+        try store.flush()
+        #expect(differences(try store.load(), kernel.state) == [])
+    }
+
+    /// §10: the new incarnation re-exports ephemeral vrefs the old one had; they were abandoned
+    /// (their krefs orphaned) and get new krefs in the same crank.
+    @Test func reexportedVrefsAfterAnUpgradeAreStoredExactly() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (store, kernel, _, b) = try twoVats(dir)
+        defer { store.close() }
+        let vrefs = (1...20).map { "o+\($0)" }
+        _ = try kernel.syscalls([send("o-50", "take", vrefs)], from: b)
+        _ = try kernel.drain()
+        let outcome = try kernel.upgrade(b, UpgradeRequest(upgradeMessage: "m", startVatSyscalls: [send("o-50", "again", vrefs)]))
+        #expect(outcome == .upgraded(incarnation: 1))
+        _ = try kernel.drain()
+        try store.flush()
+        #expect(differences(try store.load(), kernel.state) == [])
+    }
+
     @Test func loadRefusesWhileCranksAreStaged() throws {
         let dir = try TempDir()
         defer { dir.remove() }
