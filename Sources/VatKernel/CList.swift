@@ -25,7 +25,8 @@ public struct CList: Hashable, Sendable {
 
     /// Sets or removes the entry for `kref`, keeping both directions in step.
     mutating func set(_ kref: KRef, _ entry: CListEntry?) {
-        if let old = byKRef[kref], old.vref != entry?.vref { byVRef[old.vref] = nil }
+        // The old vref may already name another kref (replayed deltas visit keys in any order).
+        if let old = byKRef[kref], old.vref != entry?.vref, byVRef[old.vref] == kref { byVRef[old.vref] = nil }
         byKRef[kref] = entry
         if let entry { byVRef[entry.vref] = kref }
     }

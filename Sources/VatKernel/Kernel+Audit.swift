@@ -157,6 +157,9 @@ extension Kernel {
                 problems.append(AuditProblem(message: "\(vat) c-list directions differ in size"))
             }
             for (kref, e) in clist.byKRef where e.vref.isExport {
+                if !e.reachable, let o = state.objects[kref.number], o.reachable > 0 {
+                    problems.append(AuditProblem(kref: kref, message: "\(vat) was told \(e.vref) is dropped but it is reachable (\(o.reachable),\(o.recognizable))"))
+                }
                 if let o = state.objects[kref.number], o.owner != vat {
                     problems.append(AuditProblem(kref: kref, message: "\(vat) exports it as \(e.vref) but the owner is \(o.owner.map { "\($0)" } ?? "none")"))
                 }

@@ -75,7 +75,7 @@ extension Kernel {
     /// Adds one host pin (`1,1`) to an object.
     public func pin(_ kref: KRef) throws {
         guard kref.isObject else { throw KernelError.rejected("only objects can be pinned, not \(kref)") }
-        guard state.objects[kref.number] != nil else { throw KernelError.unknownKRef(kref) }
+        try checkHostSlots([kref])
         try crank { try pinWithinCrank(kref) }
     }
 
@@ -123,7 +123,12 @@ extension Kernel {
     func checkHostSlots(_ krefs: [KRef]) throws {
         for k in krefs {
             switch k.kind {
-            case .object: if state.objects[k.number] == nil { throw KernelError.unknownKRef(k) }
+            case .object:
+                guard let o = state.objects[k.number] else { throw KernelError.unknownKRef(k) }
+                // Its exporter was told nobody reaches it: the host may not reach it again.
+                if let owner = o.owner, state.clists[owner]?[k]?.reachable == false {
+                    throw KernelError.rejected("\(k) was dropped by its exporter \(owner) and can no longer be reached")
+                }
             case .promise: if state.promises[k.number] == nil { throw KernelError.unknownKRef(k) }
             case .device: throw KernelError.unknownKRef(k)
             }

@@ -27,7 +27,7 @@ extension Kernel {
     /// (its record stays, marked cleaned up, so the host can still read why it died).
     func cleanupStep(_ vat: VatID) throws -> CrankReport {
         var cursor = cleanupWork[vat] ?? CleanupCursor(remaining: state.clists[vat]?.krefsInCleanupOrder() ?? [])
-        var budget = configuration.cleanupBudget
+        var budget = max(1, configuration.cleanupBudget)
         var exportsOrphaned = 0
         var released = 0
         while budget > 0, cursor.next < cursor.remaining.count {

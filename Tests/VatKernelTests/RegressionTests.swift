@@ -1,18 +1,17 @@
 import Testing
 @testable import VatKernel
 
-/// Scenarios where the kernel differs from KERNEL-SPEC. Each test asserts what the spec says;
-/// it is disabled (naming the bug) until the kernel is fixed, so the suite stays green.
-@Suite struct KnownBugsTests {
+/// Scenarios that once showed the kernel differing from KERNEL-SPEC, kept so the bugs stay fixed.
+@Suite struct RegressionTests {
     // MARK: The stored state diverges when one crank reuses a vref for a new kref
 
     /// §5.8 ("if the vat later mentions the same vref again, it is a new export with a new
     /// kref") and §13.3 (a committed crank is exactly what the store holds). B abandons ten
     /// exports and mentions them again in the same batch: each vref now names a new kref.
-    /// The kernel is right, but `KernelState.apply` replays the crank's c-list rows in
-    /// dictionary order, and `CList.set(oldKref, nil)` clears `byVRef[vref]` even when it
+    /// The kernel was right, but `KernelState.apply` replays the crank's c-list rows in
+    /// dictionary order, and `CList.set(oldKref, nil)` cleared `byVRef[vref]` even when it
     /// already points at the new kref. Ten vrefs make a miss (right order by chance) unlikely.
-    @Test(.disabled("bug: KernelState.apply/CList.set drops the new vref→kref mapping when one crank deletes an old kref and gives its vref to a new kref; the store diverges"))
+    @Test
     func abandonedVrefsMentionedAgainInTheSameBatchAreStoredExactly() throws {
         let (w, a, b) = try World.exported()
         let vrefs = (1...10).map { "o+\($0)" }
@@ -26,7 +25,7 @@ import Testing
 
     /// §5.3 note: resolving a `p+N` drops it from the c-list; mentioning `p+N` again makes a
     /// fresh promise. Same storage divergence as above.
-    @Test(.disabled("bug: KernelState.apply/CList.set drops the new vref→kref mapping when one crank deletes an old kref and gives its vref to a new kref; the store diverges"))
+    @Test
     func resolvedPromiseVrefsReusedInTheSameBatchAreStoredExactly() throws {
         let w = World()
         let a = try w.createVat("alice").vatID
@@ -39,7 +38,7 @@ import Testing
 
     /// §10/§13.4: the new incarnation re-exports ephemeral vrefs its predecessor had (kernel-side
     /// abandonment and the startVat syscalls are one crank). Same storage divergence.
-    @Test(.disabled("bug: KernelState.apply/CList.set drops the new vref→kref mapping when one crank deletes an old kref and gives its vref to a new kref; the store diverges"))
+    @Test
     func startVatReexportingAbandonedVrefsIsStoredExactly() throws {
         let (w, _, b) = try World.exported()
         let vrefs = (1...10).map { "o+\($0)" }
@@ -56,7 +55,7 @@ import Testing
     /// and changes nothing. Here A dropped ko22 and B got dropExports (its flag is `_`); the
     /// host then sends to ko22. The kernel accepts the send, and delivering it to B trips
     /// "kernel sent unreachable export ko22 to v2": the kernel halts.
-    @Test(.disabled("bug: host requests (send, pin, vatParameters) may name an export its exporter was told was dropped; delivering it halts the kernel, retiring it leaves a dangling pin"))
+    @Test
     func aHostSendToADroppedExportDoesNotHaltTheKernel() throws {
         let (w, a, b) = try World.exported()
         try w.syscalls(a, [.dropImports([v("o-50")])])
@@ -76,7 +75,7 @@ import Testing
     /// §13.5: "objects a vat exports only to the host are never collected behind the host's
     /// back". The host pins ko22 after B was told it was dropped; B then (legally) retires it
     /// and the kernel deletes a pinned object: the pin dangles ("held by pin but does not exist").
-    @Test(.disabled("bug: host requests (send, pin, vatParameters) may name an export its exporter was told was dropped; delivering it halts the kernel, retiring it leaves a dangling pin"))
+    @Test
     func aHostPinIsNeverLeftDangling() throws {
         let (w, a, b) = try World.exported()
         try w.syscalls(a, [.dropImports([v("o-50")])])
@@ -90,7 +89,7 @@ import Testing
     /// Same cause through upgrade's vatParameters: B's durable export was dropped by its only
     /// importer; the host names it in the new incarnation's parameters, and translating the
     /// startVat delivery halts the kernel instead of refusing the request.
-    @Test(.disabled("bug: host requests (send, pin, vatParameters) may name an export its exporter was told was dropped; delivering it halts the kernel, retiring it leaves a dangling pin"))
+    @Test
     func upgradeParametersNamingADroppedExportDoNotHaltTheKernel() throws {
         let (w, a, b) = try World.exported()
         try w.syscalls(b, [send("o-50", "take", ["o+d5/1"])])
@@ -108,7 +107,7 @@ import Testing
     /// §13.7 / issue 2: termination cleanup runs in bounded steps, never unboundedly; but a
     /// `cleanupBudget` of 0 (or less) makes every cleanup crank do nothing, so cleanup never
     /// ends and `run()` never returns. A budget below one should count as one (or be refused).
-    @Test(.disabled("bug: cleanupBudget <= 0 makes cleanup-terminated-vat cranks do no work forever"))
+    @Test
     func aCleanupBudgetBelowOneStillFinishes() throws {
         var config = KernelConfiguration()
         config.cleanupBudget = 0
