@@ -22,11 +22,13 @@ do_curl POST /vats '{"name":"bob"}'
 do_curl POST /messages "{\"target\":\"ko21\",\"methargs\":$(methargs hello ko20),\"result\":\"keep\"}"
 assert_status "seed state for schemathesis" 202
 
+# One worker: hypothesis' lambda descriptions are not thread-safe on every Python (a
+# "SystemError: AST constructor recursion depth mismatch" in schemathesis itself).
 report="$E2E_TMP/schemathesis.txt"
 schemathesis --config-file "$E2E_ROOT/Tests/e2e/schemathesis.toml" run "$E2E_ROOT/openapi.yaml" \
   --url "$URL" -H "Authorization: Bearer $ADMIN" --checks all \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" --seed "${SCHEMATHESIS_SEED:-20260101}" \
-  --workers 2 --no-color --request-timeout 30 >"$report" 2>&1
+  --workers 1 --no-color --request-timeout 30 >"$report" 2>&1
 rc=$?
 # Keep the useful part: the failures and the summary.
 grep -v '^\s*$' "$report" | tail -n 80

@@ -34,27 +34,25 @@ trap cleanup EXIT
 command -v jq >/dev/null || { echo "e2e: jq is required (apt-get install -y jq)"; exit 2; }
 command -v curl >/dev/null || { echo "e2e: curl is required"; exit 2; }
 
-# The vatkernel binary, built once.
-vatkernel_bin() {
-  if [ -n "${VATKERNEL_BIN:-}" ]; then echo "$VATKERNEL_BIN"; return; fi
+# ensure_bin: sets VATKERNEL_BIN, building the binary once if it is not given.
+ensure_bin() {
+  [ -n "${VATKERNEL_BIN:-}" ] && return 0
   # shellcheck disable=SC2086
   (cd "$E2E_ROOT" && swift build --product vatkernel ${E2E_SWIFT_BUILD_ARGS:-} >&2) || { echo "e2e: build failed" >&2; exit 2; }
   # shellcheck disable=SC2086
   VATKERNEL_BIN="$(cd "$E2E_ROOT" && swift build ${E2E_SWIFT_BUILD_ARGS:-} --show-bin-path)/vatkernel"
   export VATKERNEL_BIN
-  echo "$VATKERNEL_BIN"
 }
 
 # start_server [flags...]: runs `vatkernel serve --port 0 [flags]` (with --db $DB unless the
 # flags name one) and waits for its startup line, which gives the port it bound.
 start_server() {
-  local bin
-  bin="$(vatkernel_bin)"
+  ensure_bin
   DB="${DB:-$E2E_TMP/vatkernel.sqlite}"
   local args=(serve --host 127.0.0.1 --port 0)
   case " $* " in *" --db "*) ;; *) args+=(--db "$DB") ;; esac
   SERVER_LOG="$E2E_TMP/server.$RANDOM.log"
-  "$bin" "${args[@]}" "$@" >"$SERVER_LOG" 2>&1 &
+  "$VATKERNEL_BIN" "${args[@]}" "$@" >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   local i
   for i in $(seq 1 200); do
