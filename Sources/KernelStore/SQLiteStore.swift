@@ -123,6 +123,9 @@ public final class SQLiteStore: KernelStorage {
             do {
                 try s.rollbackTo.run()
                 try s.release.run()
+                // Nothing staged: end the empty group now rather than hold the write lock
+                // until a flush the owner has no reason to call.
+                if stagedCranks == 0 { try s.rollback.run() }
                 return
             } catch {
                 try? s.rollback.run()

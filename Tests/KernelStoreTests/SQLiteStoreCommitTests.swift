@@ -37,8 +37,10 @@ import VatKernel
         #expect(throws: KernelError.self) { try kernel.syscalls(busyBatch(1), from: b) }
         store.failAfterWrites = nil
 
-        // then the kernel is as before, and after a flush the store has not one row of it.
+        // then the kernel is as before, no transaction is left holding the write lock,
         #expect(kernel.state == stateBefore)
+        #expect(try store.open().0.isAutocommit)
+        // and after a flush the store has not one row of it.
         try store.flush()
         #expect(try dump(store.path) == rowsBefore)
         #expect(try store.load() == stateBefore)
