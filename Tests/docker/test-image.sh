@@ -457,8 +457,8 @@ remove_server
 
 # ------------------------------------------------------------------------------ compose.yaml
 # docker/compose.yaml as written, run by podman-compose, with one override: the image built
-# above instead of a build from source. The file is copied next to a generated env file, so
-# the test never touches a real docker/vatkernel.env.
+# above instead of a build from source. The file is copied next to its own env file, so the
+# test never touches a real docker/vatkernel.env.
 if [ "$MODE" != container ]; then
   echo "SKIP: compose.yaml (no container engine here; the image itself was checked under chroot)"
 elif ! command -v podman-compose >/dev/null; then
@@ -468,7 +468,9 @@ else
   COMPOSE_DIR=$RUN/compose
   mkdir -p "$COMPOSE_DIR"
   cp "$ROOT/docker/compose.yaml" "$COMPOSE_DIR/compose.yaml"
-  printf 'VATKERNEL_ADMIN_TOKEN=%s\n' "$TOKEN" >"$COMPOSE_DIR/vatkernel.env"
+  # The env file made as docker/README.md says: the example, with the token filled in.
+  cp "$ROOT/docker/vatkernel.env.example" "$COMPOSE_DIR/vatkernel.env"
+  sed -i "s/^VATKERNEL_ADMIN_TOKEN=.*/VATKERNEL_ADMIN_TOKEN=$TOKEN/" "$COMPOSE_DIR/vatkernel.env"
   printf 'services:\n  vatkernel:\n    image: %s\n' "$IMAGE" >"$COMPOSE_DIR/override.yaml"
   compose() {
     ( cd "$COMPOSE_DIR" && VATKERNEL_PUBLISH=127.0.0.1:$PORT timeout 180 podman-compose -p "$NAME" \
