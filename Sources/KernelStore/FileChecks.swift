@@ -45,6 +45,12 @@ enum FileChecks {
         return "directory \(directory) \(reason), so the write-ahead log (-wal, -shm) cannot be created there"
     }
 
+    /// Why the existing file at `path` cannot be read, or nil if it can (or does not exist).
+    static func whyNotReadable(_ path: String) -> String? {
+        guard size(path) != nil, access(path, R_OK) != 0 else { return nil }
+        return "the file cannot be read: \(String(cString: strerror(errno)))"
+    }
+
     /// Why the file at `path` cannot be written, or nil if it can.
     static func whyFileNotWritable(_ path: String) -> String? {
         if access(path, W_OK) == 0 { return nil }

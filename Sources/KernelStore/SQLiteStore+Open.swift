@@ -52,6 +52,9 @@ extension SQLiteStore {
             guard !isMemory(path) else { throw e }
             switch e {
             case .cannotOpen(_, let detail), .sqlite(_, _, _, let detail):
+                if let why = FileChecks.whyNotReadable(path) {
+                    throw KernelStoreError.cannotOpen(path: path, detail: "\(why) (\(detail))")
+                }
                 if let why = FileChecks.whyNotWritable(FileChecks.directory(of: path)) {
                     throw KernelStoreError.readOnly(path: path, detail: "\(why) (\(detail))")
                 }
