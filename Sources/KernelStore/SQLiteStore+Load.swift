@@ -34,8 +34,7 @@ extension SQLiteStore {
         counters.crank = q.int(4)
 
         var state = KernelState()
-        // C-list entries and queued events go through `apply`, the public way to build a
-        // CList (both directions) and a FIFO.
+        // Queued events go through `apply`, the public way to build a FIFO.
         var delta = CrankDelta(crank: counters.crank, counters: counters)
         try rows(c, "SELECT vat_id, name, options, incarnation, status, termination, vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up FROM vats") { r in
             let id = try r.vatID(0, "vats row")
@@ -89,12 +88,14 @@ extension SQLiteStore {
             state.promises[id] = p
         }
 
-        if let n = try c.integer("SELECT count(*) FROM clist"), n > 0 { delta.clistEntries.reserveCapacity(n) }
+        try rows(c, "SELECT vat, count(*) FROM clist GROUP BY vat") { r in
+            state.clists[try r.vatID(0, "clist row vat"), default: CList()].reserveCapacity(r.int(1))
+        }
         try rows(c, "SELECT vat, kref, vref, reachable FROM clist") { r in
             let vat = try r.vatID(0, "clist row vat")
             let kref = try r.kref(1, "clist row \(vat) kref")
             let vref = try r.vref(2, "clist row \(vat) \(kref) vref")
-            delta.clistEntries[CListKey(vat: vat, kref: kref)] = CListEntry(vref: vref, reachable: r.int(3) != 0)
+            state.clists[vat, default: CList()].set(kref, CListEntry(vref: vref, reachable: r.int(3) != 0))
         }
 
         try rows(c, "SELECT vat, key, value FROM vatstore") { r in

@@ -23,8 +23,16 @@ public struct CList: Hashable, Sendable {
     public subscript(kref: KRef) -> CListEntry? { byKRef[kref] }
     public subscript(vref: VRef) -> KRef? { byVRef[vref] }
 
-    /// Sets or removes the entry for `kref`, keeping both directions in step.
-    mutating func set(_ kref: KRef, _ entry: CListEntry?) {
+    /// Makes room for `n` entries (a store loading a big c-list).
+    public mutating func reserveCapacity(_ n: Int) {
+        byKRef.reserveCapacity(n)
+        byVRef.reserveCapacity(n)
+    }
+
+    /// Sets or removes the entry for `kref`, keeping both directions in step. Outside the
+    /// kernel this is for stores rebuilding committed state; the kernel's own changes go
+    /// through its journal.
+    public mutating func set(_ kref: KRef, _ entry: CListEntry?) {
         // The old vref may already name another kref (replayed deltas visit keys in any order).
         if let old = byKRef[kref], old.vref != entry?.vref, byVRef[old.vref] == kref { byVRef[old.vref] = nil }
         byKRef[kref] = entry
