@@ -95,8 +95,8 @@ port_in_use() {
                    END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 free_port() {
-  local p i
-  for i in $(seq 1 100); do
+  local p
+  for _ in $(seq 1 100); do
     p=$((20000 + RANDOM % 20000))
     port_in_use "$p" || { echo "$p"; return 0; }
   done
@@ -379,9 +379,9 @@ else
   server_pid() { echo "$SERVER_PID"; }
   server_logs() { tail -20 "$RUN/server.log"; }
   stop_server() {
-    local t0=$SECONDS i
+    local t0=$SECONDS
     kill -TERM "$SERVER_PID" 2>/dev/null
-    for i in $(seq 1 300); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 300); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$SERVER_PID" 2>/dev/null && kill -KILL "$SERVER_PID"
     wait "$SERVER_PID"; STOP_STATUS=$?
     STOP_SECONDS=$((SECONDS - t0))
@@ -402,8 +402,7 @@ fi
 
 # Waits (bounded) until /healthz answers 200 or the server has died.
 wait_healthy() {
-  local i
-  for i in $(seq 1 120); do
+  for _ in $(seq 1 120); do
     do_curl GET /healthz
     [ "$CODE" = 200 ] && return 0
     server_running || break
