@@ -59,4 +59,15 @@ do_curl GET /kernel
 assert_eq "the restarted server is in its configured mode (auto)" '"auto"' "$(jqb .runMode)"
 do_curl GET /kernel/audit
 assert_eq "audit is clean" '200 []' "$STATUS $BODY"
+stop_server
+
+echo "== a store that fails the audit is not served"
+if command -v sqlite3 >/dev/null; then
+  sqlite3 "$DB" "UPDATE objects SET recognizable = recognizable + 1 WHERE id = 20"
+  out="$("$VATKERNEL_BIN" serve --port 0 --db "$DB" 2>&1)"; rc=$?
+  assert_eq "vatkernel refuses to serve it: exit 70" '70' "$rc"
+  assert_eq "and prints the problem" '1' "$(printf '%s' "$out" | grep -c 'ko20: refCount is .* but holders add up to')"
+else
+  echo "skip: sqlite3 is not installed"
+fi
 finish
