@@ -44,7 +44,7 @@ extension KernelRunner {
         let state = kernel.state
         switch operation {
         case .kernelSummary:
-            return ok(summaryJSON())
+            return ok(summaryJSON(kernel))
         case .step:
             guard let report = try kernel.step() else { return ok(.object([("idle", .bool(true))])) }
             return ok(Representation.crankReport(report))
@@ -197,10 +197,7 @@ extension KernelRunner {
 
     // MARK: Pieces
 
-    func summaryJSON() -> JSON {
-        guard let kernel else {
-            return .object([("unavailable", .string("the kernel state could not be loaded from the store"))])
-        }
+    func summaryJSON(_ kernel: Kernel) -> JSON {
         let s = kernel.state
         let running = s.vats.values.reduce(0) { $0 + ($1.isAlive ? 1 : 0) }
         return .object([

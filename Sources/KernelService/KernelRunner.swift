@@ -29,8 +29,9 @@ final class KernelRunner: @unchecked Sendable {
     private let inbox = Mutex(Inbox())
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
-    /// The body of `GET /kernel` as of the last group, served without a trip to the kernel thread.
-    let summary = Mutex<[UInt8]>([])
+    /// The body of `GET /kernel` as of the last group, served without a trip to the kernel
+    /// thread; nil while the kernel could not be loaded from the store.
+    let summary = Mutex<[UInt8]?>(nil)
     let credentials: Credentials
 
     init(configuration: KernelServiceConfiguration, storage: (any KernelStorage)?, tokenStore: any TokenStore) throws {
@@ -183,7 +184,7 @@ final class KernelRunner: @unchecked Sendable {
     }
 
     func publishSummary() {
-        let bytes = summaryJSON().bytes
+        let bytes = kernel.map { summaryJSON($0).bytes }
         summary.withLock { $0 = bytes }
     }
 

@@ -60,7 +60,11 @@ public final class KernelService: HTTPHandler {
             case nil:
                 respond(.json(200, Array(#"{"status":"ok"}"#.utf8)))
             case .kernelSummary?:
-                respond(.json(200, runner.summary.withLock { $0 }))
+                if let summary = runner.summary.withLock({ $0 }) {
+                    respond(.json(200, summary))
+                } else {
+                    respond(ServiceError.storageFailure("the kernel state could not be loaded from the store").response)
+                }
             case let operation?:
                 if !runner.submit(.request(operation, respond: respond)) { respond(ServiceError.shuttingDown.response) }
             }
