@@ -72,8 +72,6 @@ do_curl GET /vats/vx
 assert_eq "a bad vat ID in the path: 400" '400 "invalid-parameter" "vatID"' "$STATUS $(jqb .error.code) $(jqb .error.details.parameter)"
 do_curl GET "/vats/v1/deliveries?limit=5000"
 assert_eq "a limit beyond 1000: 400" '400 "limit"' "$STATUS $(jqb .error.details.parameter)"
-do_curl GET /vats/v1/clist
-clist_before="$BODY"
 do_curl -t "$ALICE" POST /vats/v1/syscalls '{"syscalls":[{"type":"vatstoreSet","key":"k","value":"v"},{"type":"subscribe"}]}'
 do_curl -t "$ALICE" POST /vats/v1/syscalls '{"syscalls":[{"type":"vatstoreGet","key":"k"}]}'
 assert_eq "a malformed batch changed nothing" '200 {"results":[null]}' "$STATUS $BODY"

@@ -20,6 +20,7 @@ SERVER_PID=""
 URL=""
 STATUS=""
 BODY=""
+# shellcheck disable=SC2034  # read by the scripts that source this file
 HEADERS=""
 
 cleanup() {
@@ -92,6 +93,7 @@ do_curl() {
   if [ $# -ge 3 ]; then args+=(--data-binary "$3"); fi
   STATUS="$(curl "${args[@]}" "$URL$path")" || STATUS="curl-failed"
   BODY="$(cat "$E2E_TMP/body" 2>/dev/null)"
+  # shellcheck disable=SC2034  # read by the scripts that source this file
   HEADERS="$(cat "$E2E_TMP/headers" 2>/dev/null)"
 }
 
@@ -133,11 +135,11 @@ finish() {
 # Methargs JSON `{"body":[method,[{"$slot":0},…]],"slots":[…]}` with one argument per slot.
 methargs() {
   local method="$1"; shift
-  local args="" slots="" i=0 s
+  local refs="" list="" i=0 s
   for s in "$@"; do
-    [ $i -gt 0 ] && { args+=","; slots+=","; }
-    args+="{\"\$slot\":$i}"; slots+="\"$s\""
+    [ $i -gt 0 ] && { refs+=","; list+=","; }
+    refs+="{\"\$slot\":$i}"; list+="\"$s\""
     i=$((i + 1))
   done
-  echo "{\"body\":[\"$method\",[$args]],\"slots\":[$slots]}"
+  echo "{\"body\":[\"$method\",[$refs]],\"slots\":[$list]}"
 }
