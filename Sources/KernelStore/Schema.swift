@@ -30,6 +30,7 @@ enum Schema {
     /// `migrations[n]` takes a database from version n to n+1, inside the opening transaction.
     static let migrations: [Migration] = [
         Migration(summary: "the kernel's tables (KERNEL-SPEC §2)", sql: version1),
+        Migration(summary: "each vat's bearer token, kept with the crank that created the vat", sql: version2),
     ]
 
     /// Krefs, vrefs and vat IDs are stored as their text (`ko21`, `o+d5/3`, `v1`), JSON
@@ -131,9 +132,18 @@ enum Schema {
         INSERT INTO meta (key, value) VALUES ('application', 'vatkernel');
         """
 
+    /// The service's bearer token for each vat (plain text: whoever can read this file can
+    /// also rewrite the kernel's state, so hashing would protect nothing here).
+    static let version2 = """
+        CREATE TABLE vat_tokens (
+            vat   TEXT PRIMARY KEY,
+            token TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        """
+
     /// The tables a database of the current version has, to tell ours from a stranger's.
     static let tables: Set<String> = [
         "meta", "counters", "objects", "promises", "vats", "clist", "vatstore", "queue",
-        "gc_actions", "pins", "held_results", "deliveries",
+        "gc_actions", "pins", "held_results", "deliveries", "vat_tokens",
     ]
 }

@@ -12,6 +12,7 @@ final class Statements {
     let putPin, deletePin: SQLiteStatement
     let addHeld, deleteHeld: SQLiteStatement
     let addDelivery: SQLiteStatement
+    let putToken: SQLiteStatement
     private var all: [SQLiteStatement] = []
 
     init(_ c: SQLiteConnection) throws {
@@ -57,6 +58,7 @@ final class Statements {
             removeQueued = try p("DELETE FROM queue WHERE id = ?1 AND queue_name = ?2")
             addGCAction = try p("INSERT OR IGNORE INTO gc_actions (action) VALUES (?1)")
             deleteGCAction = try p("DELETE FROM gc_actions WHERE action = ?1")
+            putToken = try p("INSERT OR REPLACE INTO vat_tokens (vat, token) VALUES (?1, ?2)")
             putPin = try p("INSERT OR REPLACE INTO pins (kref, count) VALUES (?1, ?2)")
             deletePin = try p("DELETE FROM pins WHERE kref = ?1")
             addHeld = try p("INSERT OR IGNORE INTO held_results (kpid) VALUES (?1)")

@@ -99,17 +99,6 @@ struct Serve: ParsableCommand {
         } catch {
             fail("cannot open the store \(s.db): \(error)", .storeFailed)
         }
-        let tokens: any TokenStore
-        if let own = store as AnyObject as? any TokenStore {
-            tokens = own
-        } else if s.db == ":memory:" {
-            tokens = InMemoryTokenStore()
-        } else {
-            do { tokens = try FileTokenStore(path: s.db + ".tokens") } catch {
-                fail("cannot read the token file \(s.db).tokens: \(error)", .storeFailed)
-            }
-        }
-
         var kernelConfiguration = KernelConfiguration()
         kernelConfiguration.cleanupBudget = s.cleanupBudget
         kernelConfiguration.maxSyscallsPerBatch = s.maxSyscalls
@@ -119,7 +108,7 @@ struct Serve: ParsableCommand {
                 configuration: KernelServiceConfiguration(
                     kernel: kernelConfiguration, runMode: s.runMode, adminToken: s.adminToken,
                     maxCranksPerRequest: s.maxCranks, storePath: s.db, durability: s.durability.rawValue),
-                storage: store, tokenStore: tokens)
+                storage: store, tokenStore: store)
         } catch {
             fail("cannot load the kernel from \(s.db): \(error)", .storeFailed)
         }
@@ -153,3 +142,6 @@ struct Serve: ParsableCommand {
         say("vatkernel: stopped")
     }
 }
+
+/// Vat tokens live in the kernel's own database, in the same flush group as the vat's creation.
+extension SQLiteStore: TokenStore {}
