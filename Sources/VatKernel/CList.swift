@@ -5,6 +5,7 @@ public struct CListEntry: Hashable, Sendable, Codable {
     /// kernel not yet told the vat it was dropped.
     public var reachable: Bool
 
+    /// Makes an entry for `vref` with its flag.
     public init(vref: VRef, reachable: Bool) {
         self.vref = vref
         self.reachable = reachable
@@ -13,14 +14,20 @@ public struct CListEntry: Hashable, Sendable, Codable {
 
 /// A vat's c-list: a bijection between krefs and the vat's vrefs (KERNEL-SPEC §2).
 public struct CList: Hashable, Sendable {
+    /// Kernel side → the vat's name and flag.
     public private(set) var byKRef: [KRef: CListEntry] = [:]
+    /// The vat's name → kernel side.
     public private(set) var byVRef: [VRef: KRef] = [:]
 
+    /// An empty c-list.
     public init() {}
 
+    /// How many entries.
     public var count: Int { byKRef.count }
 
+    /// The entry for a kref, if the vat knows it.
     public subscript(kref: KRef) -> CListEntry? { byKRef[kref] }
+    /// The kref a vat's vref names, if any.
     public subscript(vref: VRef) -> KRef? { byVRef[vref] }
 
     /// Makes room for `n` entries (a store loading a big c-list).

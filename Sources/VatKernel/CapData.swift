@@ -8,6 +8,7 @@ public struct CapData<Slot: Hashable & Sendable & Codable>: Hashable, Sendable, 
     /// The references, indexed by the `$slot` entries of `body`.
     public var slots: [Slot]
 
+    /// Makes capdata from a body and its slots.
     public init(body: JSONValue, slots: [Slot] = []) {
         self.body = body
         self.slots = slots
@@ -35,9 +36,12 @@ public struct CapData<Slot: Hashable & Sendable & Codable>: Hashable, Sendable, 
 
 /// A message as the kernel queues it: method and arguments, and the promise for its result.
 public struct Message: Hashable, Sendable, Codable {
+    /// `[method, [args…]]` with the argument references.
     public var methargs: CapData<KRef>
+    /// The promise for the result, if the sender wants one.
     public var result: KRef?
 
+    /// Makes a message.
     public init(methargs: CapData<KRef>, result: KRef?) {
         self.methargs = methargs
         self.result = result
@@ -46,10 +50,14 @@ public struct Message: Hashable, Sendable, Codable {
 
 /// One promise settlement, in a vat's own references (a `resolve` syscall or a `notify` delivery).
 public struct VatResolution: Hashable, Sendable, Codable {
+    /// The promise, in the vat's references.
     public var vpid: VRef
+    /// True for a rejection, false for a fulfilment.
     public var rejected: Bool
+    /// The value or the reason.
     public var data: CapData<VRef>
 
+    /// Makes a settlement.
     public init(vpid: VRef, rejected: Bool, data: CapData<VRef>) {
         self.vpid = vpid
         self.rejected = rejected

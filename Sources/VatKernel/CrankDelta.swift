@@ -2,6 +2,7 @@
 public struct CListKey: Hashable, Sendable {
     public var vat: VatID
     public var kref: KRef
+    /// Makes the key.
     public init(vat: VatID, kref: KRef) {
         self.vat = vat
         self.kref = kref
@@ -12,6 +13,7 @@ public struct CListKey: Hashable, Sendable {
 public struct VatstoreKey: Hashable, Sendable {
     public var vat: VatID
     public var key: String
+    /// Makes the key.
     public init(vat: VatID, key: String) {
         self.vat = vat
         self.key = key
@@ -30,19 +32,23 @@ public struct CrankDelta: Sendable {
     public var objects: [Int: KernelObject?] = [:]
     public var promises: [Int: KernelPromise?] = [:]
     public var vats: [VatID: VatRecord?] = [:]
+    /// Changed c-list entries; nil deletes (both directions).
     public var clistEntries: [CListKey: CListEntry?] = [:]
     public var vatstore: [VatstoreKey: String?] = [:]
     /// Front removals, in order.
     public var queueRemovals: [(QueueName, Int)] = []
     /// Back additions, in order.
     public var queueAdds: [(QueueName, QueuedEvent)] = []
+    /// GC actions added (true) or removed (false).
     public var gcActions: [GCAction: Bool] = [:]
     /// New pin count per kref; 0 removes the row.
     public var pins: [KRef: Int] = [:]
+    /// Host-held results added (true) or released (false).
     public var heldResults: [KRef: Bool] = [:]
     /// Appended delivery-log entries, in order.
     public var deliveries: [(VatID, DeliveryRecord)] = []
 
+    /// An empty delta for crank `crank`.
     public init(crank: Int, counters: KernelCounters) {
         self.crank = crank
         self.counters = counters

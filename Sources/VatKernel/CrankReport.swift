@@ -21,6 +21,7 @@ public struct CrankReport: Hashable, Sendable {
     /// What happened, as data; `detail` renders it only when someone reads it.
     public var note: Note
 
+    /// Makes a report.
     public init(crank: Int, kind: Kind, vat: VatID? = nil, delivery: DeliveryRecord? = nil, note: Note) {
         self.crank = crank
         self.kind = kind

@@ -30,6 +30,7 @@ public struct DeliveryRecord: Hashable, Sendable {
     public var crank: Int
     public var delivery: Delivery
 
+    /// Makes a log entry.
     public init(seq: Int, crank: Int, delivery: Delivery) {
         self.seq = seq
         self.crank = crank

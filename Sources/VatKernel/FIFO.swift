@@ -4,10 +4,14 @@ public struct FIFO<Element: Hashable & Sendable>: Hashable, Sendable {
     private var storage: [Element] = []
     private var head = 0
 
+    /// An empty queue.
     public init() {}
 
+    /// How many elements wait.
     public var count: Int { storage.count - head }
+    /// True when nothing waits.
     public var isEmpty: Bool { head == storage.count }
+    /// The element that leaves next.
     public var first: Element? { isEmpty ? nil : storage[head] }
     /// The elements in queue order.
     public var elements: ArraySlice<Element> { storage[head...] }

@@ -5,6 +5,7 @@ public struct GCAction: Hashable, Sendable, Comparable, CustomStringConvertible,
     public enum Kind: Int, Sendable, CaseIterable, Codable {
         case dropExport, retireExport, retireImport
 
+        /// The word used in the action's text.
         public var name: String {
             switch self {
             case .dropExport: return "dropExport"
@@ -14,10 +15,14 @@ public struct GCAction: Hashable, Sendable, Comparable, CustomStringConvertible,
         }
     }
 
+    /// The vat the delivery would go to.
     public var vat: VatID
+    /// Drop, retire an export, or retire an import.
     public var kind: Kind
+    /// The object concerned.
     public var kref: KRef
 
+    /// Makes an action.
     public init(_ vat: VatID, _ kind: Kind, _ kref: KRef) {
         self.vat = vat
         self.kind = kind

@@ -41,7 +41,9 @@ public struct KRef: Hashable, Sendable, Comparable, CustomStringConvertible, Cod
         self.init(kind, n)
     }
 
+    /// `koN`.
     public var isObject: Bool { kind == .object }
+    /// `kpN`.
     public var isPromise: Bool { kind == .promise }
 
     public var description: String {

@@ -1,5 +1,6 @@
 /// Who holds a reference, and with what share of its counts (KERNEL-SPEC §13.7).
 public struct Holder: Hashable, Sendable {
+    /// Where a reference is held.
     public enum Kind: String, Hashable, Sendable {
         /// An importer's c-list entry (objects: `1,1` if reachable, `0,1` if not; promises: 1).
         case importer
@@ -18,18 +19,25 @@ public struct Holder: Hashable, Sendable {
         case vatParameters
     }
 
+    /// What kind of holder.
     public var kind: Kind
+    /// The vat whose c-list, notify or parameters hold it.
     public var vat: VatID?
+    /// The vat's name for it, for c-list holders.
     public var vref: VRef?
     /// The promise whose queue or data holds it, or the queued message's target.
     public var via: KRef?
+    /// This holder's share of the reachable count (promises: of the refcount).
     public var reachable: Int
+    /// This holder's share of the recognizable count.
     public var recognizable: Int
 }
 
 /// One mismatch the audit found.
 public struct AuditProblem: Hashable, Sendable, CustomStringConvertible {
+    /// The reference concerned, if the problem is about one.
     public var kref: KRef?
+    /// What is wrong.
     public var message: String
     public var description: String { kref.map { "\($0): \(message)" } ?? message }
 }

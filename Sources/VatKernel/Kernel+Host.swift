@@ -11,9 +11,11 @@ public enum ResultPolicy: String, Hashable, Sendable, CaseIterable {
 
 /// A newly created vat.
 public struct CreatedVat: Hashable, Sendable {
+    /// The new vat.
     public var vatID: VatID
     /// The kref of its root object `o+0`, pinned for the host.
     public var rootKref: KRef
+    /// Always 0 for a new vat.
     public var incarnation: Int
 }
 

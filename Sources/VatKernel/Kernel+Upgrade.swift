@@ -20,6 +20,7 @@ public struct UpgradeRequest: Hashable, Sendable {
     /// True to say the new incarnation failed to start.
     public var startVatFails: Bool
 
+    /// Makes a request; by default no parameters, no syscalls, a successful start.
     public init(vatParameters: CapData<KRef> = CapData(body: .null), upgradeMessage: String = "",
                 boydSyscalls: [Syscall] = [], startVatSyscalls: [Syscall] = [], startVatFails: Bool = false) {
         self.vatParameters = vatParameters

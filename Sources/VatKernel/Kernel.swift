@@ -7,6 +7,7 @@
 public final class Kernel {
     /// The tables. Read freely; they change only inside cranks.
     public internal(set) var state: KernelState
+    /// The settings the kernel was made with.
     public let configuration: KernelConfiguration
     let storage: (any KernelStorage)?
 

@@ -7,5 +7,6 @@ public struct KernelConfiguration: Hashable, Sendable {
     /// The largest number of syscalls accepted in one batch.
     public var maxSyscallsPerBatch: Int = 10_000
 
+    /// The documented defaults.
     public init() {}
 }

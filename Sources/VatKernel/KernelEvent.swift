@@ -12,8 +12,10 @@ public enum KernelEvent: Hashable, Sendable, Codable {
 public struct QueuedEvent: Hashable, Sendable, Codable {
     /// Unique for the kernel's life, increasing in order of enqueueing.
     public var id: Int
+    /// What waits.
     public var event: KernelEvent
 
+    /// Makes a queued event.
     public init(id: Int, event: KernelEvent) {
         self.id = id
         self.event = event

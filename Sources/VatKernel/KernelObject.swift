@@ -5,9 +5,12 @@
 public struct KernelObject: Hashable, Sendable, Codable {
     /// The exporting vat; nil once abandoned or after its exporter's termination cleanup.
     public var owner: VatID?
+    /// Holders that can send to it.
     public var reachable: Int
+    /// Holders that can compare it (always ≥ reachable).
     public var recognizable: Int
 
+    /// Makes a row; a new export starts at `0,0`.
     public init(owner: VatID?, reachable: Int = 0, recognizable: Int = 0) {
         self.owner = owner
         self.reachable = reachable

@@ -3,6 +3,7 @@ public struct KernelPromise: Hashable, Sendable, Codable {
     /// Unresolved, or settled one way or the other.
     public enum State: String, Sendable, Codable { case unresolved, fulfilled, rejected }
 
+    /// Unresolved, fulfilled or rejected.
     public var state: State
     /// Who may resolve it while unresolved; nil = the kernel (a queued message's result) or no one.
     public var decider: VatID?
@@ -15,6 +16,7 @@ public struct KernelPromise: Hashable, Sendable, Codable {
     /// Every c-list entry, queued event, resolution and host hold naming it counts one.
     public var refCount: Int
 
+    /// An unresolved promise with no subscribers, queue or data.
     public init(decider: VatID?, refCount: Int = 0) {
         state = .unresolved
         self.decider = decider
@@ -24,5 +26,6 @@ public struct KernelPromise: Hashable, Sendable, Codable {
         self.refCount = refCount
     }
 
+    /// Fulfilled or rejected.
     public var isSettled: Bool { state != .unresolved }
 }

@@ -9,6 +9,7 @@ public struct KernelCounters: Hashable, Sendable, Codable {
     /// Cranks committed so far; the crank being run has number `crank + 1`.
     public var crank = 0
 
+    /// The state of a new kernel.
     public init() {}
 }
 
@@ -17,24 +18,34 @@ public struct KernelCounters: Hashable, Sendable, Codable {
 /// The kernel owns one and changes it only inside cranks, through its journal; storage gets
 /// each crank's changes as a `CrankDelta` and can hand a whole state back at start-up.
 public struct KernelState: Hashable, Sendable {
+    /// Numbers handed out and cranks committed.
     public var counters = KernelCounters()
     /// Kernel objects by the number of their `koN`.
     public var objects: [Int: KernelObject] = [:]
     /// Kernel promises by the number of their `kpN`.
     public var promises: [Int: KernelPromise] = [:]
+    /// Every vat ever created (terminated ones keep a record).
     public var vats = VatTable<VatRecord>()
+    /// Each vat's c-list.
     public var clists = VatTable<CList>()
+    /// Each vat's vatstore (§5.9).
     public var vatstores = VatTable<[String: String]>()
+    /// Each vat's delivery log, oldest first.
     public var deliveries = VatTable<[DeliveryRecord]>()
+    /// New sends and notifies, routed first (§4).
     public var acceptanceQueue = FIFO<QueuedEvent>()
+    /// Routed work waiting for delivery.
     public var runQueue = FIFO<QueuedEvent>()
+    /// bringOutYourDead requests.
     public var reapQueue = FIFO<QueuedEvent>()
+    /// The durable GC action set (§8).
     public var gcActions: Set<GCAction> = []
     /// Host pins: each pin holds `1,1` on its object (root objects get one at creation).
     public var pins: [KRef: Int] = [:]
     /// Result promises the host asked to keep: each holds 1 on its promise.
     public var heldResults: Set<KRef> = []
 
+    /// The state of a new kernel.
     public init() {}
 
     func queue(_ name: QueueName) -> FIFO<QueuedEvent> {

@@ -27,16 +27,20 @@ extension KernelStorage {
 /// It is what tests restart from, and it checks that deltas describe the crank exactly:
 /// after any sequence of cranks, its state equals the kernel's.
 public final class InMemoryStorage: KernelStorage {
+    /// The committed state; nil until the first commit.
     public private(set) var state: KernelState?
     /// Cranks committed through this store.
     public private(set) var commits = 0
     /// When set, the next commit throws this error (for tests of failed writes).
     public var failNextCommit: (any Error)?
 
+    /// An empty store.
     public init() {}
 
+    /// The committed state.
     public func load() throws -> KernelState? { state }
 
+    /// Applies the delta to the committed state.
     public func commit(_ delta: CrankDelta) throws {
         if let e = failNextCommit {
             failNextCommit = nil

@@ -15,6 +15,7 @@ public struct VRef: Hashable, Sendable, CustomStringConvertible, Codable {
     /// The instance, or -1.
     public let instance: Int
 
+    /// Object, promise or device node.
     public var kind: Kind { Kind(rawValue: UInt8(word & 3))! }
     /// `+`: allocated by the vat (an export); `-`: allocated by the kernel (an import).
     public var allocatedByVat: Bool { word & 4 != 0 }

@@ -6,12 +6,15 @@ public struct VatRecord: Hashable, Sendable {
         case terminated(TerminationInfo)
     }
 
+    /// The vat's ID, never reused.
     public let id: VatID
+    /// The name given at creation.
     public var name: String
     /// Passed through as given at creation.
     public var options: JSONValue
     /// 0 for the first incarnation, +1 per successful upgrade.
     public var incarnation: Int
+    /// Running or terminated.
     public var status: Status
     /// The parameters of the current incarnation; their slots are held by the kernel.
     public var vatParameters: CapData<KRef>
@@ -22,6 +25,7 @@ public struct VatRecord: Hashable, Sendable {
     /// True once termination cleanup has removed every c-list entry and vatstore key.
     public var cleanedUp: Bool = false
 
+    /// A running vat at incarnation 0.
     public init(id: VatID, name: String, options: JSONValue, vatParameters: CapData<KRef>) {
         self.id = id
         self.name = name
@@ -31,8 +35,10 @@ public struct VatRecord: Hashable, Sendable {
         self.vatParameters = vatParameters
     }
 
+    /// Not terminated.
     public var isAlive: Bool { status == .running }
 
+    /// Why it died, if it did.
     public var termination: TerminationInfo? {
         if case .terminated(let info) = status { return info }
         return nil
@@ -48,6 +54,7 @@ public struct TerminationInfo: Hashable, Sendable {
     /// The crank in which it happened; orders the cleanup of terminated vats.
     public var crank: Int
 
+    /// Makes the record.
     public init(isFailure: Bool, info: CapData<KRef>, crank: Int) {
         self.isFailure = isFailure
         self.info = info

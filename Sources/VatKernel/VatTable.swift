@@ -5,10 +5,13 @@ public struct VatTable<Value: Hashable & Sendable>: Hashable, Sendable, Sequence
     /// How many vats have a value.
     public private(set) var count = 0
 
+    /// An empty table.
     public init() {}
 
+    /// True when no vat has a value.
     public var isEmpty: Bool { count == 0 }
 
+    /// The vat's value; setting nil removes it.
     public subscript(_ id: VatID) -> Value? {
         get { id.number < slots.count ? slots[id.number] : nil }
         _modify {
@@ -26,6 +29,7 @@ public struct VatTable<Value: Hashable & Sendable>: Hashable, Sendable, Sequence
         }
     }
 
+    /// The vat's value, or `defaultValue` (stored on mutation).
     public subscript(_ id: VatID, default defaultValue: @autoclosure () -> Value) -> Value {
         get { self[id] ?? defaultValue() }
         _modify {
