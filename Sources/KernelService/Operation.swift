@@ -251,7 +251,7 @@ extension Operation {
     static func json(_ body: [UInt8], emptyIs: JSONValue? = nil) throws(ServiceError) -> JSONValue {
         if let emptyIs, body.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) { return emptyIs }
         do {
-            return try JSONParser.parse(body)
+            return try JSONValue.parse(body)
         } catch {
             throw .malformedJSON(error)
         }

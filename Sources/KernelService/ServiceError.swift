@@ -29,8 +29,8 @@ struct ServiceError: Error, Equatable {
     // MARK: 400
 
     /// The body is not JSON at all.
-    static func malformedJSON(_ failure: JSONParser.Failure) -> ServiceError {
-        ServiceError(status: 400, code: "malformed-json", message: "request body is not valid JSON: \(failure.message)",
+    static func malformedJSON(_ failure: JSONParseError) -> ServiceError {
+        ServiceError(status: 400, code: "malformed-json", message: "request body is not valid JSON: \(failure.reason)",
                      details: [("offset", .int(failure.offset))])
     }
 

@@ -31,7 +31,7 @@ final class Harness {
         }
 
         /// The body parsed, for reading one field.
-        var json: JSONValue { (try? JSONParser.parse(Array(body.utf8))) ?? .null }
+        var json: JSONValue { (try? JSONValue.parse(body)) ?? .null }
 
         subscript(_ key: String) -> JSONValue? {
             if case .object(let o) = json { return o[key] }
