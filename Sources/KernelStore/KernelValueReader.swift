@@ -131,10 +131,15 @@ struct KernelValueReader {
 
     // MARK: Whole columns
 
+    /// How deeply a column may nest. A capdata body nests as deeply as a request body may
+    /// (`JSONValue.defaultMaxDepth`) and a column wraps it in a few levels of its own
+    /// (`resolutions[].data.body`); 512 leaves room for that and still bounds the stack.
+    static let maxDepth = 512
+
     /// Parses a JSON column; `context` names the table, row and column for errors.
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>?, _ context: String) throws -> JSONValue {
         guard let bytes else { throw RowError("\(context): unexpected NULL") }
-        do { return try JSONParser.parse(bytes) } catch let e as JSONParseError { throw RowError("\(context): \(e.description)") }
+        do { return try JSONValue.parse(bytes, maxDepth: maxDepth) } catch { throw RowError("\(context): \(error)") }
     }
 }
 

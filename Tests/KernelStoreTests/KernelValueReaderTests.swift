@@ -30,7 +30,7 @@ import VatKernel
     func written(_ write: (inout JSONWriter) throws -> Void) throws -> KernelValueReader {
         let bytes = try JSONWriter.bytes(write)
         let text = String(decoding: bytes, as: UTF8.self)
-        let value = try JSONParser.parse(text)
+        let value = try JSONValue.parse(text)
         #expect(try JSONWriter.text(value) == text, "not canonical: \(text)")
         return try KernelValueReader(value, "test")
     }
@@ -53,7 +53,7 @@ import VatKernel
     @Test func aPromiseQueueReadsBack() throws {
         let queue = [Message(methargs: Self.kdata, result: nil), Message(methargs: Self.kdata, result: k("kp1"))]
         let bytes = try JSONWriter.bytes { try $0.messages(queue) }
-        guard case .array(let items) = try JSONParser.parse(String(decoding: bytes, as: UTF8.self)) else { Issue.record("not an array"); return }
+        guard case .array(let items) = try JSONValue.parse(bytes) else { Issue.record("not an array"); return }
         #expect(try items.map { try KernelValueReader($0, "q").message() } == queue)
     }
 
