@@ -104,11 +104,4 @@ extension JSONWriter {
         key("isFailure"); bool(t.isFailure)
         endObject()
     }
-
-    /// Writes one value with `body` and returns the bytes.
-    static func bytes(_ body: (inout JSONWriter) throws -> Void) rethrows -> [UInt8] {
-        var w = JSONWriter()
-        try body(&w)
-        return w.bytes
-    }
 }

@@ -1,0 +1,141 @@
+/// Writes compact JSON as UTF-8 bytes, one token at a time: the bottom of every JSON text the
+/// project writes (the store's columns, the service's answers).
+///
+/// Numbers are written so that `JSONValue.parse` gives back exactly what was written: an `Int`
+/// is digits only, and a `Double` always carries a `.` or an exponent (Swift's shortest
+/// round-trip description: `1.0`, `1e+20`, `-0.0`, `5e-324`). Foundation's `JSONEncoder` writes
+/// `.double(1.0)` as `1`, which would read back as `.int`.
+///
+/// The writer places the commas; the caller keeps the structure balanced and, inside an object,
+/// calls `key(_:)` before each value. Keys are written in the order given; `value(_:)` sorts a
+/// `JSONValue`'s keys, so the same value always gives the same bytes.
+public struct JSONWriter: Sendable {
+    /// The UTF-8 text written so far.
+    public private(set) var bytes: [UInt8] = []
+    private var needsComma = false
+
+    /// An empty writer with room for `capacity` bytes before it grows.
+    public init(capacity: Int = 128) { bytes.reserveCapacity(capacity) }
+
+    /// Writes `{`.
+    public mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
+    /// Writes `}`.
+    public mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma = true }
+    /// Writes `[`.
+    public mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma = false }
+    /// Writes `]`.
+    public mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
+
+    /// Writes `"name":`; the next call writes its value.
+    public mutating func key(_ name: String) {
+        separate()
+        writeString(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// Writes `null`.
+    public mutating func null() { separate(); bytes.append(contentsOf: "null".utf8); needsComma = true }
+
+    /// Writes `true` or `false`.
+    public mutating func bool(_ b: Bool) { separate(); bytes.append(contentsOf: (b ? "true" : "false").utf8); needsComma = true }
+
+    /// Writes an integer as digits alone, so it reads back as an `.int`.
+    public mutating func int(_ i: Int) { separate(); bytes.append(contentsOf: String(i).utf8); needsComma = true }
+
+    /// Writes a string, quoted; `"`, `\` and the control characters U+0000…U+001F and U+007F
+    /// are escaped, everything else is its UTF-8.
+    public mutating func string(_ s: String) { separate(); writeString(s); needsComma = true }
+
+    /// Writes a finite double so that it reads back as that same double: `1.0`, `1e+20`, `-0.0`.
+    public mutating func double(_ d: Double) throws(JSONWriterError) {
+        guard d.isFinite else { throw JSONWriterError(number: d) }
+        separate()
+        bytes.append(contentsOf: d.description.utf8)
+        needsComma = true
+    }
+
+    private mutating func separate() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+    }
+
+    // MARK: Strings
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    private mutating func writeString(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        if s.utf8.withContiguousStorageIfAvailable({ appendEscaped($0) }) == nil {
+            Array(s.utf8).withUnsafeBufferPointer { appendEscaped($0) }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `utf8`, escaping what JSON requires escaped; the runs between escapes are
+    /// copied in one step.
+    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        var run = 0
+        for (i, c) in utf8.enumerated() {
+            let escape: UInt8
+            switch c {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): escape = c
+            case 0x0A: escape = UInt8(ascii: "n")
+            case 0x0D: escape = UInt8(ascii: "r")
+            case 0x09: escape = UInt8(ascii: "t")
+            case 0..<0x20, 0x7F: escape = UInt8(ascii: "u")
+            default: continue
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i]))
+            run = i + 1
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(escape)
+            if escape == UInt8(ascii: "u") {
+                bytes.append(contentsOf: "00".utf8)
+                bytes.append(Self.hex[Int(c >> 4)])
+                bytes.append(Self.hex[Int(c & 0xF)])
+            }
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...]))
+    }
+}
+
+// MARK: - JSONValue
+
+extension JSONWriter {
+    /// Writes a kernel value, object keys in sorted order, so the same value always gives the
+    /// same bytes. A NaN or an infinity anywhere inside is an error.
+    public mutating func value(_ v: JSONValue) throws(JSONWriterError) {
+        switch v {
+        case .null: null()
+        case .bool(let b): bool(b)
+        case .int(let i): int(i)
+        case .double(let d): try double(d)
+        case .string(let s): string(s)
+        case .array(let a):
+            beginArray()
+            for e in a { try value(e) }
+            endArray()
+        case .object(let o):
+            beginObject()
+            for (k, e) in o.sorted(by: { $0.key < $1.key }) {
+                key(k)
+                try value(e)
+            }
+            endObject()
+        }
+    }
+
+    /// The canonical JSON text of one value: compact, keys sorted.
+    public static func text(_ v: JSONValue) throws(JSONWriterError) -> String {
+        var w = JSONWriter()
+        try w.value(v)
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    /// The bytes `body` writes into a fresh writer.
+    public static func bytes(_ body: (inout JSONWriter) throws -> Void) rethrows -> [UInt8] {
+        var w = JSONWriter()
+        try body(&w)
+        return w.bytes
+    }
+}
