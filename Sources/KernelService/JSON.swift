@@ -46,63 +46,39 @@ enum JSON: Equatable, Sendable {
 
     /// The UTF-8 text, compact.
     var bytes: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(128)
-        write(to: &out)
-        return out
+        var w = JSONWriter()
+        write(to: &w)
+        return w.bytes
     }
 
-    func write(to out: inout [UInt8]) {
+    /// Writes this document through the core's writer, fields in the order given.
+    func write(to w: inout JSONWriter) {
         switch self {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .null: w.null()
+        case .bool(let b): w.bool(b)
+        case .int(let i): w.int(i)
         case .double(let d):
-            // Integral doubles print without a fraction; JSON has one number type.
+            // JSON has one number type, and answers have always written an integral double
+            // as digits (`2`, not `2.0`). A NaN or an infinity, which no parsed body can hold,
+            // is written as null, as JavaScript's JSON.stringify does, so an answer is always JSON.
             if d == d.rounded(), abs(d) < 1e15 {
-                out.append(contentsOf: String(Int(d)).utf8)
+                w.int(Int(d))
             } else {
-                out.append(contentsOf: String(d).utf8)
+                do { try w.double(d) } catch { w.null() }
             }
-        case .string(let s): JSON.writeString(s, to: &out)
+        case .string(let s): w.string(s)
         case .array(let a):
-            out.append(UInt8(ascii: "["))
-            for (n, e) in a.enumerated() {
-                if n > 0 { out.append(UInt8(ascii: ",")) }
-                e.write(to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
+            w.beginArray()
+            for e in a { e.write(to: &w) }
+            w.endArray()
         case .object(let fields):
-            out.append(UInt8(ascii: "{"))
-            for (n, (k, v)) in fields.enumerated() {
-                if n > 0 { out.append(UInt8(ascii: ",")) }
-                JSON.writeString(k, to: &out)
-                out.append(UInt8(ascii: ":"))
-                v.write(to: &out)
+            w.beginObject()
+            for (k, v) in fields {
+                w.key(k)
+                v.write(to: &w)
             }
-            out.append(UInt8(ascii: "}"))
+            w.endObject()
         }
-    }
-
-    private static let hex = Array("0123456789abcdef".utf8)
-
-    static func writeString(_ s: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
-            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
-            case 0x09: out.append(contentsOf: #"\t"#.utf8)
-            case 0..<0x20, 0x7F:
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xF)])
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }
 

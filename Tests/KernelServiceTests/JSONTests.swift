@@ -16,6 +16,11 @@ struct JSONTests {
         #expect(JSON(.double(2)).description == "2")
     }
 
+    @Test func integralDoublesAreDigitsAndNonFiniteOnesNull() {
+        let json = JSON.array([.double(2), .double(-0.0), .double(-7), .double(1e15), .double(0.5), .double(.nan), .double(-.infinity)])
+        #expect(json.description == "[2,0,-7,1000000000000000.0,0.5,null,null]")
+    }
+
     @Test func roundTripsThroughTheParser() throws {
         let text = #"{"a":[1,2.25,"é😀",{"b":null}],"c":true}"#
         #expect(JSON(try JSONValue.parse(text)).description == text)
