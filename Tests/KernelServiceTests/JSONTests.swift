@@ -25,4 +25,15 @@ struct JSONTests {
         let text = #"{"a":[1,2.25,"é😀",{"b":null}],"c":true}"#
         #expect(JSON(try JSONValue.parse(text)).description == text)
     }
+
+    @Test func aBodyThatIsNotJSONIsA400NamingTheProblemAndTheByte() {
+        #expect(throws: ServiceError(status: 400, code: "malformed-json",
+                                     message: #"request body is not valid JSON: duplicate key "a""#, details: [("offset", .int(7))])) {
+            try Operation.json(Array(#"{"a":1,"a":2}"#.utf8))
+        }
+        #expect(throws: ServiceError(status: 400, code: "malformed-json",
+                                     message: "request body is not valid JSON: invalid UTF-8", details: [("offset", .int(1))])) {
+            try Operation.json([0x22, 0xC3, 0x28, 0x22])
+        }
+    }
 }
