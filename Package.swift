@@ -41,8 +41,11 @@ let package = Package(
             ],
             swiftSettings: strict),
         .executableTarget(
-            name: "KernelBench", dependencies: ["VatKernel", "KernelStore"],
+            name: "KernelBench", dependencies: ["VatKernel"],
             path: "Benchmarks/KernelBench", swiftSettings: strict),
+        .executableTarget(
+            name: "StoreBench", dependencies: ["VatKernel", "KernelStore", "CSQLite"],
+            path: "Benchmarks/StoreBench", swiftSettings: strict),
         .testTarget(name: "VatKernelTests", dependencies: ["VatKernel"], swiftSettings: strict),
         .testTarget(name: "KernelStoreTests", dependencies: ["KernelStore"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
