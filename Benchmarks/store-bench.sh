@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What durability costs (issue 4, "Speed"; results in Benchmarks/README.md, "Durable store").
 #
-#   Benchmarks/store-bench.sh                 # build (release), then measure: about 5 minutes
+#   Benchmarks/store-bench.sh                 # build (release), then measure: about 7 minutes
 #   NO_BUILD=1 Benchmarks/store-bench.sh      # reuse the release builds already there
 #   Benchmarks/store-bench.sh --quick         # arguments go to StoreBench
 #
@@ -9,20 +9,27 @@
 #    per-crank commits and commits per 16 and 64 cranks, at FULL and NORMAL, interleaved slices;
 #    then start-up time for a database with 1,000,000 objects (cached in .build-bench/).
 # 2. Group commit over HTTP: `vatkernel serve` (release) on a SQLite file at --durability full and
-#    at normal; wrk -t2 --latency posts 1-syscall batches (vatstoreSet of a new key, with the vat's
-#    bearer token) at 16 and 64 connections (and 256 for reference), DURATION seconds each. An
-#    answered 2xx is an acknowledged batch: the server answers only after its group is committed.
+#    at normal; wrk -t2 --latency posts 1-syscall batches (a vatstoreSet, with the vat's bearer
+#    token) at 16 and 64 connections (and 256 for reference), DURATION seconds each. An answered
+#    2xx is an acknowledged batch: the server answers only after its group is committed. Each wrk
+#    thread writes KEYS keys over and over (KEYS=0: a new key every time, so the vat's vatstore
+#    grows by millions of keys over the runs).
 # 3. `vatkernel serve` start-up on (a copy of) the 1,000,000-object database.
 #
-# Settings (environment): DURATION (10), CONNECTIONS ("16 64 256"), THREADS (2), ROUNDS (1: more
-# rounds interleave the servers and report medians), NO_BUILD, BENCH_DIR (.build-bench: the
-# databases, on the checkout's disk), STOREBENCH_BIN and VATKERNEL_BIN (prebuilt binaries).
+# Settings (environment): PARTS ("storebench http startup": which of 1, 2, 3 to run), KEYS (10000),
+# DURATION (10), CONNECTIONS ("16 64 256"), THREADS (2), ROUNDS (3: the
+# runs are interleaved, round by round, and the table shows medians), NO_BUILD, BENCH_DIR
+# (.build-bench: the databases, on the checkout's disk), STOREBENCH_BIN and VATKERNEL_BIN
+# (prebuilt binaries).
 set -euo pipefail
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-"16 64 256"}
 THREADS=${THREADS:-2}
-ROUNDS=${ROUNDS:-1}
+ROUNDS=${ROUNDS:-3}
+KEYS=${KEYS:-10000}
+PARTS=${PARTS:-"storebench http startup"}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 NO_BUILD=${NO_BUILD:-0}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -52,25 +59,32 @@ command -v wrk >/dev/null || die "wrk is missing (apt-get install -y wrk)"
 command -v jq >/dev/null || die "jq is missing (apt-get install -y jq)"
 
 if [[ $NO_BUILD != 1 ]]; then
-  [[ -n ${STOREBENCH_BIN:-} ]] || swift build -c release --product StoreBench >&2
+  [[ -n ${STOREBENCH_BIN:-} ]] || ! part storebench || swift build -c release --product StoreBench >&2
   [[ -n ${VATKERNEL_BIN:-} ]] || swift build -c release --product vatkernel >&2
 fi
 STOREBENCH_BIN=${STOREBENCH_BIN:-$root/.build/release/StoreBench}
 VATKERNEL_BIN=${VATKERNEL_BIN:-$root/.build/release/vatkernel}
-[[ -x $STOREBENCH_BIN && -x $VATKERNEL_BIN ]] || die "build StoreBench and vatkernel first (swift build -c release)"
+[[ -x $STOREBENCH_BIN ]] || ! part storebench || die "build StoreBench first (swift build -c release --product StoreBench)"
+[[ -x $VATKERNEL_BIN ]] || die "build vatkernel first (swift build -c release --product vatkernel)"
 
 say "== machine"
 say "$(nproc) cores; $(uptime)"
 say "disk of $BENCH_DIR: $(df -h "$BENCH_DIR" | tail -1 | awk '{print $1, $2, "size,", $4, "free, mounted on", $6}') ($(findmnt -no FSTYPE,OPTIONS -T "$BENCH_DIR" 2>/dev/null || echo '?'))"
 say "commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources 2>/dev/null || echo ' (Sources modified)')"
 
-say ""
-say "== StoreBench $*"
-"$STOREBENCH_BIN" --dir "$BENCH_DIR" "$@"
+if part storebench; then
+  say ""
+  say "== StoreBench $*"
+  # Two processes, so the start-up figures come from a process that has not allocated before.
+  "$STOREBENCH_BIN" --dir "$BENCH_DIR" --only=startup "$@"
+  say ""
+  "$STOREBENCH_BIN" --dir "$BENCH_DIR" --only=cranks "$@"
+fi
 
 # --- group commit over HTTP ------------------------------------------------------------------
 cat >"$work/batch.lua" <<'EOF'
--- One 1-syscall batch per request: vatstoreSet of a new key (thread id, counter).
+-- One 1-syscall batch per request: a vatstoreSet of key PREFIX<thread>-<n mod KEYS>
+-- (KEYS = 0: a new key each time).
 local threads = {}
 function setup(thread)
   thread:set("tid", #threads + 1)
@@ -78,6 +92,7 @@ function setup(thread)
 end
 function init(args)
   n = 0
+  keys = tonumber(os.getenv("VK_KEYS"))
   wrk.method = "POST"
   wrk.path = "/vats/" .. os.getenv("VK_VAT") .. "/syscalls"
   wrk.headers["Authorization"] = "Bearer " .. os.getenv("VK_TOKEN")
@@ -86,7 +101,7 @@ end
 function request()
   n = n + 1
   return wrk.format(nil, nil, nil,
-    '{"syscalls":[{"type":"vatstoreSet","key":"t' .. tid .. '-' .. n .. '","value":"v"}]}')
+    '{"syscalls":[{"type":"vatstoreSet","key":"' .. os.getenv("VK_PREFIX") .. tid .. '-' .. (keys > 0 and n % keys or n) .. '","value":"v"}]}')
 end
 function done(summary, latency, requests)
   local e = summary.errors
@@ -116,48 +131,52 @@ serve() {
 
 crank() { curl -sS "${URL[$1]}/kernel" | jq .crank; }
 
-say ""
-say "== group commit over HTTP: wrk -t$THREADS -c{$CONNECTIONS} -d${DURATION}s, POST /vats/v1/syscalls with 1 vatstoreSet"
-serve full full
-serve normal normal
-declare -A RATES P99S
-for r in $(seq 1 "$ROUNDS"); do
-  for c in $CONNECTIONS; do
-    for name in full normal; do
-      [[ $r -gt 1 || $c != "${CONNECTIONS%% *}" ]] || \
-        VK_VAT="${VAT[$name]}" VK_TOKEN="${TOKEN[$name]}" wrk -t"$THREADS" -c"$c" -d1s -s "$work/batch.lua" "${URL[$name]}" >/dev/null
-      before="$(crank "$name")"
-      out="$(VK_VAT="${VAT[$name]}" VK_TOKEN="${TOKEN[$name]}" wrk -t"$THREADS" -c"$c" -d"${DURATION}s" --latency -s "$work/batch.lua" "${URL[$name]}")"
-      after="$(crank "$name")"
-      res="$(sed -n 's/^RESULT //p' <<<"$out")"
-      acked="$(jq '.requests - .status' <<<"$res")"
-      rate="$(jq -r '(.requests - .status) / (.duration_us / 1e6) | floor' <<<"$res")"
-      p99="$(jq -r '.p99_us / 1000' <<<"$res")"
-      RATES[$name-$c]+="$rate "
-      P99S[$name-$c]+="$p99 "
-      say "$(printf 'round %d  --durability %-6s  %3d connections: %6d acknowledged batches/s  p50 %6.2f ms  p99 %6.2f ms  (2xx %d, non-2xx %d, socket errors %d; crank %d → %d)' \
-        "$r" "$name" "$c" "$rate" "$(jq '.p50_us / 1000' <<<"$res")" "$p99" "$acked" "$(jq .status <<<"$res")" \
-        "$(jq '.connect + .read + .write + .timeout' <<<"$res")" "$before" "$after")"
-      (( after - before >= acked )) || say "WARNING: fewer cranks ($((after - before))) than acknowledged batches ($acked)"
+if part http; then
+  say ""
+  say "== group commit over HTTP: wrk -t$THREADS -c{$CONNECTIONS} -d${DURATION}s, POST /vats/v1/syscalls with 1 vatstoreSet ($([[ $KEYS -gt 0 ]] && echo "of $KEYS keys per wrk thread" || echo "of a new key each time"))"
+  export VK_KEYS="$KEYS"
+  serve full full
+  serve normal normal
+  declare -A RATES P99S
+  for r in $(seq 1 "$ROUNDS"); do
+    for c in $CONNECTIONS; do
+      for name in full normal; do
+        export VK_VAT="${VAT[$name]}" VK_TOKEN="${TOKEN[$name]}"
+        [[ $r -gt 1 || $c != "${CONNECTIONS%% *}" ]] || \
+          VK_PREFIX="warm-" wrk -t"$THREADS" -c"$c" -d1s -s "$work/batch.lua" "${URL[$name]}" >/dev/null
+        before="$(crank "$name")"
+        out="$(VK_PREFIX="$([[ $KEYS -gt 0 ]] && echo "k" || echo "r$r-c$c-")t" wrk -t"$THREADS" -c"$c" -d"${DURATION}s" --latency -s "$work/batch.lua" "${URL[$name]}")"
+        after="$(crank "$name")"
+        res="$(sed -n 's/^RESULT //p' <<<"$out")"
+        acked="$(jq '.requests - .status' <<<"$res")"
+        rate="$(jq -r '(.requests - .status) / (.duration_us / 1e6) | floor' <<<"$res")"
+        p99="$(jq -r '.p99_us / 1000' <<<"$res")"
+        RATES[$name-$c]+="$rate "
+        P99S[$name-$c]+="$p99 "
+        say "$(printf 'round %d  --durability %-6s  %3d connections: %6d acknowledged batches/s  p50 %6.2f ms  p99 %6.2f ms  (2xx %d, non-2xx %d, socket errors %d; crank %d → %d)' \
+          "$r" "$name" "$c" "$rate" "$(jq '.p50_us / 1000' <<<"$res")" "$p99" "$acked" "$(jq .status <<<"$res")" \
+          "$(jq '.connect + .read + .write + .timeout' <<<"$res")" "$before" "$after")"
+        (( after - before >= acked )) || say "WARNING: fewer cranks ($((after - before))) than acknowledged batches ($acked)"
+      done
     done
   done
-done
-med() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
-say ""
-say "| durability | connections | acknowledged batches/s | p99 (ms) |"
-say "|---|---:|---:|---:|"
-for name in full normal; do
-  for c in $CONNECTIONS; do
-    say "| $name | $c | $(med <<<"${RATES[$name-$c]}") | $(med <<<"${P99S[$name-$c]}") |"
+  med() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
+  say ""
+  say "| durability | connections | acknowledged batches/s (median) | p99 ms (median) | p99 ms (worst round) |"
+  say "|---|---:|---:|---:|---:|"
+  for name in full normal; do
+    for c in $CONNECTIONS; do
+      say "| $name | $c | $(med <<<"${RATES[$name-$c]}") | $(med <<<"${P99S[$name-$c]}") | $(tr ' ' '\n' <<<"${P99S[$name-$c]}" | sort -g | tail -1) |"
+    done
   done
-done
-for name in full normal; do
-  kill -TERM "${PID[$name]}"; wait "${PID[$name]}" 2>/dev/null || true; unset "PID[$name]"
-done
+  for name in full normal; do
+    kill -TERM "${PID[$name]}"; wait "${PID[$name]}" 2>/dev/null || true; unset "PID[$name]"
+  done
+fi
 
 # --- service start-up on the 1,000,000-object database ---------------------------------------
 big="$BENCH_DIR/startup-1000000-objects.sqlite"
-if [[ -f $big ]]; then
+if part startup && [[ -f $big ]]; then
   say ""
   say "== vatkernel serve start-up on a copy of $big"
   cp "$big" "$work/startup.sqlite"
