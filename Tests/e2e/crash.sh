@@ -213,20 +213,28 @@ check() {
   done
   echo "     $cycle: $(jq -c .counts "$E2E_TMP/verdict.json")"
 
-  # The resolutions of this cycle carry their data.
-  local bad=0 n=0 line id p kp
-  while read -r line; do
-    id="$(echo "$line" | cut -d' ' -f1)"; p="$(echo "$line" | cut -d' ' -f2)"
-    kp="$(jq -r --arg p "$p" --arg c "${id%%-*}" --slurpfile log "$E2E_TMP/log.json" --slurpfile deliv "$E2E_TMP/deliv.json" '
-      ($log[0] | map(select(.st == "try" and .kind == "send" and .p == $p and (.id | startswith($c + "-")))) | .[0].id) as $sid
-      | ($deliv[0] | map(select(.id == $sid)) | .[0].p) as $v | map(select(.vref == $v)) | .[0].kref // "none"' "$E2E_TMP/clist.json")"
-    do_curl GET "/promises/$kp"
-    n=$((n + 1))
-    if [ "$STATUS $(jqb .state) $(jqb .data.body)" != "200 \"fulfilled\" \"$id\"" ]; then
-      bad=$((bad + 1)); echo "     resolve $id of $p ($kp): $STATUS $BODY"
-    fi
-  done < <(awk -v cy="-$CYCLE_NUM-" '$1 == "ok" && $2 == "resolve" && index($3, cy) { print $3, $4 }' "$E2E_TMP"/client*.log 2>/dev/null)
-  assert_eq "$cycle: the $n acknowledged resolutions are fulfilled with their data" 0 "$bad"
+  # The resolutions acknowledged in this cycle carry their data: their promises (found through
+  # the sink's delivery of the send and its c-list), fetched by one curl.
+  jq -r -n --arg cy "$CYCLE_NUM" --slurpfile log "$E2E_TMP/log.json" --slurpfile deliv "$E2E_TMP/deliv.json" \
+    --slurpfile clist "$E2E_TMP/clist.json" '
+    def client: .id | split("-")[0];
+    ($log[0] | map(select(.st == "try" and .kind == "send")) | map({(client + " " + .p): .id}) | add // {}) as $sendOf
+    | ($deliv[0] | map({(.id): .p}) | add // {}) as $vpid
+    | ($clist[0] | map({(.vref): .kref}) | add // {}) as $kref
+    | $log[0][] | select(.st == "ok" and .kind == "resolve" and (.id | split("-")[1]) == $cy)
+    | "\(.id) \($kref[$vpid[$sendOf[client + " " + .p] // ""] // ""] // "none")"' >"$E2E_TMP/resolved"
+  local n bad="[]"
+  n="$(wc -l <"$E2E_TMP/resolved")"
+  if [ "$n" -gt 0 ]; then
+    awk -v u="$URL" '{ print "url = \"" u "/promises/" $2 "\"" }' "$E2E_TMP/resolved" \
+      | curl -sS --max-time 30 -w '\n' -K - >"$E2E_TMP/resolved.json"
+    bad="$(jq -c -s --rawfile want "$E2E_TMP/resolved" '
+      ($want | split("\n") | map(select(length > 0) | split(" "))) as $w
+      | [range(0; $w | length) as $i | select(.[$i].state != "fulfilled" or .[$i].data.body != $w[$i][0])
+         | {id: $w[$i][0], kpid: $w[$i][1], got: .[$i]}]' "$E2E_TMP/resolved.json")"
+  fi
+  assert_eq "$cycle: the $n acknowledged resolutions are fulfilled with their data" 0 "$(jq length <<<"$bad")"
+  [ "$bad" = "[]" ] || echo "     $(jq -c '.[:3]' <<<"$bad")"
 }
 
 # Set-up: a sink vat and one vat per client, each holding the sink's root as o-50.
