@@ -36,9 +36,9 @@ NO_BUILD=${NO_BUILD:-0}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 compare="$here/HTTPCompare"
-RESULTS_DIR=${RESULTS_DIR:-$(mktemp -d /tmp/http-bench.XXXXXX)}
+RESULTS_DIR=${RESULTS_DIR:-$(mktemp -d -t http-bench.XXXXXX)}
 mkdir -p "$RESULTS_DIR"
-work=$(mktemp -d /tmp/http-bench-work.XXXXXX)
+work=$(mktemp -d -t http-bench-work.XXXXXX)
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "http-bench: $*"; exit 1; }
