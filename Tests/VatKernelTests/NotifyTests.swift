@@ -3,19 +3,8 @@ import Testing
 
 /// KERNEL-SPEC §5.2 (subscribe) and §6 (notify deliveries).
 @Suite struct NotifyTests {
-    /// A = v1 (root ko20), B = v2 (root ko21); A's `o-50` is B's root, B's `o-50` is A's root.
-    func acquainted() throws -> (World, VatID, VatID) {
-        let w = World()
-        let a = try w.createVat("alice").vatID
-        let b = try w.createVat("bob").vatID
-        _ = try w.kernel.queueToKref(target: k("ko21"), methargs: methargs("meet", [k("ko20")]), result: .none)
-        _ = try w.kernel.queueToKref(target: k("ko20"), methargs: methargs("meet", [k("ko21")]), result: .none)
-        try w.run()
-        return (w, a, b)
-    }
-
     @Test func aNotifyCarriesTheSettledPromisesItsDataReaches() throws {
-        let (w, a, b) = try acquainted()
+        let (w, a, b) = try World.acquainted()
         try w.syscalls(a, [send("o-50", "get", result: "p+1"), .subscribe(vpid: v("p+1"))])
         try w.run()
         // B settles a new p+5 (kp41) with 5, and A's result with [p+5].
@@ -39,7 +28,7 @@ import Testing
     }
 
     @Test func subscribingToASettledPromiseNotifiesAtOnce() throws {
-        let (w, a, b) = try acquainted()
+        let (w, a, b) = try World.acquainted()
         try w.syscalls(b, [send("o-50", "take", ["p+5"])])
         try w.run()
         #expect(w.deliveries(a).last == message("o+0", "take", ["p-60"]))
@@ -62,7 +51,7 @@ import Testing
     }
 
     @Test func subscribingIsIdempotent() throws {
-        let (w, a, b) = try acquainted()
+        let (w, a, b) = try World.acquainted()
         try w.syscalls(b, [send("o-50", "take", ["p+5"])])
         try w.run()
         try w.syscalls(a, [.subscribe(vpid: v("p-60")), .subscribe(vpid: v("p-60"))])
@@ -93,7 +82,7 @@ import Testing
     }
 
     @Test func aVatThatResolvesItsOwnSubscribedPromiseIsNotifiedToo() throws {
-        let (w, _, b) = try acquainted()
+        let (w, _, b) = try World.acquainted()
         try w.syscalls(b, [.subscribe(vpid: v("p+1")), .resolve([fulfilled("p+1", .string("done"))])])
         // The resolve deleted B's entry, so the notify finds nothing to retire.
         #expect(w.events(.acceptance) == ["notify v2 kp40"])

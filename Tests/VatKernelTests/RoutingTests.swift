@@ -4,19 +4,8 @@ import Testing
 /// KERNEL-SPEC §7: sends are routed when they leave the acceptance queue and again at the
 /// front of the run-queue; messages to unresolved promises wait in the promise's queue.
 @Suite struct RoutingTests {
-    /// A = v1 (root ko20), B = v2 (root ko21); A's `o-50` is B's root, B's `o-50` is A's root.
-    func acquainted() throws -> (World, VatID, VatID) {
-        let w = World()
-        let a = try w.createVat("alice").vatID
-        let b = try w.createVat("bob").vatID
-        _ = try w.kernel.queueToKref(target: k("ko21"), methargs: methargs("meet", [k("ko20")]), result: .none)
-        _ = try w.kernel.queueToKref(target: k("ko20"), methargs: methargs("meet", [k("ko21")]), result: .none)
-        try w.run()
-        return (w, a, b)
-    }
-
     @Test func queuedMessagesFollowTheirPromiseToAnObject() throws {
-        let (w, a, b) = try acquainted()
+        let (w, a, b) = try World.acquainted()
         // A pipelines `use(o+7)` to the result of `make()`.
         try w.syscalls(a, [send("o-50", "make", result: "p+1"), send("p+1", "use", ["o+7"], result: "p+2"), .subscribe(vpid: v("p+2"))])
         #expect(w.events(.acceptance) == ["send ko21 make [] -> kp40", "send kp40 use [ko22] -> kp41"])
@@ -53,7 +42,7 @@ import Testing
     }
 
     @Test func pipelinedMessagesInheritTheRejection() throws {
-        let (w, a, b) = try acquainted()
+        let (w, a, b) = try World.acquainted()
         try w.syscalls(a, [send("o-50", "make", result: "p+1"), send("p+1", "use", result: "p+2"), .subscribe(vpid: v("p+2")),
                            send("p+2", "more", result: "p+3"), .subscribe(vpid: v("p+3"))])
         try w.run()
@@ -72,7 +61,7 @@ import Testing
     }
 
     @Test func dataThatIsNotASingleObjectHasNoMethods() throws {
-        let (w, a, b) = try acquainted()
+        let (w, a, b) = try World.acquainted()
         try w.syscalls(a, [send("o-50", "make", result: "p+1"), send("p+1", "frob", result: "p+2"), .subscribe(vpid: v("p+2"))])
         try w.run()
         // Two references are data, not a target.
@@ -84,7 +73,7 @@ import Testing
     }
 
     @Test func theOwnerIsCheckedAgainAtTheFrontOfTheRunQueue() throws {
-        let (w, a, b) = try acquainted()
+        let (w, a, b) = try World.acquainted()
         try w.syscalls(a, [send("o-50", "one", result: "p+1"), .subscribe(vpid: v("p+1"))])
         #expect(try w.step().map(w.name) == "route v2")
         // Abandoned between routing and delivery: the message splats at the run-queue.
@@ -98,7 +87,7 @@ import Testing
     }
 
     @Test func aSendToItsOwnUnresolvedPromiseWaitsInTheQueue() throws {
-        let (w, _, b) = try acquainted()
+        let (w, _, b) = try World.acquainted()
         try w.syscalls(b, [send("p+1", "later", ["o+3"])])
         #expect(w.cranks() == ["route"])
         #expect(w.promise(k("kp40")) == "unresolved decider=v2 subscribers= queue=1 refCount=2")

@@ -10,12 +10,7 @@ import Testing
     /// dropExports) and sends B `m1` with result `p+1` (kp42, B's `p-60`).
     /// So B decides kp40, kp41 (self-subscribed) and kp42.
     func upgradable() throws -> (World, VatID, VatID) {
-        let w = World()
-        let a = try w.createVat("alice").vatID
-        let b = try w.createVat("bob").vatID
-        _ = try w.kernel.queueToKref(target: k("ko21"), methargs: methargs("meet", [k("ko20")]), result: .none)
-        _ = try w.kernel.queueToKref(target: k("ko20"), methargs: methargs("meet", [k("ko21")]), result: .none)
-        try w.run()
+        let (w, a, b) = try World.acquainted()
         try w.syscalls(b, [send("o-50", "take", ["o+5", "o+v6/1", "o+d7/1", "o+8", "p+1", "p+2"]), .subscribe(vpid: v("p+2"))])
         try w.run()
         try w.syscalls(a, [.subscribe(vpid: v("p-60")), .subscribe(vpid: v("p-61")),

@@ -68,6 +68,17 @@ func rejected(_ vpid: String, _ message: String) -> VatResolution {
 // MARK: - Scenario helpers shared by the suites
 
 extension World {
+    /// A = v1 (root ko20), B = v2 (root ko21); A's `o-50` is B's root, B's `o-50` is A's root.
+    static func acquainted() throws -> (World, VatID, VatID) {
+        let w = World()
+        let a = try w.createVat("alice").vatID
+        let b = try w.createVat("bob").vatID
+        _ = try w.kernel.queueToKref(target: k("ko21"), methargs: methargs("meet", [k("ko20")]), result: .none)
+        _ = try w.kernel.queueToKref(target: k("ko20"), methargs: methargs("meet", [k("ko21")]), result: .none)
+        try w.run()
+        return (w, a, b)
+    }
+
     /// The common start: A = v1 (root ko20), B = v2 (root ko21). The host sends B `meet(ko20)`
     /// (B's `o-50` = ko20), then B sends A `take(o+100)`: ko22 is B's `o+100`, A's `o-50`,
     /// reachable by A (`v2 1,1`). Logs: A = [startVat, take], B = [startVat, meet].
