@@ -8,15 +8,10 @@ extension Kernel {
             // Routed again at the front of the run-queue: the owner may have died meanwhile.
             switch try route(target, message) {
             case .vat(let vat, let object):
-                if object != target {
-                    try decRef(target)
-                    try incRef(object)
-                }
+                try retarget(from: target, to: object)
                 return try deliverMessage(vat, target: object, message)
             case .promiseQueue(let kpid):
-                var p = state.promises[kpid.number]!
-                p.queue.append(message)
-                setPromise(kpid.number, p)
+                queueOnPromise(kpid, message)
                 return CrankReport(crank: currentCrank, kind: .dropped, note: .sendQueuedOnPromise(kpid))
             case .splat(let error):
                 try splat(target, message, error)

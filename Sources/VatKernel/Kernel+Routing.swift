@@ -48,16 +48,11 @@ extension Kernel {
         case .send(let target, let message):
             switch try route(target, message) {
             case .vat(let vat, let newTarget):
-                if newTarget != target {
-                    try decRef(target)
-                    try incRef(newTarget)
-                }
+                try retarget(from: target, to: newTarget)
                 push(.run, .send(target: newTarget, message: message))
                 return CrankReport(crank: currentCrank, kind: .route, vat: vat, note: .sendQueuedForVat(target: newTarget, vat: vat))
             case .promiseQueue(let kpid):
-                var p = state.promises[kpid.number]!
-                p.queue.append(message)
-                setPromise(kpid.number, p)
+                queueOnPromise(kpid, message)
                 return CrankReport(crank: currentCrank, kind: .route, note: .sendQueuedOnPromise(kpid))
             case .splat(let error):
                 try splat(target, message, error)
@@ -70,6 +65,18 @@ extension Kernel {
             push(.run, qe.event)
             return CrankReport(crank: currentCrank, kind: .route, vat: vat, note: .bringOutYourDeadQueued(vat))
         }
+    }
+
+    /// A message routed from a resolved promise to its object now holds the object instead.
+    func retarget(from target: KRef, to newTarget: KRef) throws {
+        guard newTarget != target else { return }
+        try decRef(target)
+        try incRef(newTarget)
+    }
+
+    /// Parks a message on an unresolved promise; its counts stay as they are.
+    func queueOnPromise(_ kpid: KRef, _ message: Message) {
+        _ = modifyPromise(kpid.number) { $0.queue.append(message) }
     }
 
     /// Rejects the message's result (if any) with `error` and releases what the message held.
