@@ -1,13 +1,16 @@
 /// Refcount processing and the GC action set (KERNEL-SPEC §8).
 extension Kernel {
     /// End of every crank: free promises nobody counts, and turn unreachable objects into
-    /// GC actions (live owner) or retire them (orphans). Visits each kref once, including
-    /// krefs added during the walk, as a JS Set iteration does.
+    /// GC actions (live owner) or retire them (orphans). Works the maybe-free list until it
+    /// is empty (KERNEL-SPEC §13.8): a kref leaves the set when it is visited, so one that
+    /// is released again later in the walk (say by deleting a promise whose data held it,
+    /// agoric-sdk #9888) is visited again, and nothing a crank releases is left behind.
     func processRefcounts() throws {
         var i = 0
         while i < maybeFree.count {
             let kref = maybeFree[i]
             i += 1
+            maybeFreeSet.remove(kref)
             switch kref.kind {
             case .promise:
                 guard let p = state.promises[kref.number], p.refCount == 0 else { continue }

