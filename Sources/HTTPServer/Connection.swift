@@ -114,9 +114,9 @@ final class Connection {
         return index == 0
     }
 
-    /// Encodes every response that is next in order into ``output``, then the `100 Continue` of
-    /// the request being received if nothing is ahead of it.
-    func encodeReadyResponses() {
+    /// Encodes every response that is next in order into ``output`` (each with `date`, if any, as
+    /// its `Date` header), then the `100 Continue` of the request being received if nothing is ahead of it.
+    func encodeReadyResponses(date: [UInt8]?) {
         var encoded = 0
         while encoded < slots.count, let response = slots[encoded].response {
             let slot = slots[encoded]
@@ -128,9 +128,9 @@ final class Connection {
                 closes ? .close : (slot.version == .http1_0 ? .keepAlive : .none)
             if output.isEmpty { output.reserveCapacity(256 + response.body.count) }
             if (200...999).contains(response.status) {
-                response.encode(into: &output, headRequest: slot.headRequest, connection: directive)
+                response.encode(into: &output, headRequest: slot.headRequest, connection: directive, date: date)
             } else {
-                HTTPProtocolError.invalidHandlerStatus.response.encode(into: &output, headRequest: slot.headRequest, connection: directive)
+                HTTPProtocolError.invalidHandlerStatus.response.encode(into: &output, headRequest: slot.headRequest, connection: directive, date: date)
             }
             encoded += 1
             if closes {

@@ -53,6 +53,8 @@ final class EventLoop {
     private var acceptResumesAt: UInt64?
     private var draining = false
     private var drainDeadline: UInt64 = .max
+    /// Nil when the configuration sends no `Date`.
+    private let date: HTTPDate?
 
     init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, listenerFD: Int32, epoll: Epoll, inbox: ResponseInbox) {
         self.handler = handler
@@ -67,6 +69,7 @@ final class EventLoop {
         self.readTimeout = configuration.readTimeout.nanoseconds
         self.writeTimeout = configuration.writeTimeout.nanoseconds
         self.shutdownTimeout = configuration.shutdownTimeout.nanoseconds
+        self.date = configuration.sendsDate ? HTTPDate() : nil
         self.readBuffer = .allocate(byteCount: Self.readChunkSize, alignment: 16)
         self.eventBuffer = .allocate(byteCount: Epoll.eventBufferSize(capacity: Self.maxEventsPerWait), alignment: 16)
         self.now = MonotonicClock.now()
@@ -313,7 +316,7 @@ final class EventLoop {
 
     /// Encodes what is ready and writes as much as the socket takes.
     private func flush(_ connection: Connection) {
-        connection.encodeReadyResponses()
+        connection.encodeReadyResponses(date: date?.current())
         while connection.hasPendingOutput {
             let result = connection.output.withUnsafeBytes { bytes in
                 Socket.write(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.outputOffset...]))

@@ -25,8 +25,9 @@ extension HTTPResponse {
     }
 
     /// Appends this response in wire format to `out`. `headRequest` omits the body (keeping its
-    /// length in `Content-Length`). The status must be 200...999.
-    func encode(into out: inout [UInt8], headRequest: Bool, connection: ConnectionDirective) {
+    /// length in `Content-Length`). `date`, when given, is sent as the `Date` header unless the
+    /// handler set one. The status must be 200...999.
+    func encode(into out: inout [UInt8], headRequest: Bool, connection: ConnectionDirective, date: [UInt8]? = nil) {
         out.append(contentsOf: "HTTP/1.1 ".utf8)
         Self.appendDecimal(status, to: &out)
         out.append(ASCII.space)
@@ -35,6 +36,11 @@ extension HTTPResponse {
 
         let mayHaveContent = status != 204 && status != 304
         var handlerContentLength: String?
+        if let date, !headers.contains(where: { HTTPHeaders.namesEqual($0.0, "date") }) {
+            out.append(contentsOf: "Date: ".utf8)
+            out.append(contentsOf: date)
+            out.append(contentsOf: "\r\n".utf8)
+        }
         for (name, value) in headers {
             if HTTPHeaders.namesEqual(name, "content-length") {
                 handlerContentLength = value

@@ -33,6 +33,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// How long ``HTTPServer/shutdown()`` lets in-flight requests finish before it closes every
     /// connection regardless. Default 5 s.
     public var shutdownTimeout: Duration
+    /// Whether every response carries a `Date` header (RFC 9110 §6.6.1: an origin server with a
+    /// clock sends one), unless the handler set its own. Default true. Not an init parameter.
+    public var sendsDate = true
 
     /// A configuration with the documented defaults, overriding whatever is given.
     public init(

@@ -43,7 +43,7 @@ extension KernelRunner {
     private func answer(_ operation: Operation, _ kernel: Kernel) throws -> HTTPResponse {
         let state = kernel.state
         switch operation {
-        case .kernelSummary:
+        case .kernelSummary, .version, .readiness:
             return ok(summaryJSON(kernel))
         case .step:
             guard let report = try kernel.step() else { return ok(.object([("idle", .bool(true))])) }
@@ -119,6 +119,7 @@ extension KernelRunner {
                     ("results", .array(results.map(Representation.syscallResult))),
                 ]))
             case .illegal(let index, let syscall, let problem):
+                log("vat \(vat) terminated by an illegal syscall: syscall \(index) (\(syscall)): \(problem)")
                 throw ServiceError(
                     status: 422, code: "illegal-syscall",
                     message: "syscall \(index) (\(syscall)) is illegal: \(problem); vat \(vat) is terminated",

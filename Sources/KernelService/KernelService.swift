@@ -18,18 +18,34 @@ import VatKernel
 public final class KernelService: HTTPHandler {
     private let runner: KernelRunner
     private let configuration: KernelServiceConfiguration
+    private let observer: RequestObserver
+    /// Set once the loaded state passed its audit; until then only the probes answer.
+    private let ready = Atomic<Bool>(false)
 
     /// Loads the kernel's committed state from `storage` (a new kernel if it is empty) and the
     /// vats' tokens from `tokenStore`. Call `start()` before serving.
     public init(configuration: KernelServiceConfiguration = KernelServiceConfiguration(),
                 storage: (any KernelStorage)?, tokenStore: any TokenStore) throws {
         self.configuration = configuration
+        observer = RequestObserver(accessLog: configuration.accessLog)
         runner = try KernelRunner(configuration: configuration, storage: storage, tokenStore: tokenStore)
     }
 
-    /// Starts the kernel thread.
-    public func start() {
+    /// Whether the loaded state passed its audit in ``start()``: `GET /readyz` answers 200 and
+    /// the other endpoints serve. Until then they answer 503 `starting` (the probes and
+    /// `/version` always answer).
+    public var isReady: Bool { ready.load(ordering: .acquiring) }
+
+    /// Starts the kernel thread and audits the loaded state on it. Returns the audit's
+    /// problems: with none the service is ready (``isReady``); otherwise it stays unready and
+    /// the caller should refuse to serve (`vatkernel serve` exits 70).
+    @discardableResult
+    public func start() -> [String] {
         runner.start()
+        let problems = withKernel { kernel in kernel.audit().map(\.description) }
+            ?? ["the kernel state could not be loaded from the store"]
+        if problems.isEmpty { ready.store(true, ordering: .releasing) }
+        return problems
     }
 
     /// Stops taking requests (later ones get 503), finishes and flushes those already queued,
@@ -53,12 +69,29 @@ public final class KernelService: HTTPHandler {
         return box.value.withLock { $0 }
     }
 
-    public func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+    public func handle(_ request: HTTPRequest, respond plainRespond: @escaping @Sendable (HTTPResponse) -> Void) {
+        let respond = observer.wrap(request, plainRespond)
         do {
             let operation = try route(request)
             switch operation {
             case nil:
                 respond(.json(200, Array(#"{"status":"ok"}"#.utf8)))
+            case .version?:
+                let id = configuration.identity
+                respond(.json(200, JSON.object([
+                    ("version", .string(id.version)),
+                    ("schemaVersion", .int(id.schemaVersion)),
+                    ("startedAt", .string(id.startedAt)),
+                    ("instanceID", .string(id.instanceID)),
+                ]).bytes))
+            case .readiness?:
+                if isReady {
+                    respond(.json(200, Array(#"{"status":"ready"}"#.utf8)))
+                } else {
+                    respond(ServiceError.starting.response)
+                }
+            case _? where !isReady:
+                respond(ServiceError.starting.response)
             case .kernelSummary?:
                 if let summary = runner.summary.withLock({ $0 }) {
                     respond(.json(200, summary))
@@ -74,7 +107,7 @@ public final class KernelService: HTTPHandler {
     }
 
     /// Route, method, credentials, then body, in that order. Nil for `/healthz`, which is
-    /// answered on the spot.
+    /// answered on the spot (as are `/version` and `/readyz`).
     func route(_ request: HTTPRequest) throws(ServiceError) -> Operation? {
         guard let resource = Resource(path: request.path) else { throw .noRoute(request.path) }
         guard resource.methods.contains(request.method) else {

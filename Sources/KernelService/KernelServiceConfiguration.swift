@@ -18,6 +18,10 @@ public struct KernelServiceConfiguration: Sendable {
     public var storePath: String
     /// The store's durability setting as `GET /kernel` reports it (`full`, `normal`), if any.
     public var durability: String?
+    /// What `GET /version` reports. Default: this build, started when the configuration was made.
+    public var identity = ServiceIdentity(schemaVersion: 0)
+    /// Where the JSON access log goes, one line per answered request; nil (the default) for none.
+    public var accessLog: (@Sendable (String) -> Void)?
 
     /// A configuration with the documented defaults, overriding whatever is given.
     public init(kernel: KernelConfiguration = KernelConfiguration(), runMode: RunMode = .auto,

@@ -25,6 +25,8 @@ struct Page: Equatable {
 /// Nothing here can be malformed any more; what remains are the kernel's own rules.
 enum Operation: Equatable {
     case kernelSummary
+    /// `GET /version`, `GET /readyz`: answered on the loop thread.
+    case version, readiness
     case step
     case run(maxCranks: Int)
     case getRunMode
@@ -65,7 +67,7 @@ enum Operation: Equatable {
     /// True when the operation asks for a change: the kernel runs afterwards in auto mode.
     var changesState: Bool {
         switch self {
-        case .kernelSummary, .getRunMode, .runQueue, .acceptanceQueue, .gcActions, .audit, .listVats, .showVat,
+        case .kernelSummary, .version, .readiness, .getRunMode, .runQueue, .acceptanceQueue, .gcActions, .audit, .listVats, .showVat,
              .clist, .deliveries, .listObjects, .listPromises, .showObject, .showPromise:
             return false
         default:
@@ -106,6 +108,10 @@ extension Operation {
         switch resource {
         case .healthz, .kernel:
             return .kernelSummary
+        case .version:
+            return .version
+        case .readyz:
+            return .readiness
         case .kernelStep:
             try emptyObject(body)
             return .step

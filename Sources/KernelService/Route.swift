@@ -3,7 +3,7 @@
 /// Matching is by shape only (`/vats/{vatID}/clist`); the parameters are checked afterwards,
 /// so that a wrong method on a known path is a 405 whatever the parameter says.
 enum Resource: Equatable {
-    case healthz
+    case healthz, version, readyz
     case kernel, kernelStep, kernelRun, kernelRunMode, kernelRunQueue, kernelAcceptanceQueue, kernelGCActions, kernelAudit
     case vats
     case vat(String)
@@ -31,6 +31,8 @@ enum Resource: Equatable {
         case 1:
             switch s[0] {
             case "healthz": self = .healthz
+            case "version": self = .version
+            case "readyz": self = .readyz
             case "kernel": self = .kernel
             case "vats": self = .vats
             case "messages": self = .messages
@@ -73,7 +75,7 @@ enum Resource: Equatable {
     /// The methods the resource answers, in the order the `Allow` header lists them.
     var methods: [String] {
         switch self {
-        case .healthz, .kernel, .kernelRunQueue, .kernelAcceptanceQueue, .kernelGCActions, .kernelAudit,
+        case .healthz, .version, .readyz, .kernel, .kernelRunQueue, .kernelAcceptanceQueue, .kernelGCActions, .kernelAudit,
              .vat, .vatCList, .vatDeliveries, .objects, .object, .promises, .promise:
             return ["GET"]
         case .kernelStep, .kernelRun, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate, .messages:
@@ -82,6 +84,14 @@ enum Resource: Equatable {
         case .vats: return ["GET", "POST"]
         case .objectPin: return ["POST", "DELETE"]
         case .promiseHold: return ["DELETE"]
+        }
+    }
+
+    /// Probes and identity, open to anyone who can reach the port, as `/healthz` always was.
+    var isPublic: Bool {
+        switch self {
+        case .healthz, .version, .readyz: return true
+        default: return false
         }
     }
 

@@ -80,6 +80,11 @@ struct ServiceError: Error, Equatable {
                      message: "the store could not make the change durable; nothing was changed: \(message)")
     }
 
+    /// The state is not loaded and audited yet (`GET /readyz` says when it is).
+    static let starting = ServiceError(
+        status: 503, code: "starting", message: "the service is starting: its state is not loaded and audited yet",
+        headers: [("Retry-After", "1")])
+
     static let shuttingDown = ServiceError(status: 503, code: "shutting-down", message: "the service is shutting down")
 
     // MARK: From the kernel

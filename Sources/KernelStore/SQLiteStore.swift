@@ -19,6 +19,9 @@ public final class SQLiteStore: KernelStorage {
         case normal
     }
 
+    /// The schema version this build writes (`PRAGMA user_version`), as `GET /version` reports it.
+    public static var schemaVersion: Int { Schema.currentVersion }
+
     /// The database file (or `:memory:`).
     public let path: String
     /// Set at open for the life of the store.

@@ -67,6 +67,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds a request may take to arrive completely; slower clients are answered 408. [env: VATKERNEL_READ_TIMEOUT] (default: 10)")
     var readTimeout: Int?
 
+    @Flag(help: "Write one JSON line per answered request to standard error (time, requestId, method, target, status, bytes, durationMs). [env: VATKERNEL_ACCESS_LOG=1]")
+    var accessLog = false
+
     func run() throws {
         let settings: Settings
         do {
@@ -102,25 +105,21 @@ struct Serve: ParsableCommand {
         var kernelConfiguration = KernelConfiguration()
         kernelConfiguration.cleanupBudget = s.cleanupBudget
         kernelConfiguration.maxSyscallsPerBatch = s.maxSyscalls
+        var serviceConfiguration = KernelServiceConfiguration(
+            kernel: kernelConfiguration, runMode: s.runMode, adminToken: s.adminToken,
+            maxCranksPerRequest: s.maxCranks, storePath: s.db, durability: s.durability.rawValue)
+        serviceConfiguration.identity = ServiceIdentity(schemaVersion: SQLiteStore.schemaVersion)
+        if s.accessLog {
+            serviceConfiguration.accessLog = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        }
         let service: KernelService
         do {
-            service = try KernelService(
-                configuration: KernelServiceConfiguration(
-                    kernel: kernelConfiguration, runMode: s.runMode, adminToken: s.adminToken,
-                    maxCranksPerRequest: s.maxCranks, storePath: s.db, durability: s.durability.rawValue),
-                storage: store, tokenStore: store)
+            service = try KernelService(configuration: serviceConfiguration, storage: store, tokenStore: store)
         } catch {
             fail("cannot load the kernel from \(s.db): \(error)", .storeFailed)
         }
-        service.start()
-
-        let problems = service.withKernel { kernel in kernel.audit().map(\.description) } ?? []
-        if !problems.isEmpty {
-            service.shutdown()
-            store.close()
-            fail("the stored state fails the audit; refusing to serve it:\n  " + problems.joined(separator: "\n  "), .auditFailed)
-        }
-
+        // Listening before the audit, so that `GET /readyz` can say 503 while it runs; the
+        // startup line (which scripts wait for) comes once the service is ready.
         let server = HTTPServer(configuration: s.http, handler: service)
         let port: Int
         do {
@@ -129,6 +128,15 @@ struct Serve: ParsableCommand {
             service.shutdown()
             store.close()
             fail("\(error)", .unavailable)
+        }
+
+        let problems = service.start()
+        if !problems.isEmpty {
+            server.shutdown()
+            server.waitUntilStopped()
+            service.shutdown()
+            store.close()
+            fail("the stored state fails the audit; refusing to serve it:\n  " + problems.joined(separator: "\n  "), .auditFailed)
         }
         let shownHost = s.host.contains(":") && !s.host.hasPrefix("[") ? "[\(s.host)]" : s.host
         say("vatkernel: listening on http://\(shownHost):\(port) (db \(s.db), durability \(s.durability.rawValue))")

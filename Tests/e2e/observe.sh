@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Watching the kernel (issue 10): identity and readiness (--version, /version, /readyz), the
+# Date and X-Request-Id of every answer, the JSON access log, and the log line of a vat
+# terminated by an illegal syscall.
+source "$(dirname "$0")/lib/common.bash"
+
+ensure_bin
+assert_eq "vatkernel --version prints the version" "0.1.0" "$("$VATKERNEL_BIN" --version)"
+
+start_server --access-log
+do_curl GET /version
+assert_status "GET /version" 200
+assert_eq "version, schema version, start time, instance id" \
+  '["0.1.0",true,true,true]' \
+  "$(jqb '[.version, (.schemaVersion | type == "number"), (.startedAt | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")), (.instanceID | test("^[0-9a-f]{32}$"))]')"
+FIRST_INSTANCE="$(jqr .instanceID)"
+do_curl GET /readyz
+assert_eq "GET /readyz once listening: 200 ready" '200 {"status":"ready"}' "$STATUS $BODY"
+
+header() { printf '%s' "$HEADERS" | tr -d '\r' | sed -n "s/^$1: //Ip" | head -1; }
+do_curl -H 'X-Request-Id: trace-e2e-1' GET /kernel
+assert_eq "X-Request-Id is echoed" 'trace-e2e-1' "$(header X-Request-Id)"
+assert_eq "Date is an IMF-fixdate" 'yes' "$(header Date | grep -Eq '^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$' && echo yes)"
+date_s="$(date -u -d "$(header Date)" +%s)"; now_s="$(date -u +%s)"
+assert_eq "Date is now (within 5 s)" 'yes' "$([ $((now_s - date_s)) -le 5 ] && [ $((date_s - now_s)) -le 5 ] && echo yes)"
+do_curl GET /nowhere
+assert_eq "a 404 carries a new 32-hex X-Request-Id" '404 yes' "$STATUS $(header X-Request-Id | grep -Eq '^[0-9a-f]{32}$' && echo yes)"
+# The server's own refusal (a malformed request, answered by the HTTP layer) carries Date too.
+raw="$(printf 'GET /kernel HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n' | curl -sS --max-time 3 telnet://"${URL#http://}" 2>/dev/null | tr -d '\r')"
+assert_eq "a 400 from the HTTP layer carries Date" 'yes' "$(printf '%s' "$raw" | grep -Eq '^Date: .* GMT$' && echo yes)"
+
+do_curl POST /vats '{"name":"alice"}'; ALICE="$(jqr .token)"
+do_curl -t "$ALICE" POST /vats/v1/syscalls '{"syscalls":[{"type":"dropImports","vrefs":["o-99"]}]}'
+assert_status "an illegal syscall" 422
+sleep 0.2
+assert_eq "the log says the vat was terminated by an illegal syscall" 1 \
+  "$(grep -c '^vatkernel: vat v1 terminated by an illegal syscall: syscall 0 (dropImports)' "$SERVER_LOG")"
+access="$(grep '"requestId":"trace-e2e-1"' "$SERVER_LOG")"
+assert_eq "the access log has one JSON line for the traced request" \
+  '{"method":"GET","target":"/kernel","status":200}' \
+  "$(printf '%s' "$access" | jq -c '{method, target, status}')"
+assert_eq "every access-log line is JSON with the same fields" \
+  'true' "$(grep '^{' "$SERVER_LOG" | jq -s 'length >= 6 and all(keys == ["bytes","durationMs","method","requestId","status","target","time"])')"
+stop_server
+
+start_server
+do_curl GET /version
+assert_eq "a restart has a new instance id" 'yes' "$([ "$(jqr .instanceID)" != "$FIRST_INSTANCE" ] && echo yes)"
+assert_eq "no access log unless asked" 0 "$(grep -c '^{' "$SERVER_LOG")"
+finish
