@@ -24,10 +24,10 @@ extension Kernel {
         return try crank {
             var results: [SyscallResult] = []
             results.reserveCapacity(batch.count)
-            var exit: (isFailure: Bool, info: CapData<KRef>)?
+            var exit: ExitRequest?
             for (index, syscall) in batch.enumerated() {
                 do {
-                    results.append(try execute(syscall, from: vat, exit: &exit))
+                    results.append(try execute(syscall, from: vat, index: index, exit: &exit))
                 } catch let illegal as IllegalSyscall {
                     rollback(to: 0)
                     try terminateVat(vat, isFailure: true, info: .error(illegal.problem))
@@ -35,8 +35,22 @@ extension Kernel {
                 }
             }
             if let exit {
-                if exit.isFailure { rollback(to: 0) }
-                try terminateVat(vat, isFailure: exit.isFailure, info: exit.info)
+                var info = exit.info
+                if exit.isFailure {
+                    // The reason's krefs were mapped by the part of the batch being undone: a
+                    // new export or promise there is gone with the rollback, and its number
+                    // would be handed out again. Map the vat's words again, in the state that
+                    // stays, so every kref in the recorded reason is allocated and committed.
+                    rollback(to: 0)
+                    do {
+                        info = try mapV2K(vat, exit.vatInfo)
+                    } catch let illegal as IllegalSyscall {
+                        rollback(to: 0)
+                        try terminateVat(vat, isFailure: true, info: .error(illegal.problem))
+                        return .illegal(index: exit.index, syscall: "exit", problem: illegal.problem)
+                    }
+                }
+                try terminateVat(vat, isFailure: exit.isFailure, info: info)
                 return .exited(isFailure: exit.isFailure, results: exit.isFailure ? [] : results)
             }
             return .committed(results)
@@ -46,15 +60,15 @@ extension Kernel {
     /// Runs syscalls inside an already open crank (upgrade uses this for the old
     /// incarnation's last words and the new one's startVat). `exit` is not allowed there.
     func executeWithinCrank(_ batch: [Syscall], from vat: VatID) throws {
-        var exit: (isFailure: Bool, info: CapData<KRef>)?
-        for syscall in batch {
-            _ = try execute(syscall, from: vat, exit: &exit)
+        var exit: ExitRequest?
+        for (index, syscall) in batch.enumerated() {
+            _ = try execute(syscall, from: vat, index: index, exit: &exit)
             if exit != nil { throw IllegalSyscall("syscall.exit is not allowed during an upgrade") }
         }
     }
 
     /// Translates then executes one syscall (§5). Rule violations throw `IllegalSyscall`.
-    func execute(_ syscall: Syscall, from vat: VatID, exit: inout (isFailure: Bool, info: CapData<KRef>)?) throws -> SyscallResult {
+    func execute(_ syscall: Syscall, from vat: VatID, index: Int, exit: inout ExitRequest?) throws -> SyscallResult {
         switch syscall {
         case .send(let target, let methargs, let result):
             try syscallSend(vat, target: target, methargs: methargs, result: result)
@@ -64,7 +78,7 @@ extension Kernel {
             try syscallResolve(vat, resolutions)
         case .exit(let isFailure, let info):
             let kinfo = try mapV2K(vat, info)
-            if exit == nil { exit = (isFailure, kinfo) }
+            if exit == nil { exit = ExitRequest(index: index, isFailure: isFailure, info: kinfo, vatInfo: info) }
         case .dropImports(let vrefs):
             for vref in vrefs {
                 guard vref.isObjectImport else { throw IllegalSyscall("syscall.dropImports but \(vref) is not an object import") }

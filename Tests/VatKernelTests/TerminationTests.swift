@@ -220,4 +220,39 @@ import Testing
         #expect(w.kernel.state == twin.kernel.state)
         #expect(w.problems() == [])
     }
+
+    /// A failing exit rolls the batch back, so a kref its reason got from the undone part (a
+    /// new export there) was never allocated: the reason named a number the next export then
+    /// took, so one kref meant two objects. The reason is now translated again after the
+    /// rollback: it names an object that exists, and the next export gets a fresh number.
+    @Test func failingExitReasonNamesOnlyKrefsThatSurviveTheRollback() throws {
+        let (w, a, b) = try World.exported()
+        let reason = CapData<VRef>(body: .slot(0), slots: [v("o+5")])
+        let outcome = try w.syscalls(b, [send("o-50", "bye", ["o+5"]), .exit(isFailure: true, info: reason)])
+        #expect(outcome == .exited(isFailure: true, results: []))
+        #expect(w.termination(b)?.info == CapData(body: .slot(0), slots: [k("ko23")]))
+        #expect(w.events(.acceptance) == [])
+        #expect(w.clist(b)["ko23"] == "R o+5")
+        #expect(w.object(k("ko23")) == "v2 0,0")
+        #expect(try w.kernel.addExport(vat: a, vref: v("o+1")) == k("ko24"))
+        #expect(w.object(k("ko24")) == "v1 1,1")
+        #expect(w.problems() == [])
+        try w.run()
+        #expect(w.termination(b)?.info.slots == [k("ko23")])
+        #expect(w.problems() == [])
+    }
+
+    /// The same when the reason's export is new in the exit itself: the rolled-back batch still
+    /// leaves the reason's kref allocated, and nothing else from the batch.
+    @Test func failingExitReasonWithItsOwnNewExportKeepsItAllocated() throws {
+        let (w, a, b) = try World.exported()
+        let reason = CapData<VRef>(body: .slot(0), slots: [v("o+6")])
+        let outcome = try w.syscalls(b, [.vatstoreSet(key: "k", value: "v"), .exit(isFailure: true, info: reason)])
+        #expect(outcome == .exited(isFailure: true, results: []))
+        #expect(w.vatstore(b) == [:])
+        #expect(w.termination(b)?.info.slots == [k("ko23")])
+        #expect(w.object(k("ko23")) == "v2 0,0")
+        #expect(try w.kernel.addExport(vat: a, vref: v("o+1")) == k("ko24"))
+        #expect(w.problems() == [])
+    }
 }
