@@ -10,6 +10,10 @@ public struct HTTPRequest: Sendable, Equatable {
     /// The percent-decoded path without the query, e.g. `/vats/v1/deliveries`. `*` for
     /// `OPTIONS *`; for an absolute-form target, the path part of the URI.
     public var path: String
+    /// The path's segments as sent, each percent-decoded on its own (`/vats/v1%2Fclist` is
+    /// `["vats", "v1/clist"]`), for routing: unlike ``path``, an encoded `/` never separates
+    /// segments. Nil when the target has no path (`*`) or a segment is not UTF-8 once decoded.
+    public var pathSegments: [String]? { RequestTarget.pathSegments(target) }
     /// The decoded query parameters (`+` read as a space); when a name repeats, the last one wins.
     public var query: [String: String]
     /// The protocol version the client spoke.

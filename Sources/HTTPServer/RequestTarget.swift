@@ -54,6 +54,41 @@ enum RequestTarget {
         return .success(Components(path: path, query: query))
     }
 
+    /// The path of `target` cut at each `/`, then each piece percent-decoded on its own: an
+    /// encoded slash (`%2F`) stays inside its segment instead of making a new one. The leading
+    /// `/` starts the first segment (`/vats/v1` is `["vats", "v1"]`, `/` is `[""]`). Nil when the
+    /// target is not origin-form or absolute-form, or a segment does not decode to UTF-8.
+    static func pathSegments(_ target: String) -> [String]? {
+        let utf8 = Array(target.utf8)
+        return utf8.withUnsafeBytes { bytes -> [String]? in
+            guard !bytes.isEmpty else { return nil }
+            var start = 0
+            if bytes[0] != ASCII.slash {
+                guard let s = absoluteFormPathStart(bytes) else { return nil }
+                start = s
+            }
+            var end = start
+            while end < bytes.count && bytes[end] != ASCII.question { end += 1 }
+            if start == end { return [""] }  // absolute-form with an empty path: "/"
+            guard bytes[start] == ASCII.slash else { return nil }
+            var segments: [String] = []
+            var segmentStart = start + 1
+            var index = segmentStart
+            while true {
+                if index == end || bytes[index] == ASCII.slash {
+                    guard let segment = percentDecode(
+                        UnsafeRawBufferPointer(rebasing: bytes[segmentStart..<index]), plusAsSpace: false)
+                    else { return nil }
+                    segments.append(segment)
+                    if index == end { break }
+                    segmentStart = index + 1
+                }
+                index += 1
+            }
+            return segments
+        }
+    }
+
     /// For `http://authority/path` or `https://...`: the index where the path (or query) begins,
     /// which is the end of the target when there is neither. Nil for anything that isn't an
     /// http(s) absolute URI.

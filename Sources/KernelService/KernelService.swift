@@ -107,16 +107,20 @@ public final class KernelService: HTTPHandler {
     }
 
     /// Route, method, credentials, then body, in that order. Nil for `/healthz`, which is
-    /// answered on the spot (as are `/version` and `/readyz`).
+    /// answered on the spot (as are `/version` and `/readyz`). HEAD is GET wherever GET is
+    /// allowed (the server drops the body).
     func route(_ request: HTTPRequest) throws(ServiceError) -> Operation? {
-        guard let resource = Resource(path: request.path) else { throw .noRoute(request.path) }
-        guard resource.methods.contains(request.method) else {
+        guard let segments = request.pathSegments, let resource = Resource(segments: segments) else {
+            throw .noRoute(request.path)
+        }
+        let method = request.method == "HEAD" && resource.methods.contains("GET") ? "GET" : request.method
+        guard resource.methods.contains(method) else {
             throw .methodNotAllowed(request.method, allowed: resource.methods)
         }
         if resource == .healthz { return nil }
         let vat = try resource.vatScope.map { id throws(ServiceError) in try Operation.vatID(id) }
         try runner.credentials.authorize(resource, vat: vat, header: request.headers["Authorization"])
-        return try Operation.parse(resource, method: request.method, query: request.query, body: request.body,
+        return try Operation.parse(resource, method: method, query: request.query, body: request.body,
                                    maxSyscalls: configuration.kernel.maxSyscallsPerBatch,
                                    maxRunCranks: configuration.maxCranksPerRequest)
     }

@@ -22,10 +22,16 @@ enum Resource: Equatable {
     case promise(String)
     case promiseHold(String)
 
-    /// The resource at `path`, or nil if there is none. No trailing slash, no empty segment.
+    /// The resource at `path` (not percent-encoded), or nil if there is none.
     init?(path: String) {
         guard path.first == "/" else { return nil }
-        let s = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        self.init(segments: path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map(String.init))
+    }
+
+    /// The resource at the path whose segments, each already decoded on its own, are `s`
+    /// (`HTTPRequest.pathSegments`): a decoded `/` is part of its segment, so `v1%2Fclist` is a
+    /// (malformed) vat ID, never the c-list. No trailing slash, no empty segment.
+    init?(segments s: [String]) {
         guard !s.contains(where: \.isEmpty) else { return nil }
         switch s.count {
         case 1:

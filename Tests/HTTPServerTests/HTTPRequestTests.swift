@@ -20,6 +20,20 @@ struct HTTPRequestTests {
         #expect(request.query == [:])
     }
 
+    @Test("path segments are cut at the raw slashes, then each is decoded: %2F stays in its segment")
+    func pathSegments() {
+        #expect(HTTPRequest(method: "GET", target: "/vats/v1%2Fclist").pathSegments == ["vats", "v1/clist"])
+        #expect(HTTPRequest(method: "GET", target: "/vats/v1%2Fclist").path == "/vats/v1/clist")
+        #expect(HTTPRequest(method: "GET", target: "/vats%2fv1/clist?x=%2F").pathSegments == ["vats/v1", "clist"])
+        #expect(HTTPRequest(method: "GET", target: "/a%20b//c/").pathSegments == ["a b", "", "c", ""])
+        #expect(HTTPRequest(method: "GET", target: "/").pathSegments == [""])
+        #expect(HTTPRequest(method: "GET", target: "http://h:1/x/y%2Fz?q").pathSegments == ["x", "y/z"])
+        #expect(HTTPRequest(method: "GET", target: "http://h").pathSegments == [""])
+        #expect(HTTPRequest(method: "OPTIONS", target: "*").pathSegments == nil)
+        #expect(HTTPRequest(method: "GET", target: "/a/%FF").pathSegments == nil)
+        #expect(HTTPRequest(method: "GET", target: "/a/%2").pathSegments == nil)
+    }
+
     @Test("versions print as on the wire")
     func versions() {
         #expect(HTTPVersion.http1_0.description == "HTTP/1.0")

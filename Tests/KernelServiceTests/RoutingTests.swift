@@ -27,7 +27,40 @@ struct RoutingTests {
         #expect(wrong.status == 405)
         #expect(wrong.header("Allow") == "GET, POST")
         #expect(wrong.body == #"{"error":{"code":"method-not-allowed","message":"DELETE is not allowed here; use GET, POST","details":{"allow":["GET","POST"]}}}"#)
-        #expect(h.call("HEAD", "/kernel").status == 405)
+        // Issue 9 part 5 changes this answer: HEAD is GET without a body (the server drops it).
+        #expect(h.call("HEAD", "/kernel/step").status == 405)
+        #expect(h.call("HEAD", "/kernel/step").header("Allow") == "POST")
+    }
+
+    /// Issue 9 part 5: HEAD on a GET route was a 405; it is answered as the GET.
+    @Test func answersHEADAsGET() throws {
+        let h = try Harness()
+        h.createVat("alice")
+        for target in ["/kernel", "/vats", "/vats/v1", "/vats/v1/clist", "/kernel/run-queue", "/objects", "/healthz", "/kernel/run-mode"] {
+            let get = h.call("GET", target)
+            let head = h.call("HEAD", target)
+            #expect(get.status == 200, "\(target)")
+            #expect(head.status == 200, "\(target)")
+            #expect(head.body == get.body, "\(target)")
+        }
+        #expect(h.call("HEAD", "/vats/v9").status == 404)
+        #expect(h.call("HEAD", "/messages").status == 405)
+    }
+
+    /// Issue 9 part 5: the path was decoded before it was cut into segments, so `%2F` made a new
+    /// segment and `GET /vats/v1%2Fclist` answered v1's c-list. Each segment is decoded alone.
+    @Test func anEncodedSlashStaysInsideItsSegment() throws {
+        let h = try Harness()
+        h.createVat("alice")
+        #expect(h.call("GET", "/vats/v1/clist").status == 200)
+        let r = h.call("GET", "/vats/v1%2Fclist")
+        #expect(r.status == 400)
+        #expect(r.body == #"{"error":{"code":"invalid-parameter","message":"vatID: \"v1/clist\" is not a vat ID (v1, v2, …)","details":{"parameter":"vatID"}}}"#)
+        #expect(h.call("GET", "/vats%2Fv1").status == 404)
+        #expect(h.call("GET", "/vats%2Fv1/clist").status == 404)
+        #expect(h.call("GET", "/kernel%2Frun-queue").status == 404)
+        #expect(h.call("GET", "/vat%73/v1").status == 200)
+        #expect(h.call("POST", "/vats/v1%2Fsyscalls", #"{"syscalls":[]}"#).status == 405)
     }
 
     @Test func checksParametersBeforeTheKernel() throws {

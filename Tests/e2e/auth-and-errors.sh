@@ -95,6 +95,19 @@ assert_eq "with Allow: GET, POST" 'Allow: GET, POST' "$(printf '%s' "$HEADERS" |
 do_curl PATCH /kernel/run-mode '{}'
 assert_eq "PATCH /kernel/run-mode: 405, Allow: GET, PUT" '405 Allow: GET, PUT' "$STATUS $(printf '%s' "$HEADERS" | tr -d '\r' | grep -i '^allow:')"
 
+echo "== HEAD, encoded slashes"
+HEAD_OUT="$(curl -sS -I -H "Authorization: Bearer $ADMIN" "$URL/vats/v1" | tr -d '\r')"
+do_curl -t "$ADMIN" GET /vats/v1
+assert_eq "HEAD /vats/v1: 200 with the GET's Content-Length, no body" \
+  "200 Content-Length: ${#BODY}" \
+  "$(printf '%s' "$HEAD_OUT" | head -1 | cut -d' ' -f2) $(printf '%s' "$HEAD_OUT" | grep -i '^content-length:')"
+assert_eq "HEAD on a POST-only route: 405" '405' \
+  "$(curl -sS -I -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN" "$URL/kernel/step")"
+do_curl -t "$ADMIN" GET /vats/v1%2Fclist
+assert_eq "GET /vats/v1%2Fclist is not the c-list: 400 for the vat ID \"v1/clist\"" '400 "vatID: \"v1/clist\" is not a vat ID (v1, v2, …)"' "$STATUS $(jqb .error.message)"
+do_curl -t "$ADMIN" GET /vats%2Fv1
+assert_eq "GET /vats%2Fv1: no such route, 404" '404' "$STATUS"
+
 echo "== 422 illegal syscall"
 do_curl -t "$ALICE" POST /vats/v1/syscalls '{"syscalls":[{"type":"vatstoreSet","key":"k2","value":"v"},{"type":"abandonExports","vrefs":["o+0","o+0"]}]}'
 assert_eq "abandoning o+0 twice: 422 illegal-syscall" '422 "illegal-syscall"' "$STATUS $(jqb .error.code)"
