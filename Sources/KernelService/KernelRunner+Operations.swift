@@ -71,7 +71,7 @@ extension KernelRunner {
             return ok(.array(state.gcActions.sorted().map { .string($0.description) }))
         case .audit:
             return ok(.array(kernel.audit().map {
-                .object([("kref", .text($0.kref)), ("message", .string($0.message))])
+                .object([("kref", .text($0.kref)), ("message", .string($0.message)), ("kind", .string($0.kind.rawValue))])
             }))
 
         case .createVat(let name, let options, let parameters):

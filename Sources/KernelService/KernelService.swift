@@ -21,6 +21,7 @@ public final class KernelService: HTTPHandler {
     private let observer: RequestObserver
     /// Set once the loaded state passed its audit; until then only the probes answer.
     private let ready = Atomic<Bool>(false)
+    private let leaks = Mutex<[String]>([])
 
     /// Loads the kernel's committed state from `storage` (a new kernel if it is empty) and the
     /// vats' tokens from `tokenStore`. Call `start()` before serving.
@@ -37,16 +38,24 @@ public final class KernelService: HTTPHandler {
     public var isReady: Bool { ready.load(ordering: .acquiring) }
 
     /// Starts the kernel thread and audits the loaded state on it. Returns the audit's
-    /// problems: with none the service is ready (``isReady``); otherwise it stays unready and
-    /// the caller should refuse to serve (`vatkernel serve` exits 70).
+    /// corruption problems: with none the service is ready (``isReady``); otherwise it stays
+    /// unready and the caller should refuse to serve (`vatkernel serve` exits 70). Leaks do
+    /// not stop it (KERNEL-SPEC §13.8): they are left in ``startupLeaks`` for the log.
     @discardableResult
     public func start() -> [String] {
         runner.start()
-        let problems = withKernel { kernel in kernel.audit().map(\.description) }
-            ?? ["the kernel state could not be loaded from the store"]
+        let found = withKernel { kernel in
+            kernel.audit().map { (leak: $0.kind == .leak, text: $0.description) }
+        }
+        guard let found else { return ["the kernel state could not be loaded from the store"] }
+        let problems = found.filter { !$0.leak }.map(\.text)
+        leaks.withLock { $0 = found.filter(\.leak).map(\.text) }
         if problems.isEmpty { ready.store(true, ordering: .releasing) }
         return problems
     }
+
+    /// The leaks the start-up audit found (KERNEL-SPEC §13.8): served anyway, to be logged.
+    public var startupLeaks: [String] { leaks.withLock { $0 } }
 
     /// Stops taking requests (later ones get 503), finishes and flushes those already queued,
     /// and ends the kernel thread. Call after the HTTP server stopped, before closing the store.

@@ -35,10 +35,22 @@ public struct Holder: Hashable, Sendable {
 
 /// One mismatch the audit found.
 public struct AuditProblem: Hashable, Sendable, CustomStringConvertible {
+    /// How bad a problem is (KERNEL-SPEC §13.8).
+    public enum Kind: String, Hashable, Sendable {
+        /// Counts or tables that disagree with what holds them: the state cannot be trusted.
+        case corruption
+        /// Something nothing refers to, with right counts, that was never collected (an older
+        /// version's single-pass processRefcounts, agoric-sdk #9888). Harmless to serve; the
+        /// host can collect it with `reconsider`.
+        case leak
+    }
+
     /// The reference concerned, if the problem is about one.
     public var kref: KRef?
     /// What is wrong.
     public var message: String
+    /// Corruption or a leak.
+    public var kind: Kind = .corruption
     public var description: String { kref.map { "\($0): \(message)" } ?? message }
 }
 
@@ -96,7 +108,8 @@ extension Kernel {
     }
 
     /// Recomputes every object and promise count from what holds them and checks the
-    /// tables' invariants. Empty when all is well. Meant to run between cranks.
+    /// tables' invariants. Empty when all is well. Meant to run between cranks. Each problem
+    /// says whether it is corruption or a leak (KERNEL-SPEC §13.8).
     public func audit() -> [AuditProblem] {
         var problems: [AuditProblem] = []
         var objectCounts: [Int: (Int, Int)] = [:]
@@ -138,7 +151,16 @@ extension Kernel {
                     problems.append(AuditProblem(kref: kref, message: "owner \(owner) has no export entry for it"))
                 }
             } else if o.reachable == 0 {
-                problems.append(AuditProblem(kref: kref, message: "orphan with no reachable holder was not retired"))
+                problems.append(AuditProblem(kref: kref, message: "orphan with no reachable holder was not retired", kind: .leak))
+            }
+            if let owner = o.owner, o.reachable == 0, state.vats[owner]?.isAlive == true,
+               let e = state.clists[owner]?[kref], e.vref.isExport {
+                if e.reachable, !state.gcActions.contains(GCAction(owner, .dropExport, kref)) {
+                    problems.append(AuditProblem(kref: kref, message: "unreachable, but \(owner) was never told to drop \(e.vref)", kind: .leak))
+                }
+                if o.recognizable == 0, !state.gcActions.contains(GCAction(owner, .retireExport, kref)) {
+                    problems.append(AuditProblem(kref: kref, message: "unrecognizable, but \(owner) was never told to retire \(e.vref)", kind: .leak))
+                }
             }
         }
         for (n, p) in state.promises {
@@ -148,7 +170,8 @@ extension Kernel {
                 problems.append(AuditProblem(kref: kref, message: "refCount is \(p.refCount) but holders add up to \(expected)"))
             }
             if p.refCount == 0 {
-                problems.append(AuditProblem(kref: kref, message: "promise with refCount 0 was not deleted"))
+                problems.append(AuditProblem(kref: kref, message: "promise with refCount 0 was not deleted",
+                                             kind: expected == 0 ? .leak : .corruption))
             }
             if p.isSettled != (p.data != nil) {
                 problems.append(AuditProblem(kref: kref, message: "state \(p.state.rawValue) does not match its data"))

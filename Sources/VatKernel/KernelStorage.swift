@@ -37,6 +37,12 @@ public final class InMemoryStorage: KernelStorage {
     /// An empty store.
     public init() {}
 
+    /// A store whose committed state is `state`, as if an earlier kernel had left it there
+    /// (tests of what a kernel finds at start-up: an older version's leak, a corruption).
+    public init(state: KernelState) {
+        self.state = state
+    }
+
     /// The committed state.
     public func load() throws -> KernelState? { state }
 

@@ -138,6 +138,14 @@ struct Serve: ParsableCommand {
             store.close()
             fail("the stored state fails the audit; refusing to serve it:\n  " + problems.joined(separator: "\n  "), .auditFailed)
         }
+        // Leaks (unreferenced, with right counts; say an older version's) are served and
+        // reported, for the host to collect with POST /kernel/gc/reconsider (KERNEL-SPEC §13.8).
+        let leaks = service.startupLeaks
+        if !leaks.isEmpty {
+            say("vatkernel: the stored state has \(leaks.count) leak(s) that nothing refers to; serving it "
+                + "(GET /kernel/audit lists them, POST /kernel/gc/reconsider collects them):\n  "
+                + leaks.joined(separator: "\n  "))
+        }
         let shownHost = s.host.contains(":") && !s.host.hasPrefix("[") ? "[\(s.host)]" : s.host
         say("vatkernel: listening on http://\(shownHost):\(port) (db \(s.db), durability \(s.durability.rawValue))")
 

@@ -3,10 +3,17 @@
 /// A kernel with an in-memory store, and terse helpers to drive and read it in tests.
 /// Helpers build state and read tables; the assertions stay in the tests.
 final class World {
-    let storage = InMemoryStorage()
+    let storage: InMemoryStorage
     let kernel: Kernel
 
     init(configuration: KernelConfiguration = .init()) {
+        storage = InMemoryStorage()
+        kernel = try! Kernel(configuration: configuration, storage: storage)
+    }
+
+    /// A kernel started on a store that already holds `state` (what an earlier run left).
+    init(restoring state: KernelState, configuration: KernelConfiguration = .init()) {
+        storage = InMemoryStorage(state: state)
         kernel = try! Kernel(configuration: configuration, storage: storage)
     }
 
