@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         // Command-line parsing for `vatkernel serve`: the one external dependency of the product.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // GET /metrics in the Prometheus text format (it brings apple/swift-metrics' CoreMetrics).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The pure, deterministic kernel core: standard library only. It is driven by one
@@ -31,7 +33,10 @@ let package = Package(
         .target(name: "HTTPServer", swiftSettings: strict),
         .target(
             name: "KernelService",
-            dependencies: ["VatKernel", "KernelStore", "HTTPServer"],
+            dependencies: [
+                "VatKernel", "KernelStore", "HTTPServer",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "vatkernel",

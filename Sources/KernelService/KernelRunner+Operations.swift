@@ -7,7 +7,18 @@ extension KernelRunner {
     /// too: an illegal syscall answers 422 but has terminated the vat, whose promises' rejections
     /// are queued.
     func execute(_ operation: Operation, on kernel: Kernel) throws -> HTTPResponse {
+        let started = ContinuousClock.now
+        let crankBefore = kernel.state.counters.crank
+        stepsTaken = 0
+        let watched = watchedDeliveries(operation, kernel.state)
         let outcome = Result { try answer(operation, kernel) }
+        // Cranks the request ran itself (not steps of the run): one per changing request at most.
+        if kernel.state.counters.crank - crankBefore > stepsTaken {
+            metrics.crank(kind: "host-request", duration: ContinuousClock.now - started)
+            if let (vat, count) = watched, let log = kernel.state.deliveries[vat], log.count > count {
+                for record in log[count...] { metrics.delivery(record.delivery.typeName) }
+            }
+        }
         let storeFailed = outcome.failure.map { ServiceError(any: $0).status == 503 } ?? false
         if operation.changesState, runMode == .auto, !storeFailed {
             runUntilIdle(kernel)
@@ -27,7 +38,7 @@ extension KernelRunner {
         var n = 0
         while n < configuration.maxCranksPerRequest {
             do {
-                guard try kernel.step() != nil else { return }
+                guard try step(kernel) != nil else { return }
             } catch KernelError.halted(let reason) {
                 log("kernel halted: \(reason)")
                 return
@@ -43,15 +54,15 @@ extension KernelRunner {
     private func answer(_ operation: Operation, _ kernel: Kernel) throws -> HTTPResponse {
         let state = kernel.state
         switch operation {
-        case .kernelSummary, .version, .readiness:
+        case .kernelSummary, .version, .readiness, .metrics:
             return ok(summaryJSON(kernel))
         case .step:
-            guard let report = try kernel.step() else { return ok(.object([("idle", .bool(true))])) }
+            guard let report = try step(kernel) else { return ok(.object([("idle", .bool(true))])) }
             return ok(Representation.crankReport(report))
         case .run(let maxCranks):
             var n = 0
             do {
-                while n < maxCranks, try kernel.step() != nil { n += 1 }
+                while n < maxCranks, try step(kernel) != nil { n += 1 }
             } catch let KernelError.halted(reason) {
                 var e = ServiceError(KernelError.halted(reason: reason))
                 e.details.append(("cranks", .int(n)))
@@ -111,14 +122,17 @@ extension KernelRunner {
         case .syscalls(let vat, let batch):
             switch try kernel.syscalls(batch, from: vat) {
             case .committed(let results):
+                tookEffect(batch[...])
                 return ok(.object([("results", .array(results.map(Representation.syscallResult)))]))
             case .exited(let isFailure, let results):
+                if !isFailure { tookEffect(batch[...]) }
                 return ok(.object([
                     ("exited", .bool(true)),
                     ("isFailure", .bool(isFailure)),
                     ("results", .array(results.map(Representation.syscallResult))),
                 ]))
             case .illegal(let index, let syscall, let problem):
+                metrics.illegalSyscall()
                 log("vat \(vat) terminated by an illegal syscall: syscall \(index) (\(syscall)): \(problem)")
                 throw ServiceError(
                     status: 422, code: "illegal-syscall",
@@ -133,10 +147,18 @@ extension KernelRunner {
             try kernel.bringOutYourDead(vat)
             return response(202, .object([("vatID", .string(vat.description))]))
         case .upgrade(let vat, let request):
+            // What the upgrade abandons: the old incarnation's non-durable exports but its root.
+            let abandoned = (state.clists[vat]?.byKRef ?? [:]).values.filter { $0.vref.isExport && !$0.vref.isDurable && $0.vref != .root }.count
             switch try kernel.upgrade(vat, request) {
             case .upgraded(let incarnation):
+                metrics.upgrade("upgraded")
+                tookEffect(request.boydSyscalls[...])
+                tookEffect(request.startVatSyscalls[...])
+                metrics.exportsAbandoned(abandoned)
+                metrics.orphansCreated(abandoned)
                 return ok(.object([("vatID", .string(vat.description)), ("incarnation", .int(incarnation))]))
             case .failed(let reason):
+                metrics.upgrade("failed")
                 throw ServiceError(status: 422, code: "vat-upgrade-failure", message: "vat-upgrade failure",
                                    details: [("reason", .string(reason))])
             }
@@ -193,6 +215,44 @@ extension KernelRunner {
         case .releaseResult(let kpid):
             try kernel.releaseResult(kpid)
             return ok(.object([("kpid", .string(kpid.description)), ("heldByHost", .bool(false))]))
+        }
+    }
+
+    // MARK: Metrics
+
+    /// One crank of the run, timed and counted by its report.
+    private func step(_ kernel: Kernel) throws -> CrankReport? {
+        let started = ContinuousClock.now
+        guard let report = try kernel.step() else { return nil }
+        stepsTaken += 1
+        metrics.crank(kind: report.kind.rawValue, duration: ContinuousClock.now - started)
+        if let d = report.delivery { metrics.delivery(d.delivery.typeName) }
+        switch report.note {
+        case .gcDelivery(let kind, let krefs): metrics.gcActions(kind.name, count: krefs.count)
+        case .cleanup(_, let orphaned, _, _, _): metrics.orphansCreated(orphaned)
+        default: break
+        }
+        return report
+    }
+
+    /// Counts syscalls that took effect, and the exports `abandonExports` orphaned.
+    private func tookEffect(_ batch: ArraySlice<Syscall>) {
+        metrics.syscalls(batch)
+        var abandoned = 0
+        for case .abandonExports(let vrefs) in batch { abandoned += vrefs.count }
+        if abandoned > 0 {
+            metrics.exportsAbandoned(abandoned)
+            metrics.orphansCreated(abandoned)
+        }
+    }
+
+    /// The vat whose log a host request may append to in its own crank (its `startVat`, an
+    /// upgrade's two deliveries), with the log's length before.
+    private func watchedDeliveries(_ operation: Operation, _ state: KernelState) -> (VatID, Int)? {
+        switch operation {
+        case .createVat: return (VatID(state.counters.nextVat), 0)
+        case .upgrade(let vat, _): return (vat, state.deliveries[vat]?.count ?? 0)
+        default: return nil
         }
     }
 

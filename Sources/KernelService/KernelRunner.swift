@@ -33,12 +33,15 @@ final class KernelRunner: @unchecked Sendable {
     /// thread; nil while the kernel could not be loaded from the store.
     let summary = Mutex<[UInt8]?>(nil)
     let credentials: Credentials
+    /// What `GET /metrics` shows; fed by this thread and the loop thread.
+    let metrics: ServiceMetrics
 
     init(configuration: KernelServiceConfiguration, storage: (any KernelStorage)?, tokenStore: any TokenStore) throws {
         self.configuration = configuration
         self.storage = storage
         self.tokenStore = tokenStore
         runMode = configuration.runMode
+        metrics = ServiceMetrics(version: configuration.identity.version, storePath: configuration.storePath)
         let kernel = try Kernel(configuration: configuration.kernel, storage: storage)
         self.kernel = kernel
         let tokens = try tokenStore.loadTokens().filter { kernel.state.vats[$0.key] != nil }
@@ -96,6 +99,8 @@ final class KernelRunner: @unchecked Sendable {
     var groupWroteTokens = false
     /// Set when the store failed during the running group: nothing more runs in it.
     var groupFailed = false
+    /// Cranks of the run (`step()`) within the request being executed, for the metrics.
+    var stepsTaken = 0
 
     private func run() {
         while true {
@@ -142,7 +147,10 @@ final class KernelRunner: @unchecked Sendable {
         let changed = kernel?.state.counters.crank != crankBefore || groupWroteTokens
         if changed, let storage {
             do {
+                let started = ContinuousClock.now
                 try storage.flush()
+                metrics.commitGroup(duration: ContinuousClock.now - started,
+                                    cranks: (kernel?.state.counters.crank ?? 0) - (crankBefore ?? 0))
             } catch {
                 log("flush failed; answering \(answers.count) request(s) with 503: \(error)")
                 let response = ServiceError.storageFailure(String(describing: error)).response
@@ -186,6 +194,7 @@ final class KernelRunner: @unchecked Sendable {
     func publishSummary() {
         let bytes = kernel.map { summaryJSON($0).bytes }
         summary.withLock { $0 = bytes }
+        if let kernel { metrics.publish(kernel.state, gcActions: kernel.state.gcActions.count) }
     }
 
     func log(_ message: String) {

@@ -79,7 +79,14 @@ public final class KernelService: HTTPHandler {
     }
 
     public func handle(_ request: HTTPRequest, respond plainRespond: @escaping @Sendable (HTTPResponse) -> Void) {
-        let respond = observer.wrap(request, plainRespond)
+        let started = ContinuousClock.now
+        let metrics = runner.metrics
+        let routeLabel = Resource(path: request.path)?.template ?? "unmatched"
+        let method = request.method
+        let respond = observer.wrap(request) { response in
+            metrics.request(route: routeLabel, method: method, status: response.status, duration: ContinuousClock.now - started)
+            plainRespond(response)
+        }
         do {
             let operation = try route(request)
             switch operation {
@@ -99,6 +106,9 @@ public final class KernelService: HTTPHandler {
                 } else {
                     respond(ServiceError.starting.response)
                 }
+            case .metrics?:
+                respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+                                     body: metrics.exposition()))
             case _? where !isReady:
                 respond(ServiceError.starting.response)
             case .kernelSummary?:

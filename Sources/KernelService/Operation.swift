@@ -27,6 +27,8 @@ enum Operation: Equatable {
     case kernelSummary
     /// `GET /version`, `GET /readyz`: answered on the loop thread.
     case version, readiness
+    /// `GET /metrics`: answered on the loop thread.
+    case metrics
     case step
     case run(maxCranks: Int)
     case getRunMode
@@ -67,7 +69,7 @@ enum Operation: Equatable {
     /// True when the operation asks for a change: the kernel runs afterwards in auto mode.
     var changesState: Bool {
         switch self {
-        case .kernelSummary, .version, .readiness, .getRunMode, .runQueue, .acceptanceQueue, .gcActions, .audit, .listVats, .showVat,
+        case .kernelSummary, .version, .readiness, .metrics, .getRunMode, .runQueue, .acceptanceQueue, .gcActions, .audit, .listVats, .showVat,
              .clist, .deliveries, .listObjects, .listPromises, .showObject, .showPromise:
             return false
         default:
@@ -112,6 +114,8 @@ extension Operation {
             return .version
         case .readyz:
             return .readiness
+        case .metrics:
+            return .metrics
         case .kernelStep:
             try emptyObject(body)
             return .step

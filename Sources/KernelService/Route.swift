@@ -3,7 +3,7 @@
 /// Matching is by shape only (`/vats/{vatID}/clist`); the parameters are checked afterwards,
 /// so that a wrong method on a known path is a 405 whatever the parameter says.
 enum Resource: Equatable {
-    case healthz, version, readyz
+    case healthz, version, readyz, metrics
     case kernel, kernelStep, kernelRun, kernelRunMode, kernelRunQueue, kernelAcceptanceQueue, kernelGCActions, kernelAudit
     case vats
     case vat(String)
@@ -39,6 +39,7 @@ enum Resource: Equatable {
             case "healthz": self = .healthz
             case "version": self = .version
             case "readyz": self = .readyz
+            case "metrics": self = .metrics
             case "kernel": self = .kernel
             case "vats": self = .vats
             case "messages": self = .messages
@@ -81,7 +82,7 @@ enum Resource: Equatable {
     /// The methods the resource answers, in the order the `Allow` header lists them.
     var methods: [String] {
         switch self {
-        case .healthz, .version, .readyz, .kernel, .kernelRunQueue, .kernelAcceptanceQueue, .kernelGCActions, .kernelAudit,
+        case .healthz, .version, .readyz, .metrics, .kernel, .kernelRunQueue, .kernelAcceptanceQueue, .kernelGCActions, .kernelAudit,
              .vat, .vatCList, .vatDeliveries, .objects, .object, .promises, .promise:
             return ["GET"]
         case .kernelStep, .kernelRun, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate, .messages:
@@ -90,6 +91,40 @@ enum Resource: Equatable {
         case .vats: return ["GET", "POST"]
         case .objectPin: return ["POST", "DELETE"]
         case .promiseHold: return ["DELETE"]
+        }
+    }
+
+    /// The path pattern, as openapi.yaml writes it: the `route` label of the HTTP metrics.
+    var template: String {
+        switch self {
+        case .healthz: return "/healthz"
+        case .version: return "/version"
+        case .readyz: return "/readyz"
+        case .metrics: return "/metrics"
+        case .kernel: return "/kernel"
+        case .kernelStep: return "/kernel/step"
+        case .kernelRun: return "/kernel/run"
+        case .kernelRunMode: return "/kernel/run-mode"
+        case .kernelRunQueue: return "/kernel/run-queue"
+        case .kernelAcceptanceQueue: return "/kernel/acceptance-queue"
+        case .kernelGCActions: return "/kernel/gc-actions"
+        case .kernelAudit: return "/kernel/audit"
+        case .vats: return "/vats"
+        case .vat: return "/vats/{vatID}"
+        case .vatCList: return "/vats/{vatID}/clist"
+        case .vatDeliveries: return "/vats/{vatID}/deliveries"
+        case .vatSyscalls: return "/vats/{vatID}/syscalls"
+        case .vatExports: return "/vats/{vatID}/exports"
+        case .vatBringOutYourDead: return "/vats/{vatID}/bring-out-your-dead"
+        case .vatUpgrade: return "/vats/{vatID}/upgrade"
+        case .vatTerminate: return "/vats/{vatID}/terminate"
+        case .messages: return "/messages"
+        case .objects: return "/objects"
+        case .object: return "/objects/{kref}"
+        case .objectPin: return "/objects/{kref}/pin"
+        case .promises: return "/promises"
+        case .promise: return "/promises/{kpid}"
+        case .promiseHold: return "/promises/{kpid}/hold"
         }
     }
 

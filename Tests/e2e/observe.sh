@@ -41,6 +41,18 @@ assert_eq "the access log has one JSON line for the traced request" \
   "$(printf '%s' "$access" | jq -c '{method, target, status}')"
 assert_eq "every access-log line is JSON with the same fields" \
   'true' "$(grep '^{' "$SERVER_LOG" | jq -s 'length >= 6 and all(keys == ["bytes","durationMs","method","requestId","status","target","time"])')"
+
+# GET /metrics: Prometheus text that promtool accepts, with the counts of what just happened.
+command -v promtool >/dev/null || { echo "e2e: promtool is required (apt-get install prometheus; scripts/install-deps)"; exit 2; }
+do_curl GET /metrics
+assert_eq "GET /metrics: 200 text/plain 0.0.4" '200 text/plain; version=0.0.4; charset=utf-8' "$STATUS $(header Content-Type)"
+printf '%s\n' "$BODY" >"$E2E_TMP/metrics.txt"
+assert_eq "promtool check metrics accepts it" '' "$(promtool check metrics <"$E2E_TMP/metrics.txt" 2>&1)"
+sample() { awk -v n="$1" '$1 == n {print $2}' "$E2E_TMP/metrics.txt"; }
+assert_eq "build info, vats, illegal syscalls, terminations, startVat deliveries" \
+  '1.0 0.0 1.0 1 1 1' \
+  "$(sample 'vatkernel_build_info{version="0.1.0"}') $(sample 'vatkernel_vats{status="running"}') $(sample 'vatkernel_vats{status="terminated"}') $(sample vatkernel_illegal_syscalls_total) $(sample vatkernel_terminations_total) $(sample 'vatkernel_deliveries_total{type="startVat"}')"
+assert_eq "every name is vatkernel_*" '' "$(grep -v '^#' "$E2E_TMP/metrics.txt" | grep -v '^vatkernel_' | grep -v '^$')"
 stop_server
 
 start_server
