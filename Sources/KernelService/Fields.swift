@@ -7,8 +7,8 @@ import VatKernel
 /// `path` names the object in error messages (`syscalls[2]`), so a 400 says which field.
 struct Fields {
     let path: String
-    private let fields: [String: JSONValue]
-    private var read: Set<String> = []
+    private let fields: [ByteString: JSONValue]
+    private var read: Set<ByteString> = []
 
     init(_ value: JSONValue, path: String) throws(ServiceError) {
         guard case .object(let o) = value else {
@@ -23,8 +23,8 @@ struct Fields {
 
     /// The raw value, or nil when absent (JSON null counts as absent only where a reader says so).
     mutating func optional(_ key: String) -> JSONValue? {
-        read.insert(key)
-        return fields[key]
+        read.insert(ByteString(key))
+        return fields[ByteString(key)]
     }
 
     mutating func required(_ key: String) throws(ServiceError) -> JSONValue {
@@ -67,7 +67,7 @@ struct Fields {
     /// Refuses any field that was not read.
     func finish() throws(ServiceError) {
         if let extra = fields.keys.filter({ !read.contains($0) }).min() {
-            throw .invalidField(name(extra), "is not a known field")
+            throw .invalidField(name(extra.string), "is not a known field")
         }
     }
 

@@ -16,11 +16,11 @@ enum JSON: Equatable, Sendable {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y
         case let (.int(x), .int(y)): return x == y
-        case let (.double(x), .double(y)): return x == y
-        case let (.string(x), .string(y)): return x == y
+        case let (.double(x), .double(y)): return x.bitPattern == y.bitPattern
+        case let (.string(x), .string(y)): return x.hasSameBytes(as: y)
         case let (.array(x), .array(y)): return x == y
         case let (.object(x), .object(y)):
-            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0.hasSameBytes(as: $1.0) && $0.1 == $1.1 }
         default: return false
         }
     }
@@ -31,7 +31,8 @@ enum JSON: Equatable, Sendable {
     /// The description of a value (a ref or an ID), or null for nil.
     static func text<T: CustomStringConvertible>(_ v: T?) -> JSON { v.map { .string($0.description) } ?? .null }
 
-    /// A kernel value; object keys sorted, so the same value always gives the same bytes.
+    /// A kernel value; object keys sorted by their UTF-8 bytes, so the same value always gives
+    /// the same bytes.
     init(_ v: JSONValue) {
         switch v {
         case .null: self = .null
@@ -40,7 +41,7 @@ enum JSON: Equatable, Sendable {
         case .double(let d): self = .double(d)
         case .string(let s): self = .string(s)
         case .array(let a): self = .array(a.map(JSON.init))
-        case .object(let o): self = .object(o.sorted { $0.key < $1.key }.map { ($0.key, JSON($0.value)) })
+        case .object(let o): self = .object(o.sorted { $0.key < $1.key }.map { ($0.key.string, JSON($0.value)) })
         }
     }
 
@@ -61,7 +62,8 @@ enum JSON: Equatable, Sendable {
             // JSON has one number type, and answers have always written an integral double
             // as digits (`2`, not `2.0`). A NaN or an infinity, which no parsed body can hold,
             // is written as null, as JavaScript's JSON.stringify does, so an answer is always JSON.
-            if d == d.rounded(), abs(d) < 1e15 {
+            // `-0.0` keeps its sign (`0` would read back as a different number).
+            if d == d.rounded(), abs(d) < 1e15, !(d == 0 && d.sign == .minus) {
                 w.int(Int(d))
             } else {
                 do { try w.double(d) } catch { w.null() }

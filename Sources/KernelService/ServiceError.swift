@@ -28,10 +28,15 @@ struct ServiceError: Error, Equatable {
 
     // MARK: 400
 
-    /// The body is not JSON at all.
+    /// The body is not JSON at all, or holds a number the kernel would have to change
+    /// (`1e-400`, digits beyond 64 bits). Inside a value, the answer names the field.
     static func malformedJSON(_ failure: JSONParseError) -> ServiceError {
-        ServiceError(status: 400, code: "malformed-json", message: "request body is not valid JSON: \(failure.reason)",
-                     details: [("offset", .int(failure.offset))])
+        if failure.path.isEmpty {
+            return ServiceError(status: 400, code: "malformed-json", message: "request body is not valid JSON: \(failure.reason)",
+                                details: [("offset", .int(failure.offset))])
+        }
+        return ServiceError(status: 400, code: "malformed-json", message: "request body is not valid JSON: \(failure.field): \(failure.reason)",
+                            details: [("offset", .int(failure.offset)), ("field", .string(failure.field))])
     }
 
     /// A field of the body is missing, of the wrong type, or not in its grammar.

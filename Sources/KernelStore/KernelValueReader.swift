@@ -3,7 +3,7 @@ import VatKernel
 /// Reads the kernel's values back from the JSON that `JSONWriter+KernelValues` wrote,
 /// strictly: a missing field or a malformed ref is an error naming the field.
 struct KernelValueReader {
-    private let fields: [String: JSONValue]
+    private let fields: [ByteString: JSONValue]
     /// Where this object sits, for error messages (`queue.event.message`).
     private let context: String
 
@@ -14,7 +14,7 @@ struct KernelValueReader {
     }
 
     func value(_ key: String) throws -> JSONValue {
-        guard let v = fields[key] else { throw RowError("\(context): missing \(key)") }
+        guard let v = fields[ByteString(key)] else { throw RowError("\(context): missing \(key)") }
         return v
     }
 

@@ -27,6 +27,11 @@ public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertibl
         case invalidNumber
         /// A number too large for a `Double` (`1e400`).
         case numberOutOfRange
+        /// An integer (digits alone) beyond the 64-bit range, which the kernel would have to
+        /// round: refused rather than changed.
+        case integerOutOfRange
+        /// A nonzero number too small for a `Double` (`1e-400`), which would become `0`.
+        case numberUnderflow
         /// A string with no closing quote.
         case unterminatedString
         /// A backslash followed by a letter JSON does not define.
@@ -55,6 +60,8 @@ public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertibl
             case .trailingText: "unexpected text after the JSON value"
             case .invalidNumber: "invalid number"
             case .numberOutOfRange: "number out of range"
+            case .integerOutOfRange: "integer beyond the 64-bit range (it cannot be kept exactly)"
+            case .numberUnderflow: "nonzero number too small for a double (it would become 0)"
             case .unterminatedString: "unterminated string"
             case .invalidEscape: "invalid escape in string"
             case .invalidUnicodeEscape: "invalid \\u escape"
@@ -66,10 +73,22 @@ public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertibl
         }
     }
 
+    /// One step from a value to a value inside it.
+    public enum PathComponent: Sendable {
+        /// The member of an object with this key.
+        case key(String)
+        /// The element of an array at this index.
+        case index(Int)
+    }
+
     /// What is wrong.
     public var reason: Reason
     /// The offset, in bytes from the start of the text, where the problem was noticed.
     public var offset: Int
+    /// The value the problem is inside, outermost first (`[.key("syscalls"), .index(0)]`);
+    /// empty for the document itself. Derived from the text and the offset, so it is not
+    /// part of equality.
+    public var path: [PathComponent] = []
 
     /// An error for `reason` noticed at byte `offset`.
     public init(_ reason: Reason, at offset: Int) {
@@ -77,6 +96,32 @@ public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertibl
         self.offset = offset
     }
 
-    /// `invalid JSON at byte 7: expected ':'`
-    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    /// Equal reason and offset (the path follows from them).
+    public static func == (a: JSONParseError, b: JSONParseError) -> Bool {
+        a.reason == b.reason && a.offset == b.offset
+    }
+
+    /// The same error, one level further inside (`component` goes in front of the path).
+    func inside(_ component: PathComponent) -> JSONParseError {
+        var e = self
+        e.path.insert(component, at: 0)
+        return e
+    }
+
+    /// The path as a field name: `syscalls[0].methargs`; empty for the document itself.
+    public var field: String {
+        var out = ""
+        for c in path {
+            switch c {
+            case .key(let k): out += out.isEmpty ? k : ".\(k)"
+            case .index(let n): out += "[\(n)]"
+            }
+        }
+        return out
+    }
+
+    /// `invalid JSON at byte 7: expected ':'`, with `(in syscalls[0].value)` when inside a value.
+    public var description: String {
+        path.isEmpty ? "invalid JSON at byte \(offset): \(reason)" : "invalid JSON at byte \(offset) (in \(field)): \(reason)"
+    }
 }

@@ -6,12 +6,15 @@
 /// - no duplicate object keys (RFC 8259 leaves their meaning open, so they are refused);
 /// - nesting bounded by `maxDepth`, because the parser recurses and a deep text must not
 ///   exhaust the stack;
-/// - numbers read back exactly as `JSONWriter` writes them: digits alone are an `.int`; a
+/// - numbers are never silently changed (issue 9): digits alone are an `.int` (64 bits); a
 ///   number with a `.` or an exponent is a `.double`, and Swift's shortest description of a
-///   `Double` reads back as that same `Double`. Digits that do not fit an `Int`
-///   (`9223372036854775808`) become the nearest `.double`, as JavaScript reads them; a number
-///   too large for a `Double` (`1e400`) is refused. `-0` is `.int(0)`; `-0.0` is `.double(-0.0)`;
-/// - every error carries the byte offset where the text went wrong.
+///   `Double` reads back as that same `Double`. A number the kernel cannot keep is refused
+///   rather than rounded to something else: digits beyond the 64-bit range
+///   (`9223372036854775808`), a magnitude too large for a `Double` (`1e400`), and a nonzero
+///   number too small for one (`1e-400`, which would become `0`). The sign of zero is kept:
+///   `-0` and `-0.0` are `.double(-0.0)`;
+/// - every error carries the byte offset where the text went wrong, and the path of the
+///   value that holds it (`syscalls[0].methargs`), so an answer can name the field.
 extension JSONValue {
     /// The default nesting limit. Capdata bodies are small documents: 64 levels is far beyond
     /// what a message needs and far below what the stack allows.
@@ -113,7 +116,7 @@ struct JSONParser {
     private mutating func object() throws(JSONParseError) -> JSONValue {
         try enter()
         i += 1
-        var result: [String: JSONValue] = [:]
+        var result: [ByteString: JSONValue] = [:]
         skipWhitespace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
             i += 1
@@ -129,8 +132,9 @@ struct JSONParser {
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail(.expectedColon) }
             i += 1
             skipWhitespace()
-            let v = try value()
-            guard result.updateValue(v, forKey: key) == nil else {
+            let v: JSONValue
+            do { v = try value() } catch { throw error.inside(.key(key)) }
+            guard result.updateValue(v, forKey: ByteString(key)) == nil else {
                 throw JSONParseError(.duplicateKey(key), at: keyOffset)
             }
             skipWhitespace()
@@ -155,7 +159,7 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
-            result.append(try value())
+            do { result.append(try value()) } catch { throw error.inside(.index(result.count)) }
             skipWhitespace()
             guard i < bytes.count else { throw fail(.unexpectedEnd) }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -169,6 +173,15 @@ struct JSONParser {
     // MARK: Numbers
 
     private static func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
+
+    /// True when the mantissa (up to an exponent) has a digit other than 0: the number is not zero.
+    private static func hasNonzeroDigit(_ text: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        for b in text {
+            if b == UInt8(ascii: "e") || b == UInt8(ascii: "E") { return false }
+            if b >= UInt8(ascii: "1"), b <= UInt8(ascii: "9") { return true }
+        }
+        return false
+    }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
     private mutating func number() throws(JSONParseError) -> JSONValue {
@@ -201,11 +214,17 @@ struct JSONParser {
         if isInteger, digitsEnd - digitsStart <= 18 {
             var n = 0
             for k in digitsStart..<digitsEnd { n = n * 10 + Int(bytes[k] &- UInt8(ascii: "0")) }
+            // `-0` keeps its sign, as JavaScript reads it: an Int has no negative zero.
+            if negative, n == 0 { return .double(-0.0) }
             return .int(negative ? -n : n)
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
-        if isInteger, let n = Int(text) { return .int(n) }
+        if isInteger {
+            guard let n = Int(text) else { throw JSONParseError(.integerOutOfRange, at: start) }
+            return .int(n)
+        }
         guard let d = Double(text), d.isFinite else { throw JSONParseError(.numberOutOfRange, at: start) }
+        if d == 0, Self.hasNonzeroDigit(bytes[digitsStart..<i]) { throw JSONParseError(.numberUnderflow, at: start) }
         return .double(d)
     }
 

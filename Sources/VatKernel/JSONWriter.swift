@@ -102,8 +102,8 @@ public struct JSONWriter: Sendable {
 // MARK: - JSONValue
 
 extension JSONWriter {
-    /// Writes a kernel value, object keys in sorted order, so the same value always gives the
-    /// same bytes. A NaN or an infinity anywhere inside is an error.
+    /// Writes a kernel value, object keys in the order of their UTF-8 bytes, so the same value
+    /// always gives the same bytes. A NaN or an infinity anywhere inside is an error.
     public mutating func value(_ v: JSONValue) throws(JSONWriterError) {
         switch v {
         case .null: null()
@@ -118,7 +118,7 @@ extension JSONWriter {
         case .object(let o):
             beginObject()
             for (k, e) in o.sorted(by: { $0.key < $1.key }) {
-                key(k)
+                key(k.string)
                 try value(e)
             }
             endObject()

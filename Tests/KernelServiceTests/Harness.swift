@@ -34,7 +34,7 @@ final class Harness {
         var json: JSONValue { (try? JSONValue.parse(body)) ?? .null }
 
         subscript(_ key: String) -> JSONValue? {
-            if case .object(let o) = json { return o[key] }
+            if case .object(let o) = json { return o[ByteString(key)] }
             return nil
         }
 

@@ -131,7 +131,7 @@ struct KernelServiceTests {
 }
 
 extension JSONValue {
-    var objectValue: [String: JSONValue]? {
+    var objectValue: [ByteString: JSONValue]? {
         if case .object(let o) = self { return o }
         return nil
     }
