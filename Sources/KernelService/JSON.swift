@@ -2,7 +2,7 @@ import VatKernel
 
 /// A JSON document the service writes: like `JSONValue`, but objects keep their fields in the
 /// order given, so answers read the way API.md shows them (`seq`, `crank`, `type`, …).
-enum JSON: Equatable, Sendable {
+enum JSON: Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -10,20 +10,6 @@ enum JSON: Equatable, Sendable {
     case string(String)
     case array([JSON])
     case object([(String, JSON)])
-
-    static func == (a: JSON, b: JSON) -> Bool {
-        switch (a, b) {
-        case (.null, .null): return true
-        case let (.bool(x), .bool(y)): return x == y
-        case let (.int(x), .int(y)): return x == y
-        case let (.double(x), .double(y)): return x.bitPattern == y.bitPattern
-        case let (.string(x), .string(y)): return x.hasSameBytes(as: y)
-        case let (.array(x), .array(y)): return x == y
-        case let (.object(x), .object(y)):
-            return x.count == y.count && zip(x, y).allSatisfy { $0.0.hasSameBytes(as: $1.0) && $0.1 == $1.1 }
-        default: return false
-        }
-    }
 
     /// A string, or null for nil.
     static func orNull(_ s: String?) -> JSON { s.map { .string($0) } ?? .null }

@@ -81,14 +81,16 @@ public final class KernelService: HTTPHandler {
     public func handle(_ request: HTTPRequest, respond plainRespond: @escaping @Sendable (HTTPResponse) -> Void) {
         let started = ContinuousClock.now
         let metrics = runner.metrics
-        let routeLabel = Resource(path: request.path)?.template ?? "unmatched"
+        // Matched once, on the raw segments: the metrics label and the routing agree.
+        let resource = request.pathSegments.flatMap { Resource(segments: $0) }
+        let routeLabel = resource?.template ?? "unmatched"
         let method = request.method
         let respond = observer.wrap(request) { response in
             metrics.request(route: routeLabel, method: method, status: response.status, duration: ContinuousClock.now - started)
             plainRespond(response)
         }
         do {
-            let operation = try route(request)
+            let operation = try route(request, to: resource)
             switch operation {
             case nil:
                 respond(.json(200, Array(#"{"status":"ok"}"#.utf8)))
@@ -127,11 +129,10 @@ public final class KernelService: HTTPHandler {
 
     /// Route, method, credentials, then body, in that order. Nil for `/healthz`, which is
     /// answered on the spot (as are `/version` and `/readyz`). HEAD is GET wherever GET is
-    /// allowed (the server drops the body).
-    func route(_ request: HTTPRequest) throws(ServiceError) -> Operation? {
-        guard let segments = request.pathSegments, let resource = Resource(segments: segments) else {
-            throw .noRoute(request.path)
-        }
+    /// allowed (the server drops the body). `resource` is the request's path as `handle`
+    /// matched it (nil: no such resource).
+    func route(_ request: HTTPRequest, to resource: Resource?) throws(ServiceError) -> Operation? {
+        guard let resource else { throw .noRoute(request.path) }
         let method = request.method == "HEAD" && resource.methods.contains("GET") ? "GET" : request.method
         guard resource.methods.contains(method) else {
             throw .methodNotAllowed(request.method, allowed: resource.methods)

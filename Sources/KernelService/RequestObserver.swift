@@ -3,8 +3,9 @@ import HTTPServer
 /// What every answer carries and what the access log says about it.
 ///
 /// Each request gets an ID: the client's own `X-Request-Id` when it is 1 to 128 visible ASCII
-/// characters, else a new random one. The answer echoes it. With an access log, each answer also
-/// writes one JSON line: time, request ID, method, target, status, body bytes and duration.
+/// characters, else a new random one (made as an instance ID is). The answer echoes it. With an
+/// access log, each answer also writes one JSON line: time, request ID, method, target, status,
+/// body bytes and duration.
 struct RequestObserver: Sendable {
     /// Where access-log lines go (one line per call, without the newline); nil: no log.
     let accessLog: (@Sendable (String) -> Void)?
@@ -16,38 +17,32 @@ struct RequestObserver: Sendable {
         {
             return given
         }
-        var rng = SystemRandomNumberGenerator()
-        return ServiceIdentity.hex(rng.next()) + ServiceIdentity.hex(rng.next())
+        return ServiceIdentity.newInstanceID()
     }
 
     /// `respond`, wrapped so that the answer carries the request's ID and is logged.
     func wrap(_ request: HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) -> @Sendable (HTTPResponse) -> Void {
         let id = Self.requestID(request)
-        guard let accessLog else {
-            return { response in
-                var response = response
-                response.headers.append(("X-Request-Id", id))
-                respond(response)
-            }
-        }
+        let accessLog = accessLog
         let started = ContinuousClock.now
         let method = request.method
         let target = request.target
         return { response in
             var response = response
             response.headers.append(("X-Request-Id", id))
-            let elapsed = ContinuousClock.now - started
-            let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-            let line = JSON.object([
-                ("time", .string(Timestamp.now().rfc3339)),
-                ("requestId", .string(id)),
-                ("method", .string(method)),
-                ("target", .string(target)),
-                ("status", .int(response.status)),
-                ("bytes", .int(response.body.count)),
-                ("durationMs", .double(Double(micros) / 1000)),
-            ])
-            accessLog(line.description)
+            if let accessLog {
+                let elapsed = ContinuousClock.now - started
+                let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+                accessLog(JSON.object([
+                    ("time", .string(Timestamp.now().rfc3339)),
+                    ("requestId", .string(id)),
+                    ("method", .string(method)),
+                    ("target", .string(target)),
+                    ("status", .int(response.status)),
+                    ("bytes", .int(response.body.count)),
+                    ("durationMs", .double(Double(micros) / 1000)),
+                ]).description)
+            }
             respond(response)
         }
     }

@@ -22,8 +22,11 @@ struct ServiceError: Error, Equatable {
         self.headers = headers
     }
 
+    /// Equal when a client would read the same answer: status, code, message and the bytes of
+    /// the details as they are written.
     static func == (a: ServiceError, b: ServiceError) -> Bool {
-        a.status == b.status && a.code == b.code && a.message == b.message && JSON.object(a.details) == JSON.object(b.details)
+        a.status == b.status && a.code == b.code && a.message == b.message
+            && JSON.object(a.details).bytes == JSON.object(b.details).bytes
     }
 
     // MARK: 400

@@ -69,5 +69,7 @@ public struct ByteString: Hashable, Comparable, Sendable, ExpressibleByStringLit
 
 extension String {
     /// True when the two strings have the same UTF-8 bytes (not merely canonically equivalent).
-    public func hasSameBytes(as other: String) -> Bool { ByteString(self) == ByteString(other) }
+    public func hasSameBytes(as other: String) -> Bool {
+        utf8.count == other.utf8.count && utf8.elementsEqual(other.utf8)
+    }
 }

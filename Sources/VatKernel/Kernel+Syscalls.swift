@@ -25,13 +25,17 @@ extension Kernel {
             var results: [SyscallResult] = []
             results.reserveCapacity(batch.count)
             var exit: ExitRequest?
+            // An illegal syscall undoes the whole batch and kills the vat (§13.2).
+            func fatal(_ illegal: IllegalSyscall, index: Int, syscall: String) throws -> SyscallBatchOutcome {
+                rollback(to: 0)
+                try terminateVat(vat, isFailure: true, info: .error(illegal.problem))
+                return .illegal(index: index, syscall: syscall, problem: illegal.problem)
+            }
             for (index, syscall) in batch.enumerated() {
                 do {
                     results.append(try execute(syscall, from: vat, index: index, exit: &exit))
                 } catch let illegal as IllegalSyscall {
-                    rollback(to: 0)
-                    try terminateVat(vat, isFailure: true, info: .error(illegal.problem))
-                    return .illegal(index: index, syscall: syscall.typeName, problem: illegal.problem)
+                    return try fatal(illegal, index: index, syscall: syscall.typeName)
                 }
             }
             if let exit {
@@ -45,9 +49,7 @@ extension Kernel {
                     do {
                         info = try mapV2K(vat, exit.vatInfo)
                     } catch let illegal as IllegalSyscall {
-                        rollback(to: 0)
-                        try terminateVat(vat, isFailure: true, info: .error(illegal.problem))
-                        return .illegal(index: exit.index, syscall: "exit", problem: illegal.problem)
+                        return try fatal(illegal, index: exit.index, syscall: "exit")
                     }
                 }
                 try terminateVat(vat, isFailure: exit.isFailure, info: info)
