@@ -16,6 +16,9 @@ public struct HTTPRequest: Sendable, Equatable {
     public var pathSegments: [String]? { RequestTarget.pathSegments(target) }
     /// The decoded query parameters (`+` read as a space); when a name repeats, the last one wins.
     public var query: [String: String]
+    /// The decoded query parameters as sent: in order, repeats kept, so a handler can refuse a
+    /// name it does not know or one given twice (``query`` keeps only the last of each).
+    public var queryItems: [(name: String, value: String)] { RequestTarget.queryItems(target) }
     /// The protocol version the client spoke.
     public var version: HTTPVersion
     /// The header fields as received.

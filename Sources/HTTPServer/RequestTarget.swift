@@ -47,7 +47,7 @@ enum RequestTarget {
         }
         var query: [String: String] = [:]
         if pathEnd < bytes.count {
-            guard parseQuery(UnsafeRawBufferPointer(rebasing: bytes[(pathEnd + 1)...]), into: &query) else {
+            guard parseQuery(UnsafeRawBufferPointer(rebasing: bytes[(pathEnd + 1)...]), each: { query[$0] = $1 }) else {
                 return .failure(.badRequest("invalid percent-encoding in query string"))
             }
         }
@@ -89,6 +89,21 @@ enum RequestTarget {
         }
     }
 
+    /// Every `name=value` piece of the query of `target`, decoded, in the order sent and with
+    /// repeats kept (`?a=1&a=2` is two items). Empty when there is no query or it does not decode
+    /// (the server refuses such a target before any handler sees it).
+    static func queryItems(_ target: String) -> [(name: String, value: String)] {
+        let utf8 = Array(target.utf8)
+        return utf8.withUnsafeBytes { bytes in
+            guard let question = bytes.firstIndex(of: ASCII.question) else { return [] }
+            var items: [(name: String, value: String)] = []
+            guard parseQuery(UnsafeRawBufferPointer(rebasing: bytes[(question + 1)...]), each: { items.append(($0, $1)) }) else {
+                return []
+            }
+            return items
+        }
+    }
+
     /// For `http://authority/path` or `https://...`: the index where the path (or query) begins,
     /// which is the end of the target when there is neither. Nil for anything that isn't an
     /// http(s) absolute URI.
@@ -115,9 +130,9 @@ enum RequestTarget {
         return ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[0..<count]), prefix)
     }
 
-    /// `name=value&name2=value2`; empty pieces are skipped, a piece without `=` has an empty value,
-    /// and the last occurrence of a name wins. False when some piece does not decode.
-    private static func parseQuery(_ bytes: UnsafeRawBufferPointer, into query: inout [String: String]) -> Bool {
+    /// `name=value&name2=value2`, each piece decoded and handed to `each` in order; empty pieces
+    /// are skipped and a piece without `=` has an empty value. False when some piece does not decode.
+    private static func parseQuery(_ bytes: UnsafeRawBufferPointer, each: (String, String) -> Void) -> Bool {
         var start = 0
         while start <= bytes.count {
             var end = start
@@ -135,7 +150,7 @@ enum RequestTarget {
                 } else {
                     value = ""
                 }
-                query[name] = value
+                each(name, value)
             }
             start = end + 1
         }

@@ -127,7 +127,7 @@ public final class KernelService: HTTPHandler {
         }
     }
 
-    /// Route, method, credentials, then body, in that order. Nil for `/healthz`, which is
+    /// Route, method, credentials, query parameters, then body, in that order. Nil for `/healthz`, which is
     /// answered on the spot (as are `/version` and `/readyz`). HEAD is GET wherever GET is
     /// allowed (the server drops the body). `resource` is the request's path as `handle`
     /// matched it (nil: no such resource).
@@ -137,9 +137,10 @@ public final class KernelService: HTTPHandler {
         guard resource.methods.contains(method) else {
             throw .methodNotAllowed(request.method, allowed: resource.methods)
         }
-        if resource == .healthz { return nil }
         let vat = try resource.vatScope.map { id throws(ServiceError) in try Operation.vatID(id) }
         try runner.credentials.authorize(resource, vat: vat, header: request.headers["Authorization"])
+        try Operation.checkQuery(request.queryItems.map(\.name), allowed: resource.queryParameters, method: method, resource: resource)
+        if resource == .healthz { return nil }
         return try Operation.parse(resource, method: method, query: request.query, body: request.body,
                                    maxSyscalls: configuration.kernel.maxSyscallsPerBatch,
                                    maxRunCranks: configuration.maxCranksPerRequest)

@@ -257,6 +257,20 @@ extension Operation {
 
     // MARK: Pieces
 
+    /// Refuses a query parameter the resource does not take, and one given twice (which value
+    /// would count is not for the server to guess): 400 `invalid-parameter` naming the first
+    /// such name, as sent, like an unknown body field.
+    static func checkQuery(_ names: [String], allowed: [String], method: String, resource: Resource) throws(ServiceError) {
+        var seen: Set<String> = []
+        for name in names {
+            guard allowed.contains(name) else {
+                let takes = allowed.isEmpty ? "takes none" : "takes \(allowed.joined(separator: ", "))"
+                throw .invalidParameter(name, "is not a query parameter of \(method) \(resource.template) (it \(takes))")
+            }
+            guard seen.insert(name).inserted else { throw .invalidParameter(name, "is given more than once") }
+        }
+    }
+
     /// The body as JSON. An empty body is `emptyIs` where the body is optional, else a 400.
     static func json(_ body: [UInt8], emptyIs: JSONValue? = nil) throws(ServiceError) -> JSONValue {
         if let emptyIs, body.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) { return emptyIs }

@@ -94,6 +94,21 @@ enum Resource: Equatable {
         }
     }
 
+    /// The query parameters the resource takes (for GET, the only method that takes any), in
+    /// the order openapi.yaml lists them. Any other name, or one given twice, is a 400: a typo
+    /// (`?ownr=none`) is refused like an unknown body field instead of being ignored.
+    var queryParameters: [String] {
+        switch self {
+        case .kernelRunQueue, .kernelAcceptanceQueue, .vatDeliveries: return ["after", "limit"]
+        case .objects: return ["owner", "after", "limit"]
+        case .promises: return ["decider", "state", "after", "limit"]
+        case .healthz, .version, .readyz, .metrics, .kernel, .kernelStep, .kernelRun, .kernelRunMode, .kernelGCActions, .kernelAudit,
+             .vats, .vat, .vatCList, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate,
+             .messages, .object, .objectPin, .promise, .promiseHold:
+            return []
+        }
+    }
+
     /// The path pattern, as openapi.yaml writes it: the `route` label of the HTTP metrics.
     var template: String {
         switch self {

@@ -13,6 +13,17 @@ struct HTTPRequestTests {
         #expect(request.body.isEmpty)
     }
 
+    @Test("query items keep the order and the repeats that query folds away")
+    func queryItems() {
+        let request = HTTPRequest(method: "GET", target: "/objects?owner=v1&&own%72=a+b&owner=none&flag")
+        #expect(request.query == ["owner": "none", "ownr": "a b", "flag": ""])
+        let items = request.queryItems.map { "\($0.name)=\($0.value)" }
+        #expect(items == ["owner=v1", "ownr=a b", "owner=none", "flag="])
+        #expect(HTTPRequest(method: "GET", target: "/objects").queryItems.isEmpty)
+        #expect(HTTPRequest(method: "GET", target: "/objects?").queryItems.isEmpty)
+        #expect(HTTPRequest(method: "GET", target: "http://h:1/x?a=1&a=2").queryItems.map(\.value) == ["1", "2"])
+    }
+
     @Test("a target the server would refuse is kept as the path, with no query")
     func invalidTarget() {
         let request = HTTPRequest(method: "GET", target: "/bad%zz?x=1")

@@ -101,7 +101,8 @@ struct IdentityTests {
         configuration.accessLog = { line in lines.withLock { $0.append(line) } }
         let h = try Harness(configuration)
         _ = call(h.service, "POST", "/vats", headers: [("X-Request-Id", "r1")])
-        _ = call(h.service, "GET", "/kernel?x=1", headers: [("X-Request-Id", "r2")])
+        // A query the route takes (issue 11 refuses unknown ones; this was /kernel?x=1).
+        _ = call(h.service, "GET", "/kernel/run-queue?limit=1", headers: [("X-Request-Id", "r2")])
         let logged = lines.withLock { $0 }
         #expect(logged.count == 2)
         let first = try JSONValue.parse(Array(logged[0].utf8))
@@ -114,7 +115,7 @@ struct IdentityTests {
         #expect(o["time"]?.stringValue?.hasSuffix("Z") == true)
         let second = try JSONValue.parse(Array(logged[1].utf8))
         guard case .object(let p) = second else { return }
-        #expect(p["target"] == .string("/kernel?x=1"))
+        #expect(p["target"] == .string("/kernel/run-queue?limit=1"))
         #expect(p["status"] == .int(200))
         #expect(!logged[0].contains("\n"))
     }

@@ -63,6 +63,45 @@ struct RoutingTests {
         #expect(h.call("POST", "/vats/v1%2Fsyscalls", #"{"syscalls":[]}"#).status == 405)
     }
 
+    /// Issue 11: `GET /objects?ownr=none` listed every object (the typo was ignored). An unknown
+    /// or repeated query parameter is a 400 naming it, as an unknown body field is.
+    @Test func refusesUnknownAndRepeatedQueryParameters() throws {
+        let h = try Harness()
+        let alice = h.createVat("alice")
+        let typo = h.call("GET", "/objects?ownr=none")
+        #expect(typo.status == 400)
+        #expect(typo.body == #"{"error":{"code":"invalid-parameter","message":"ownr: is not a query parameter of GET /objects (it takes owner, after, limit)","details":{"parameter":"ownr"}}}"#)
+        let twice = h.call("GET", "/objects?owner=v1&limit=5&owner=none")
+        #expect(twice.status == 400)
+        #expect(twice.body == #"{"error":{"code":"invalid-parameter","message":"owner: is given more than once","details":{"parameter":"owner"}}}"#)
+        let none = h.call("GET", "/kernel?verbose")
+        #expect(none.status == 400)
+        #expect(none.body == #"{"error":{"code":"invalid-parameter","message":"verbose: is not a query parameter of GET /kernel (it takes none)","details":{"parameter":"verbose"}}}"#)
+        // The name is compared once decoded; HEAD is checked as its GET; the probes too.
+        #expect(h.call("GET", "/objects?own%72=none").body.contains(#""details":{"parameter":"ownr"}"#))
+        #expect(h.call("HEAD", "/promises?states=rejected").status == 400)
+        #expect(h.call("GET", "/healthz?x=1").status == 400)
+        #expect(h.call("POST", "/kernel/step?dry=1").status == 400)
+        #expect(h.call("GET", "/vats/v1/deliveries?after=0&limit=1&after=1", token: alice).body.contains(#""message":"after: is given more than once""#))
+        // What each endpoint declares still works, and an empty query or empty pieces are none.
+        #expect(h.call("GET", "/objects?owner=v1&after=ko0&limit=5").status == 200)
+        #expect(h.call("GET", "/promises?decider=v1&state=unresolved&after=kp0&limit=5").status == 200)
+        #expect(h.call("GET", "/kernel/run-queue?after=0&limit=1").status == 200)
+        #expect(h.call("GET", "/kernel/acceptance-queue?limit=1").status == 200)
+        #expect(h.call("GET", "/vats/v1/deliveries?after=0&limit=1", token: alice).status == 200)
+        #expect(h.call("GET", "/kernel?").status == 200)
+        #expect(h.call("GET", "/objects?&&limit=1&").status == 200)
+    }
+
+    /// The credentials are checked before the query: without the admin token a typo is a 401.
+    @Test func checksCredentialsBeforeTheQuery() throws {
+        var configuration = KernelServiceConfiguration()
+        configuration.adminToken = "secret"
+        let h = try Harness(configuration)
+        #expect(h.call("GET", "/objects?ownr=none").status == 401)
+        #expect(h.call("GET", "/objects?ownr=none", token: "secret").status == 400)
+    }
+
     @Test func checksParametersBeforeTheKernel() throws {
         let h = try Harness()
         let r = h.call("GET", "/vats/v01")

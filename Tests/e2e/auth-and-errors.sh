@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tokens and every error status, with the JSON error body of API.md:
 # 401/403 for the admin token and for vat tokens, 400 (bad JSON, bad vref, unknown syscall type,
-# unknown field), 404 (vat, kref, route), 405 with Allow, 409 terminated vat, 413 big body,
+# unknown field, unknown or repeated query parameter), 404 (vat, kref, route), 405 with Allow, 409 terminated vat, 413 big body,
 # 431 huge header, 422 illegal syscall with its details.
 source "$(dirname "$0")/lib/common.bash"
 
@@ -72,6 +72,21 @@ do_curl GET /vats/vx
 assert_eq "a bad vat ID in the path: 400" '400 "invalid-parameter" "vatID"' "$STATUS $(jqb .error.code) $(jqb .error.details.parameter)"
 do_curl GET "/vats/v1/deliveries?limit=5000"
 assert_eq "a limit beyond 1000: 400" '400 "limit"' "$STATUS $(jqb .error.details.parameter)"
+do_curl GET "/objects?ownr=none"
+assert_eq "an unknown query parameter: 400 names it (it listed every object)" \
+  '400 "invalid-parameter" "ownr" "ownr: is not a query parameter of GET /objects (it takes owner, after, limit)"' \
+  "$STATUS $(jqb .error.code) $(jqb .error.details.parameter) $(jqb .error.message)"
+do_curl GET "/objects?owner=v1&owner=none"
+assert_eq "a repeated query parameter: 400 names it" '400 "owner" "owner: is given more than once"' \
+  "$STATUS $(jqb .error.details.parameter) $(jqb .error.message)"
+do_curl GET "/kernel?verbose=1"
+assert_eq "a query parameter where none is taken: 400" '400 "verbose"' "$STATUS $(jqb .error.details.parameter)"
+do_curl GET "/objects?owner=none&limit=1"
+assert_eq "declared query parameters still work" '200 {"objects":[],"next":null}' "$STATUS $BODY"
+TOKEN=""
+do_curl GET "/objects?ownr=none"
+assert_eq "without the token, the query is not looked at: 401" '401' "$STATUS"
+TOKEN="$ADMIN"
 do_curl -t "$ALICE" POST /vats/v1/syscalls '{"syscalls":[{"type":"vatstoreSet","key":"k","value":"v"},{"type":"subscribe"}]}'
 do_curl -t "$ALICE" POST /vats/v1/syscalls '{"syscalls":[{"type":"vatstoreGet","key":"k"}]}'
 assert_eq "a malformed batch changed nothing" '200 {"results":[null]}' "$STATUS $BODY"
