@@ -165,6 +165,15 @@ extension KernelRunner {
         case .terminate(let vat, let reason):
             try kernel.terminate(vat, reason: reason)
             return ok(vatJSON(try record(vat, kernel.state), kernel.state))
+        case .releaseTerminationReason(let vat):
+            try kernel.releaseTerminationReason(vat)
+            return ok(vatJSON(try record(vat, kernel.state), kernel.state))
+        case .reconsider(let krefs):
+            let outcome = try kernel.reconsider(krefs)
+            return ok(.object([
+                ("collected", .array(outcome.collected.map { .string($0.description) })),
+                ("gcActions", .array(outcome.gcActions.map { .string($0.description) })),
+            ]))
 
         case .send(let target, let methargs, let policy):
             let result = try kernel.queueToKref(target: target, methargs: methargs, result: policy)

@@ -48,6 +48,8 @@ enum Operation: Equatable {
     case bringOutYourDead(VatID)
     case upgrade(VatID, UpgradeRequest)
     case terminate(VatID, reason: String)
+    case releaseTerminationReason(VatID)
+    case reconsider([KRef])
 
     case send(target: KRef, methargs: CapData<KRef>, result: ResultPolicy)
     case listObjects(owner: OwnerFilter?, Page)
@@ -143,6 +145,18 @@ extension Operation {
             return .gcActions
         case .kernelAudit:
             return .audit
+        case .kernelGCReconsider:
+            var f = try Fields(try json(body), path: "")
+            let raw = try f.array("krefs")
+            try f.finish()
+            guard !raw.isEmpty, raw.count <= Limits.maxPageSize else {
+                throw .invalidField("krefs", "must name 1 to \(Limits.maxPageSize) krefs")
+            }
+            var krefs: [KRef] = []
+            for (n, v) in raw.enumerated() {
+                krefs.append(try Fields.kref(v, "krefs[\(n)]"))
+            }
+            return .reconsider(krefs)
 
         case .vats:
             if method == "GET" { return .listVats }
@@ -202,6 +216,8 @@ extension Operation {
             let reason = try f.optionalString("reason") ?? "terminated by the host"
             try f.finish()
             return .terminate(vat, reason: reason)
+        case .vatTerminationHold(let id):
+            return .releaseTerminationReason(try vatID(id))
 
         case .messages:
             var f = try Fields(try json(body), path: "")

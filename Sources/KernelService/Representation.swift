@@ -72,6 +72,7 @@ enum Representation {
             termination = .object([
                 ("isFailure", .bool(t.isFailure)),
                 ("reason", capData(t.info)),
+                ("reasonHeld", .bool(t.reasonHeld)),
                 ("crank", .int(t.crank)),
                 ("cleanupDone", .bool(v.cleanedUp)),
             ])

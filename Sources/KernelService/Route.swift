@@ -14,6 +14,8 @@ enum Resource: Equatable {
     case vatBringOutYourDead(String)
     case vatUpgrade(String)
     case vatTerminate(String)
+    case vatTerminationHold(String)
+    case kernelGCReconsider
     case messages
     case objects
     case object(String)
@@ -72,8 +74,12 @@ enum Resource: Equatable {
             case ("vats", "terminate"): self = .vatTerminate(s[1])
             case ("objects", "pin"): self = .objectPin(s[1])
             case ("promises", "hold"): self = .promiseHold(s[1])
+            case ("kernel", "reconsider") where s[1] == "gc": self = .kernelGCReconsider
             default: return nil
             }
+        case 4:
+            guard s[0] == "vats", s[2] == "termination", s[3] == "hold" else { return nil }
+            self = .vatTerminationHold(s[1])
         default:
             return nil
         }
@@ -85,12 +91,12 @@ enum Resource: Equatable {
         case .healthz, .version, .readyz, .metrics, .kernel, .kernelRunQueue, .kernelAcceptanceQueue, .kernelGCActions, .kernelAudit,
              .vat, .vatCList, .vatDeliveries, .objects, .object, .promises, .promise:
             return ["GET"]
-        case .kernelStep, .kernelRun, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate, .messages:
+        case .kernelStep, .kernelRun, .kernelGCReconsider, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate, .messages:
             return ["POST"]
         case .kernelRunMode: return ["GET", "PUT"]
         case .vats: return ["GET", "POST"]
         case .objectPin: return ["POST", "DELETE"]
-        case .promiseHold: return ["DELETE"]
+        case .promiseHold, .vatTerminationHold: return ["DELETE"]
         }
     }
 
@@ -104,7 +110,7 @@ enum Resource: Equatable {
         case .promises: return ["decider", "state", "after", "limit"]
         case .healthz, .version, .readyz, .metrics, .kernel, .kernelStep, .kernelRun, .kernelRunMode, .kernelGCActions, .kernelAudit,
              .vats, .vat, .vatCList, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate,
-             .messages, .object, .objectPin, .promise, .promiseHold:
+             .vatTerminationHold, .kernelGCReconsider, .messages, .object, .objectPin, .promise, .promiseHold:
             return []
         }
     }
@@ -133,6 +139,8 @@ enum Resource: Equatable {
         case .vatBringOutYourDead: return "/vats/{vatID}/bring-out-your-dead"
         case .vatUpgrade: return "/vats/{vatID}/upgrade"
         case .vatTerminate: return "/vats/{vatID}/terminate"
+        case .vatTerminationHold: return "/vats/{vatID}/termination/hold"
+        case .kernelGCReconsider: return "/kernel/gc/reconsider"
         case .messages: return "/messages"
         case .objects: return "/objects"
         case .object: return "/objects/{kref}"

@@ -102,6 +102,7 @@ extension JSONWriter {
         key("crank"); int(t.crank)
         key("info"); try capData(t.info)
         key("isFailure"); bool(t.isFailure)
+        key("reasonHeld"); bool(t.reasonHeld)
         endObject()
     }
 }

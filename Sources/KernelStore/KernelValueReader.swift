@@ -126,7 +126,10 @@ struct KernelValueReader {
     }
 
     func termination() throws -> TerminationInfo {
-        TerminationInfo(isFailure: try bool("isFailure"), info: try reader("info").capDataK(), crank: try int("crank"))
+        // Rows written before the host held exit reasons (§13.8) have no `reasonHeld`: their
+        // slots were never counted, so nothing is held.
+        TerminationInfo(isFailure: try bool("isFailure"), info: try reader("info").capDataK(), crank: try int("crank"),
+                        reasonHeld: fields[ByteString("reasonHeld")] == nil ? false : try bool("reasonHeld"))
     }
 
     // MARK: Whole columns

@@ -17,6 +17,8 @@ public struct Holder: Hashable, Sendable {
         case hostResult
         /// The stored parameters of a vat's incarnation.
         case vatParameters
+        /// The reason a vat was terminated with, which the host holds until it releases it.
+        case terminationReason
     }
 
     /// What kind of holder.
@@ -94,6 +96,9 @@ extension Kernel {
         for kpid in state.heldResults { visit(kpid, Holder(kind: .hostResult, reachable: 1, recognizable: 1)) }
         for (vat, v) in state.vats {
             for s in v.vatParameters.slots { visit(s, Holder(kind: .vatParameters, vat: vat, reachable: 1, recognizable: 1)) }
+            if let t = v.termination, t.reasonHeld {
+                for s in t.info.slots { visit(s, Holder(kind: .terminationReason, vat: vat, reachable: 1, recognizable: 1)) }
+            }
         }
     }
 

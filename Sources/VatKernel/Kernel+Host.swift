@@ -102,6 +102,21 @@ extension Kernel {
         }
     }
 
+    /// Releases the host's hold on the references in a terminated vat's reason (§13.8); what
+    /// nothing else holds is then collected by the normal rules, in this crank. The reason
+    /// itself stays readable.
+    public func releaseTerminationReason(_ vat: VatID) throws {
+        guard var record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
+        guard var t = record.termination else { throw KernelError.rejected("\(vat) is not terminated") }
+        guard t.reasonHeld else { throw KernelError.rejected("the host holds nothing of \(vat)'s termination reason") }
+        try crank {
+            t.reasonHeld = false
+            record.status = .terminated(t)
+            setVat(vat, record)
+            try decRefSlots(t.info.slots)
+        }
+    }
+
     /// Schedules a `bringOutYourDead` delivery (the reap queue).
     public func bringOutYourDead(_ vat: VatID) throws {
         guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }

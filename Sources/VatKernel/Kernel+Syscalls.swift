@@ -79,8 +79,9 @@ extension Kernel {
         case .resolve(let resolutions):
             try syscallResolve(vat, resolutions)
         case .exit(let isFailure, let info):
-            let kinfo = try mapV2K(vat, info)
-            if exit == nil { exit = ExitRequest(index: index, isFailure: isFailure, info: kinfo, vatInfo: info) }
+            // The last exit wins (KERNEL-SPEC §13.8): each one replaces the request an earlier
+            // one recorded, as SwingSet overwrites vatRequestedTermination.
+            exit = ExitRequest(index: index, isFailure: isFailure, info: try mapV2K(vat, info), vatInfo: info)
         case .dropImports(let vrefs):
             for vref in vrefs {
                 guard vref.isObjectImport else { throw IllegalSyscall("syscall.dropImports but \(vref) is not an object import") }

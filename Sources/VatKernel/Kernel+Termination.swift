@@ -2,9 +2,11 @@
 extension Kernel {
     /// Marks the vat terminated and rejects every unresolved promise it decides with
     /// `Error("vat terminated")`, in vref text order. C-lists are left for the cleanup cranks.
+    /// The host holds the reason's slots until it releases them (§13.8).
     func terminateVat(_ vat: VatID, isFailure: Bool, info: CapData<KRef>) throws {
         guard var v = state.vats[vat], v.isAlive else { return }
-        v.status = .terminated(TerminationInfo(isFailure: isFailure, info: info, crank: currentCrank))
+        try incRefSlots(info.slots)
+        v.status = .terminated(TerminationInfo(isFailure: isFailure, info: info, crank: currentCrank, reasonHeld: !info.slots.isEmpty))
         setVat(vat, v)
         for kpid in promisesDecided(by: vat) {
             try resolveKernelPromise(kpid, rejected: true, data: .error("vat terminated"))

@@ -49,15 +49,20 @@ public struct VatRecord: Hashable, Sendable {
 public struct TerminationInfo: Hashable, Sendable {
     /// True for failures (illegal syscall, exit with failure, host termination).
     public var isFailure: Bool
-    /// The exit value or the error. Its slots are recorded for reading only and hold no counts.
+    /// The exit value or the error.
     public var info: CapData<KRef>
     /// The crank in which it happened; orders the cleanup of terminated vats.
     public var crank: Int
+    /// True while the host holds the reason's slots (KERNEL-SPEC §13.8): each counts `+1,+1`
+    /// (promises `+1`) from the termination until the host releases them. False once
+    /// released, and for a reason without slots.
+    public var reasonHeld: Bool
 
     /// Makes the record.
-    public init(isFailure: Bool, info: CapData<KRef>, crank: Int) {
+    public init(isFailure: Bool, info: CapData<KRef>, crank: Int, reasonHeld: Bool = false) {
         self.isFailure = isFailure
         self.info = info
         self.crank = crank
+        self.reasonHeld = reasonHeld
     }
 }

@@ -8,12 +8,15 @@ struct RoutingTests {
         ("/healthz", Resource.healthz), ("/kernel/run-mode", .kernelRunMode), ("/vats/v1", .vat("v1")),
         ("/vats/v7/deliveries", .vatDeliveries("v7")), ("/objects/ko20/pin", .objectPin("ko20")),
         ("/promises/kp40/hold", .promiseHold("kp40")), ("/vats/v2/bring-out-your-dead", .vatBringOutYourDead("v2")),
+        ("/kernel/gc/reconsider", .kernelGCReconsider), ("/vats/v3/termination/hold", .vatTerminationHold("v3")),
     ])
     func matchesPaths(_ path: String, _ resource: Resource) {
         #expect(Resource(path: path) == resource)
     }
 
-    @Test(arguments: ["/", "/vats/", "//vats", "/vats/v1/clist/x", "/kernel/steps", "/objects/ko1/pins", "vats"])
+    @Test(arguments: ["/", "/vats/", "//vats", "/vats/v1/clist/x", "/kernel/steps", "/objects/ko1/pins", "vats",
+                      "/kernel/gc", "/kernel/x/reconsider", "/vats/v1/termination", "/vats/v1/termination/x", "/vats/v1/x/hold",
+                      "/objects/ko1/termination/hold"])
     func refusesOtherPaths(_ path: String) {
         #expect(Resource(path: path) == nil)
     }

@@ -45,9 +45,18 @@ import VatKernel
         #expect(try written { try $0.delivery(delivery) }.delivery() == delivery)
     }
 
-    @Test func aTerminationReadsBack() throws {
-        let t = TerminationInfo(isFailure: true, info: Self.kdata, crank: 77)
+    @Test(arguments: [false, true])
+    func aTerminationReadsBack(_ reasonHeld: Bool) throws {
+        let t = TerminationInfo(isFailure: true, info: Self.kdata, crank: 77, reasonHeld: reasonHeld)
         #expect(try written { try $0.termination(t) }.termination() == t)
+    }
+
+    /// A row written before the host held exit reasons (KERNEL-SPEC §13.8) has no
+    /// `reasonHeld`: its slots were never counted, so nothing is held.
+    @Test func anOlderTerminationRowHoldsNothing() throws {
+        let row = #"{"crank":5,"info":{"body":{"$slot":0},"slots":["ko21"]},"isFailure":false}"#
+        let t = try KernelValueReader(try JSONValue.parse(row), "vats row").termination()
+        #expect(t == TerminationInfo(isFailure: false, info: CapData(body: .slot(0), slots: [k("ko21")]), crank: 5, reasonHeld: false))
     }
 
     @Test func aPromiseQueueReadsBack() throws {

@@ -233,12 +233,14 @@ import Testing
         #expect(w.termination(b)?.info == CapData(body: .slot(0), slots: [k("ko23")]))
         #expect(w.events(.acceptance) == [])
         #expect(w.clist(b)["ko23"] == "R o+5")
-        #expect(w.object(k("ko23")) == "v2 0,0")
+        // The host holds the reason's object (KERNEL-SPEC §13.8).
+        #expect(w.object(k("ko23")) == "v2 1,1")
         #expect(try w.kernel.addExport(vat: a, vref: v("o+1")) == k("ko24"))
         #expect(w.object(k("ko24")) == "v1 1,1")
         #expect(w.problems() == [])
         try w.run()
         #expect(w.termination(b)?.info.slots == [k("ko23")])
+        #expect(w.object(k("ko23")) == "orphan 1,1")
         #expect(w.problems() == [])
     }
 
@@ -251,7 +253,7 @@ import Testing
         #expect(outcome == .exited(isFailure: true, results: []))
         #expect(w.vatstore(b) == [:])
         #expect(w.termination(b)?.info.slots == [k("ko23")])
-        #expect(w.object(k("ko23")) == "v2 0,0")
+        #expect(w.object(k("ko23")) == "v2 1,1")
         #expect(try w.kernel.addExport(vat: a, vref: v("o+1")) == k("ko24"))
         #expect(w.problems() == [])
     }

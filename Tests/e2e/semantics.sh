@@ -77,6 +77,23 @@ if command -v sqlite3 >/dev/null; then
   assert_eq "the audit reports it as a leak" '200 [{"kref":"kp40","message":"promise with refCount 0 was not deleted","kind":"leak"}]' "$STATUS $BODY"
   do_curl GET /readyz
   assert_status "the server is ready" 200
+  do_curl POST /kernel/gc/reconsider '{"krefs":["ko20","kp40"]}'
+  assert_eq "reconsider collects kp40 and what its data held; alice's root is untouched" \
+    '200 {"collected":["kp40"],"gcActions":["v2 dropExport ko22","v2 retireExport ko22"]}' "$STATUS $BODY"
+  do_curl GET /kernel/audit
+  assert_eq "then the audit is clean" '200 []' "$STATUS $BODY"
+  do_curl GET /objects/ko20
+  assert_eq "ko20 still pinned by the host" '200 1' "$STATUS $(jqb .pins)"
+  do_curl GET /objects/ko22
+  assert_eq "ko22 was dropped and retired by bob's GC cranks" '404' "$STATUS"
+  do_curl POST /kernel/gc/reconsider '{"krefs":["kp40"]}'
+  assert_eq "reconsidering what is gone: 422 unknown-kref" '422 "unknown-kref"' "$STATUS $(jqb .error.code)"
+  do_curl POST /kernel/gc/reconsider '{"krefs":[]}'
+  assert_eq "an empty list: 400 naming krefs" '400 "krefs"' "$STATUS $(jqb .error.details.field)"
+  do_curl POST /kernel/gc/reconsider '{"krefs":["o+1"]}'
+  assert_eq "not a kref: 400 naming krefs[0]" '400 "krefs[0]"' "$STATUS $(jqb .error.details.field)"
+  do_curl GET /kernel/gc/reconsider
+  assert_eq "GET: 405" '405' "$STATUS"
 else
   echo "skip: sqlite3 is not installed"
 fi

@@ -19,7 +19,7 @@ assert_eq "bob decides p-60" '["o+7","ask","p-60"]' "$(jqb '.deliveries[0] | [.t
 do_curl POST /vats/v2/terminate '{"reason":"bye"}'
 assert_eq "terminate bob" '200 "terminated"' "$STATUS $(jqb .status)"
 assert_eq "the reason is Error(bye), a failure, cleanup done (auto mode)" \
-  '{"isFailure":true,"reason":{"body":{"$error":"bye","name":"Error"},"slots":[]},"cleanupDone":true}' \
+  '{"isFailure":true,"reason":{"body":{"$error":"bye","name":"Error"},"slots":[]},"reasonHeld":false,"cleanupDone":true}' \
   "$(jqb '.termination | del(.crank)')"
 assert_eq "bob's c-list is empty" '0' "$(jqb .clistSize)"
 do_curl -t "$ALICE" GET /vats/v1/deliveries?after=2
@@ -79,20 +79,58 @@ do_curl GET /vats/v4
 assert_eq "dave died of it" '"terminated" {"body":{"$error":"syscall.retireExports but o+0 is still reachable","name":"Error"},"slots":[]}' \
   "$(jqb .status) $(jqb .termination.reason)"
 
+echo "== the last exit of a batch wins (KERNEL-SPEC §13.8)"
+do_curl POST /vats '{"name":"frank"}'; FRANK="$(jqr .token)"; FRANK_ID="$(jqr .vatID)"
+do_curl -t "$FRANK" POST "/vats/$FRANK_ID/syscalls" '{"syscalls":[{"type":"vatstoreSet","key":"a","value":"1"},{"type":"exit","isFailure":false,"info":{"body":"first"}},{"type":"exit","isFailure":true,"info":{"body":{"$error":"second","name":"Error"}}}]}'
+assert_eq "happy then failing: the failure wins, nothing of the batch stays" '200 {"exited":true,"isFailure":true,"results":[]}' "$STATUS $BODY"
+do_curl GET "/vats/$FRANK_ID"
+assert_eq "frank died with the second reason" 'true {"body":{"$error":"second","name":"Error"},"slots":[]}' "$(jqb .termination.isFailure) $(jqb .termination.reason)"
+do_curl POST /vats '{"name":"grace"}'; GRACE="$(jqr .token)"; GRACE_ID="$(jqr .vatID)"
+do_curl -t "$GRACE" POST "/vats/$GRACE_ID/syscalls" '{"syscalls":[{"type":"exit","isFailure":true,"info":{"body":{"$error":"first","name":"Error"}}},{"type":"vatstoreSet","key":"a","value":"1"},{"type":"exit","isFailure":false,"info":{"body":"second"}}]}'
+assert_eq "failing then happy: the happy exit wins, the batch commits" '200 {"exited":true,"isFailure":false,"results":[null,null,null]}' "$STATUS $BODY"
+do_curl GET "/vats/$GRACE_ID"
+assert_eq "grace exited happily with the second reason" 'false {"body":"second","slots":[]}' "$(jqb .termination.isFailure) $(jqb .termination.reason)"
+
+echo "== the references in an exit reason are held by the host until it releases them"
+do_curl POST /vats '{"name":"heidi"}'; HEIDI="$(jqr .token)"; HEIDI_ID="$(jqr .vatID)"
+do_curl -t "$HEIDI" POST "/vats/$HEIDI_ID/syscalls" '{"syscalls":[{"type":"exit","isFailure":false,"info":{"body":{"$slot":0},"slots":["o+5"]}}]}'
+assert_eq "heidi exits naming her new o+5" '200 {"exited":true,"isFailure":false,"results":[null]}' "$STATUS $BODY"
+do_curl GET "/vats/$HEIDI_ID"
+HELD="$(jqr '.termination.reason.slots[0]')"
+assert_eq "the reason names a kref the host holds" 'true' "$(jqb .termination.reasonHeld)"
+do_curl GET "/objects/$HELD"
+assert_eq "an orphan (cleanup done) reachable by the host's hold alone" \
+  'null 1 1 [{"kind":"terminationReason","vatID":"'"$HEIDI_ID"'","vref":null,"via":null,"reachable":1,"recognizable":1}]' \
+  "$(jqb .owner) $(jqb .reachable) $(jqb .recognizable) $(jqb .holders)"
+do_curl GET /kernel/audit
+assert_eq "the audit counts the host's hold" '200 []' "$STATUS $BODY"
+do_curl DELETE "/vats/$HEIDI_ID/termination/hold"
+assert_eq "the host releases the reason" '200 false' "$STATUS $(jqb .termination.reasonHeld)"
+do_curl GET "/objects/$HELD"
+assert_eq "the orphan nobody reaches is retired" '404' "$STATUS"
+do_curl GET "/vats/$HEIDI_ID"
+assert_eq "the reason stays readable" "[\"$HELD\"]" "$(jqb .termination.reason.slots)"
+do_curl DELETE "/vats/$HEIDI_ID/termination/hold"
+assert_eq "releasing twice: 422" '422' "$STATUS"
+do_curl DELETE "/vats/v1/termination/hold"
+assert_eq "a running vat holds no reason: 422" '422' "$STATUS"
+do_curl DELETE "/vats/v99/termination/hold"
+assert_eq "an unknown vat: 404" '404' "$STATUS"
+
 echo "== manual mode: termination is at once, cleanup waits"
 do_curl PUT /kernel/run-mode '{"mode":"manual"}'
 assert_eq "switch to manual" '200 {"mode":"manual"}' "$STATUS $BODY"
-do_curl POST /vats '{"name":"erin"}'
-do_curl POST /vats/v5/terminate '{"reason":"stop"}'
+do_curl POST /vats '{"name":"erin"}'; ERIN_ID="$(jqr .vatID)"
+do_curl POST "/vats/$ERIN_ID/terminate" '{"reason":"stop"}'
 assert_eq "erin is terminated at once, her cleanup pending" '"terminated" false 1' \
   "$(jqb .status) $(jqb .termination.cleanupDone) $(jqb .clistSize)"
 do_curl GET /kernel
 assert_eq "the kernel is not idle" 'false' "$(jqb .idle)"
 do_curl POST /kernel/step
-assert_eq "one step cleans her up" '200 "cleanup-terminated-vat" "v5"' "$STATUS $(jqb .kind) $(jqb .vatID)"
+assert_eq "one step cleans her up" '200 "cleanup-terminated-vat" "'"$ERIN_ID"'"' "$STATUS $(jqb .kind) $(jqb .vatID)"
 do_curl POST /kernel/run '{}'
 assert_eq "then the kernel runs to idle" '200 true' "$STATUS $(jqb .idle)"
-do_curl GET /vats/v5
+do_curl GET "/vats/$ERIN_ID"
 assert_eq "erin's cleanup is done" 'true 0' "$(jqb .termination.cleanupDone) $(jqb .clistSize)"
 
 do_curl GET /kernel/audit
