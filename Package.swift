@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // GET /metrics in the Prometheus text format (it brings apple/swift-metrics' CoreMetrics).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // SHA-256 for the crank hash and activity hash (issue 10), outside the pure core.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The pure, deterministic kernel core: standard library only. It is driven by one
@@ -28,7 +30,10 @@ let package = Package(
             swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // The system's libsqlite3, as a module map.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "KernelStore", dependencies: ["VatKernel", "CSQLite"], swiftSettings: strict),
+        .target(
+            name: "KernelStore",
+            dependencies: ["VatKernel", "CSQLite", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         // HTTP/1.1 on POSIX sockets; knows nothing about kernels.
         .target(name: "HTTPServer", swiftSettings: strict),
         .target(

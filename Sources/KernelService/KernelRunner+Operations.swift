@@ -1,4 +1,5 @@
 import HTTPServer
+import KernelStore
 import VatKernel
 
 /// What each operation does to the kernel, and its answer. Runs on the kernel thread only.
@@ -270,8 +271,12 @@ extension KernelRunner {
     func summaryJSON(_ kernel: Kernel) -> JSON {
         let s = kernel.state
         let running = s.vats.values.reduce(0) { $0 + ($1.isAlive ? 1 : 0) }
+        // The store's hashes are those of the last crank, which the kernel's state is at.
+        let hashes = (storage as? SQLiteStore)?.hashes.flatMap { $0.crank == s.counters.crank ? $0 : nil }
         return .object([
             ("crank", .int(s.counters.crank)),
+            ("crankHash", .orNull(hashes?.crankHash)),
+            ("activityHash", .orNull(hashes?.activityHash)),
             ("runMode", .string(runMode.rawValue)),
             ("halted", .orNull(kernel.haltedReason)),
             ("idle", .bool(kernel.isIdle)),

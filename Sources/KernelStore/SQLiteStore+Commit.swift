@@ -159,6 +159,16 @@ extension SQLiteStore {
     }
 }
 
+extension SQLiteStore {
+    /// The crank's hashes, in the crank's savepoint: they are durable exactly when it is.
+    func write(_ h: CrankHashes, _ s: Statements) throws {
+        s.putActivity.bind(1, h.crank)
+        s.putActivity.bind(2, h.crankHash)
+        s.putActivity.bind(3, h.activityHash)
+        try s.putActivity.run()
+    }
+}
+
 /// The failure `failAfterWrites` injects, for tests of a crank that dies half-written.
 struct InjectedFault: Error, CustomStringConvertible {
     let writes: Int

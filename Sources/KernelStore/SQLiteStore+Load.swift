@@ -16,10 +16,20 @@ extension SQLiteStore {
         if ownTransaction { try c.execute("BEGIN", operation: "begin reading the state") }
         defer { if ownTransaction, !c.isAutocommit { try? c.execute("COMMIT") } }
         do {
+            hashes = try readHashes(c)
             return try readState(c)
         } catch let e as RowError {
             throw KernelStoreError.corrupt(path: path, detail: e.description)
         }
+    }
+
+    /// The last flushed crank's hashes, if a crank was committed since hashes were kept.
+    private func readHashes(_ c: SQLiteConnection) throws -> CrankHashes? {
+        let q = try c.prepare("SELECT crank, crank_hash, activity_hash FROM activity WHERE id = 1")
+        defer { q.finalize() }
+        guard try q.step() else { return nil }
+        guard let crankHash = q.text(1), let activityHash = q.text(2) else { throw RowError("activity row: missing hash") }
+        return CrankHashes(crank: q.int(0), crankHash: crankHash, activityHash: activityHash)
     }
 
     private func readState(_ c: SQLiteConnection) throws -> KernelState? {

@@ -28,6 +28,9 @@ public final class SQLiteStore: KernelStorage {
     public let durability: Durability
     /// Cranks committed into the open group and not yet flushed.
     public private(set) var stagedCranks = 0
+    /// The hashes of the last crank committed (staged or flushed); nil before the first
+    /// crank of a new store, or of one migrated from before hashes were kept.
+    public internal(set) var hashes: CrankHashes?
 
     var connection: SQLiteConnection?
     var statements: Statements?
@@ -74,13 +77,17 @@ public final class SQLiteStore: KernelStorage {
         if let lost = lostGroup { throw lost }
         if c.isAutocommit { try s.begin.run() }
         try s.savepoint.run()
+        let next: CrankHashes
         do {
+            next = try CrankHashes.of(delta, after: hashes)
             try write(delta, s)
+            try write(next, s)
             try s.release.run()
         } catch {
             abandonCrank(error, c, s)
             throw error
         }
+        hashes = next
         stagedCranks += 1
     }
 

@@ -13,6 +13,7 @@
 ///   SELECT kpid, state, decider, subscribers FROM promises WHERE state = 'unresolved';
 ///   SELECT id, queue_name, json_extract(event, '$.type') FROM queue ORDER BY id;
 ///   SELECT seq, crank, json_extract(delivery, '$.type') FROM deliveries WHERE vat = 'v2' ORDER BY seq;
+///   SELECT crank, crank_hash, activity_hash FROM activity;
 /// ```
 enum Schema {
     /// `PRAGMA application_id` of every VatKernel database: "VatK".
@@ -31,6 +32,7 @@ enum Schema {
     static let migrations: [Migration] = [
         Migration(summary: "the kernel's tables (KERNEL-SPEC §2)", sql: version1),
         Migration(summary: "each vat's bearer token, kept with the crank that created the vat", sql: version2),
+        Migration(summary: "the last crank's crankHash and activityHash", sql: version3),
     ]
 
     /// Krefs, vrefs and vat IDs are stored as their text (`ko21`, `o+d5/3`, `v1`), JSON
@@ -141,9 +143,21 @@ enum Schema {
         ) STRICT, WITHOUT ROWID;
         """
 
+    /// The last committed crank's hashes (`CrankHashes`), written in the crank's own savepoint.
+    /// A database migrated from version 2 has no row until its next crank: its chain starts
+    /// there, from the empty activity hash.
+    static let version3 = """
+        CREATE TABLE activity (
+            id            INTEGER PRIMARY KEY CHECK (id = 1),
+            crank         INTEGER NOT NULL,
+            crank_hash    TEXT NOT NULL,
+            activity_hash TEXT NOT NULL
+        ) STRICT;
+        """
+
     /// The tables a database of the current version has, to tell ours from a stranger's.
     static let tables: Set<String> = [
         "meta", "counters", "objects", "promises", "vats", "clist", "vatstore", "queue",
-        "gc_actions", "pins", "held_results", "deliveries", "vat_tokens",
+        "gc_actions", "pins", "held_results", "deliveries", "vat_tokens", "activity",
     ]
 }

@@ -13,6 +13,7 @@ final class Statements {
     let addHeld, deleteHeld: SQLiteStatement
     let addDelivery: SQLiteStatement
     let putToken: SQLiteStatement
+    let putActivity: SQLiteStatement
     private var all: [SQLiteStatement] = []
 
     init(_ c: SQLiteConnection) throws {
@@ -63,6 +64,10 @@ final class Statements {
             deletePin = try p("DELETE FROM pins WHERE kref = ?1")
             addHeld = try p("INSERT OR IGNORE INTO held_results (kpid) VALUES (?1)")
             deleteHeld = try p("DELETE FROM held_results WHERE kpid = ?1")
+            putActivity = try p("""
+                INSERT INTO activity (id, crank, crank_hash, activity_hash) VALUES (1, ?1, ?2, ?3)
+                ON CONFLICT (id) DO UPDATE SET crank = ?1, crank_hash = ?2, activity_hash = ?3
+                """)
             addDelivery = try p("INSERT INTO deliveries (vat, seq, crank, delivery) VALUES (?1, ?2, ?3, ?4)")
         } catch {
             for s in all { s.finalize() }

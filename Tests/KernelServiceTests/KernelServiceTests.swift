@@ -18,7 +18,7 @@ struct KernelServiceTests {
         #expect(h.call("GET", "/objects/ko20").body
             == #"{"kref":"ko20","owner":"v1","reachable":1,"recognizable":1,"pins":1,"holders":[{"kind":"exporter","vatID":"v1","vref":"o+0","via":null,"reachable":0,"recognizable":0},{"kind":"pin","vatID":null,"vref":null,"via":null,"reachable":1,"recognizable":1}]}"#)
         #expect(h.call("GET", "/kernel").body
-            == #"{"crank":1,"runMode":"auto","halted":null,"idle":true,"queues":{"acceptance":0,"run":0,"reap":0},"gcActions":0,"vats":1,"runningVats":1,"objects":1,"promises":0,"store":{"path":":memory:","durability":null}}"#)
+            == #"{"crank":1,"crankHash":null,"activityHash":null,"runMode":"auto","halted":null,"idle":true,"queues":{"acceptance":0,"run":0,"reap":0},"gcActions":0,"vats":1,"runningVats":1,"objects":1,"promises":0,"store":{"path":":memory:","durability":null}}"#)
     }
 
     @Test func deliversHostSendsInTheVatsReferences() throws {

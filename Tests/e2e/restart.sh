@@ -28,17 +28,26 @@ snapshot() {
   printf '%s' "$out"
 }
 before="$(snapshot)"
+do_curl GET /kernel
+HASHES="$(jqb '[.crank, .crankHash, .activityHash]')"
+assert_eq "GET /kernel shows the last crank's crankHash and activityHash (SHA-256, hex)" 'true true' \
+  "$(jqb '(.crankHash | test("^[0-9a-f]{64}$")) and (.activityHash | test("^[0-9a-f]{64}$"))') $(jqb '.crankHash != .activityHash')"
 stop_server
 
 start_server --run-mode manual
 after="$(snapshot)"
 assert_eq "after a restart: the same vats, c-lists, queues, objects, promises and logs" "$before" "$after"
+do_curl GET /kernel
+assert_eq "the crank number and both hashes survive the restart" "$HASHES" "$(jqb '[.crank, .crankHash, .activityHash]')"
 do_curl -t "$BOB" POST /vats/v2/syscalls '{"syscalls":[{"type":"vatstoreGet","key":"k"}]}'
 assert_eq "bob's token still works, his vatstore is there" '200 {"results":["v"]}' "$STATUS $BODY"
 do_curl -t "$ALICE" GET /vats/v2/deliveries
 assert_eq "alice's token still does not open bob's log" '403' "$STATUS"
 do_curl POST /kernel/run '{}'
 assert_eq "the queued send is delivered after the restart" '200 true' "$STATUS $(jqb .idle)"
+do_curl GET /kernel
+assert_eq "the chain goes on: a new crank number and a new activityHash" 'true true' \
+  "$(printf '%s' "$BODY" | jq --argjson h "$HASHES" -r '"\(.crank > $h[0]) \(.activityHash != $h[2])"')"
 do_curl -t "$ALICE" GET /vats/v1/deliveries?after=1
 assert_eq "alice gets take(o-50) with result p-60" '[["take","o-50","p-60"]]' \
   "$(jqb '[.deliveries[] | [.methargs.body[0], .methargs.slots[0], .result]]')"

@@ -1,11 +1,10 @@
-import VatKernel
-
-/// How the kernel's values are written into the JSON columns. Refs are their text (`ko21`,
+/// How the kernel's values are written as JSON: the store's columns and the canonical
+/// encoding a crank hash is computed over (`CrankDelta+Canonical`). Refs are their text (`ko21`,
 /// `o+d5/3`, `v1`) so `json_extract` and a person can read them; keys in sorted order.
 /// `KernelValueReader` reads each form back.
 extension JSONWriter {
     /// `{"body":…,"slots":["ko21",…]}`
-    mutating func capData<Slot: CustomStringConvertible>(_ c: CapData<Slot>) throws {
+    public mutating func capData<Slot: CustomStringConvertible>(_ c: CapData<Slot>) throws {
         beginObject()
         key("body"); try value(c.body)
         key("slots"); strings(c.slots)
@@ -13,25 +12,27 @@ extension JSONWriter {
     }
 
     /// `["v1","v2"]`, or any refs as their text.
-    mutating func strings<T: CustomStringConvertible>(_ items: [T]) {
+    public mutating func strings<T: CustomStringConvertible>(_ items: [T]) {
         beginArray()
         for s in items { string(s.description) }
         endArray()
     }
 
-    mutating func optionalString<T: CustomStringConvertible>(_ item: T?) {
+    /// The ref's text, or `null`.
+    public mutating func optionalString<T: CustomStringConvertible>(_ item: T?) {
         if let item { string(item.description) } else { null() }
     }
 
     /// `{"methargs":…,"result":"kp40"|null}`
-    mutating func message(_ m: Message) throws {
+    public mutating func message(_ m: Message) throws {
         beginObject()
         key("methargs"); try capData(m.methargs)
         key("result"); optionalString(m.result)
         endObject()
     }
 
-    mutating func messages(_ ms: [Message]) throws {
+    /// `[message, …]`
+    public mutating func messages(_ ms: [Message]) throws {
         beginArray()
         for m in ms { try message(m) }
         endArray()
@@ -39,7 +40,7 @@ extension JSONWriter {
 
     /// `{"message":…,"target":"ko21","type":"send"}`, `{"kpid":…,"type":"notify","vat":…}`,
     /// `{"type":"bringOutYourDead","vat":…}`.
-    mutating func kernelEvent(_ e: KernelEvent) throws {
+    public mutating func kernelEvent(_ e: KernelEvent) throws {
         beginObject()
         switch e {
         case .send(let target, let m):
@@ -58,7 +59,7 @@ extension JSONWriter {
     }
 
     /// `{"data":…,"rejected":false,"vpid":"p-60"}`
-    mutating func vatResolution(_ r: VatResolution) throws {
+    public mutating func vatResolution(_ r: VatResolution) throws {
         beginObject()
         key("data"); try capData(r.data)
         key("rejected"); bool(r.rejected)
@@ -67,7 +68,7 @@ extension JSONWriter {
     }
 
     /// A delivery with its `type` (`message`, `notify`, `dropExports`, …) and its fields.
-    mutating func delivery(_ d: Delivery) throws {
+    public mutating func delivery(_ d: Delivery) throws {
         beginObject()
         switch d {
         case .message(let target, let methargs, let result):
@@ -97,7 +98,7 @@ extension JSONWriter {
     }
 
     /// `{"crank":12,"info":…,"isFailure":true}`
-    mutating func termination(_ t: TerminationInfo) throws {
+    public mutating func termination(_ t: TerminationInfo) throws {
         beginObject()
         key("crank"); int(t.crank)
         key("info"); try capData(t.info)
