@@ -167,6 +167,8 @@ extension Operation {
             }
             let options = f.optional("options") ?? .object([:])
             guard case .object = options else { throw .invalidField("options", "must be a JSON object") }
+            // The one option the kernel reads (KERNEL-SPEC §7); a mistyped value would silently mean false.
+            if let pipelining = options["enablePipelining"] { _ = try Fields.bool(pipelining, "options.enablePipelining") }
             let parameters = try f.optional("vatParameters").map { v throws(ServiceError) in
                 try Fields.capData(v, "vatParameters", slot: Fields.kref)
             } ?? CapData(body: .null)

@@ -5,11 +5,12 @@ extension Kernel {
         let qe = pop(.run)!
         switch qe.event {
         case .send(let target, let message):
-            // Routed again at the front of the run-queue: the owner may have died meanwhile.
+            // Routed again at the front of the run-queue: the owner may have died meanwhile, the
+            // promise may have settled or changed deciders.
             switch try route(target, message) {
-            case .vat(let vat, let object):
-                try retarget(from: target, to: object)
-                return try deliverMessage(vat, target: object, message)
+            case .vat(let vat, let newTarget):
+                try retarget(from: target, to: newTarget)
+                return try deliverMessage(vat, target: newTarget, message)
             case .promiseQueue(let kpid):
                 queueOnPromise(kpid, message)
                 return CrankReport(crank: currentCrank, kind: .dropped, note: .sendQueuedOnPromise(kpid))
@@ -25,11 +26,18 @@ extension Kernel {
     }
 
     /// `message` delivery: the queue's counts go, the c-list's come (new imports, the vat
-    /// becomes the result's decider).
+    /// becomes the result's decider). The target is an export of the vat, or (pipelining) a
+    /// promise it decides; a pipelining vat also gets what waits on the result (§6).
     private func deliverMessage(_ vat: VatID, target: KRef, _ message: Message) throws -> CrankReport {
         try decRefMessage(target: target, message)
-        let vtarget = try mapK2V(vat, target)
-        try insist(vtarget.isExport, "deliver() to wrong vat: \(target) is \(vtarget) in \(vat)")
+        let vtarget: VRef
+        if target.isObject {
+            vtarget = try mapK2V(vat, target)
+            try insist(vtarget.isExport, "deliver() to wrong vat: \(target) is \(vtarget) in \(vat)")
+        } else {
+            try insist(state.promises[target.number]?.decider == vat, "wrong decider: \(vat) does not decide \(target)")
+            vtarget = try mapK2V(vat, target, required: true)
+        }
         let vargs = try mapK2V(vat, message.methargs)
         var vresult: VRef?
         if let r = message.result {
@@ -39,6 +47,11 @@ extension Kernel {
             vresult = try mapK2V(vat, r)
             var q = state.promises[r.number]!
             q.decider = vat
+            // Only a queue that holds something needs the vat's option: the common path stays as it was.
+            if !q.queue.isEmpty, state.vats[vat]?.enablePipelining == true {
+                requeue(r, q.queue)
+                q.queue = []
+            }
             setPromise(r.number, q)
         }
         let record = appendDelivery(vat, .message(target: vtarget, methargs: vargs, result: vresult))

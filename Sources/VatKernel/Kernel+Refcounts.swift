@@ -118,11 +118,12 @@ extension Kernel {
     // MARK: Translation
 
     /// vat → kernel (§3 `mapV2K`). Violations are the vat's fault: `IllegalSyscall`.
+    /// `requireNew` is asked only when the vref already has an entry.
     func mapV2K(_ vat: VatID, _ vref: VRef, setReachable: Bool = true, required: Bool = false,
-                requireNew: Bool = false) throws -> KRef {
+                requireNew: @autoclosure () -> Bool = false) throws -> KRef {
         let kref: KRef
         if let existing = state.clists[vat]?[vref] {
-            if requireNew { throw IllegalSyscall("vref \(vref) is already allocated") }
+            if requireNew() { throw IllegalSyscall("vref \(vref) is already allocated") }
             kref = existing
         } else {
             if required { throw IllegalSyscall("vref \(vref) not in clist") }

@@ -1,6 +1,7 @@
 /// Where a send goes (KERNEL-SPEC §7).
 enum Route {
-    /// Deliver to `vat`, with the target now the object `target`.
+    /// Deliver to `vat`, with the target now `target`: an object `vat` owns, or an unresolved
+    /// promise a pipelining `vat` decides.
     case vat(VatID, target: KRef)
     /// Wait on the promise's queue.
     case promiseQueue(KRef)
@@ -30,10 +31,10 @@ extension Kernel {
             case .rejected:
                 return .splat(p.data!)
             case .unresolved:
-                if let decider = p.decider, state.vats[decider]?.isAlive != true {
-                    return .splat(.error("vat terminated"))
-                }
-                return .promiseQueue(target)
+                guard let decider = p.decider else { return .promiseQueue(target) }
+                guard let d = state.vats[decider], d.isAlive else { return .splat(.error("vat terminated")) }
+                // A pipelining decider takes the message now, addressed to the promise.
+                return d.enablePipelining ? .vat(decider, target: target) : .promiseQueue(target)
             }
         case .device:
             return .splat(.error("cannot send to device node \(target)"))
@@ -67,7 +68,8 @@ extension Kernel {
         }
     }
 
-    /// A message routed from a resolved promise to its object now holds the object instead.
+    /// A message routed from a resolved promise to its object now holds the object instead
+    /// (one pipelined to its promise's decider keeps the promise).
     func retarget(from target: KRef, to newTarget: KRef) throws {
         guard newTarget != target else { return }
         try decRef(target)
@@ -95,7 +97,7 @@ extension Kernel {
         }
         for vat in before.subscribers { try enqueueNotify(vat, kpid) }
         try incRefSlots(data.slots)
-        for m in before.queue { push(.acceptance, .send(target: kpid, message: m)) }
+        requeue(kpid, before.queue)
         var p = state.promises[kpid.number]!
         p.state = rejected ? .rejected : .fulfilled
         p.data = data
@@ -103,6 +105,13 @@ extension Kernel {
         p.subscribers = []
         p.queue = []
         setPromise(kpid.number, p)
+    }
+
+    /// Moves a promise's waiting messages back to the acceptance queue, in order, addressed to
+    /// the promise: routed again, they go to its settlement or to its new pipelining decider.
+    /// A lateral move: their counts stay. The caller empties or discards the promise's queue.
+    func requeue(_ kpid: KRef, _ queue: [Message]) {
+        for m in queue { push(.acceptance, .send(target: kpid, message: m)) }
     }
 
     /// Queues a notify; it holds one count on the promise until delivered.

@@ -136,15 +136,17 @@ extension Kernel {
         return .ok
     }
 
-    /// §5.1: the target and slots are mapped (new exports allocate), the result must be a
-    /// brand-new promise decided by the vat, whose decider is then cleared.
+    /// §5.1: the target and slots are mapped (new exports allocate), the result must be an
+    /// unresolved promise decided by the vat, whose decider is then cleared (the message holds
+    /// the authority). It must be brand-new unless the vat pipelines: a pipelining vat may pass
+    /// on a result it received, or a promise it exported earlier, even in this send's arguments.
     private func syscallSend(_ vat: VatID, target: VRef, methargs: CapData<VRef>, result: VRef?) throws {
         let ktarget = try mapV2K(vat, target)
         let kargs = try mapV2K(vat, methargs)
         var kresult: KRef?
         if let result {
             guard result.kind == .promise else { throw IllegalSyscall("syscall.send result \(result) is not a promise") }
-            let kpid = try mapV2K(vat, result, requireNew: true)
+            let kpid = try mapV2K(vat, result, requireNew: state.vats[vat]?.enablePipelining != true)
             guard var p = state.promises[kpid.number], p.state == .unresolved, p.decider == vat else {
                 throw IllegalSyscall("syscall.send result \(result) is not an unresolved promise decided by \(vat)")
             }

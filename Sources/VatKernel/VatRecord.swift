@@ -10,8 +10,15 @@ public struct VatRecord: Hashable, Sendable {
     public let id: VatID
     /// The name given at creation.
     public var name: String
-    /// Passed through as given at creation.
-    public var options: JSONValue
+    /// As given at creation. The kernel reads `enablePipelining` from it; the rest passes through.
+    public var options: JSONValue {
+        didSet { enablePipelining = Self.pipelining(options) }
+    }
+    /// `options.enablePipelining == true`: messages to promises this vat decides are delivered
+    /// to it at once instead of waiting in the promise's queue (KERNEL-SPEC §7), and it may name
+    /// a promise it already decides as a send's result (§5.1). Derived from `options`, kept
+    /// apart so routing reads a flag rather than a JSON object.
+    public private(set) var enablePipelining: Bool
     /// 0 for the first incarnation, +1 per successful upgrade.
     public var incarnation: Int
     /// Running or terminated.
@@ -30,10 +37,13 @@ public struct VatRecord: Hashable, Sendable {
         self.id = id
         self.name = name
         self.options = options
+        enablePipelining = Self.pipelining(options)
         incarnation = 0
         status = .running
         self.vatParameters = vatParameters
     }
+
+    static func pipelining(_ options: JSONValue) -> Bool { options["enablePipelining"] == .bool(true) }
 
     /// Not terminated.
     public var isAlive: Bool { status == .running }

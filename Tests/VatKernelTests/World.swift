@@ -18,7 +18,9 @@ final class World {
     }
 
     @discardableResult
-    func createVat(_ name: String) throws -> CreatedVat { try kernel.createVat(name: name) }
+    func createVat(_ name: String, options: JSONValue = .object([:])) throws -> CreatedVat {
+        try kernel.createVat(name: name, options: options)
+    }
 
     @discardableResult
     func syscalls(_ vat: VatID, _ batch: [Syscall]) throws -> SyscallBatchOutcome {
@@ -76,10 +78,11 @@ func rejected(_ vpid: String, _ message: String) -> VatResolution {
 
 extension World {
     /// A = v1 (root ko20), B = v2 (root ko21); A's `o-50` is B's root, B's `o-50` is A's root.
-    static func acquainted() throws -> (World, VatID, VatID) {
+    /// Each vat is created with the options given for it.
+    static func acquainted(a aOptions: JSONValue = .object([:]), b bOptions: JSONValue = .object([:])) throws -> (World, VatID, VatID) {
         let w = World()
-        let a = try w.createVat("alice").vatID
-        let b = try w.createVat("bob").vatID
+        let a = try w.createVat("alice", options: aOptions).vatID
+        let b = try w.createVat("bob", options: bOptions).vatID
         _ = try w.kernel.queueToKref(target: k("ko21"), methargs: methargs("meet", [k("ko20")]), result: .none)
         _ = try w.kernel.queueToKref(target: k("ko20"), methargs: methargs("meet", [k("ko21")]), result: .none)
         try w.run()
