@@ -21,6 +21,22 @@ struct KernelServiceTests {
             == #"{"crank":1,"crankHash":null,"activityHash":null,"runMode":"auto","halted":null,"idle":true,"queues":{"acceptance":0,"run":0,"reap":0},"gcActions":0,"vats":1,"runningVats":1,"objects":1,"promises":0,"store":{"path":":memory:","durability":null}}"#)
     }
 
+    @Test func enablePipeliningIsABooleanAndAPipeliningVatGetsMessagesToItsResults() throws {
+        let h = try Harness()
+        let refused = h.call("POST", "/vats", #"{"name":"bob","options":{"enablePipelining":1}}"#)
+        #expect(refused.status == 400)
+        #expect(refused.body == #"{"error":{"code":"invalid-request","message":"options.enablePipelining: must be true or false","details":{"field":"options.enablePipelining"}}}"#)
+        let alice = h.createVat("alice")
+        let bob = h.call("POST", "/vats", #"{"name":"bob","options":{"enablePipelining":true}}"#).string("token")!
+        #expect(h.call("POST", "/messages", #"{"target":"ko20","methargs":\#(methargs("meet", ["ko21"])),"result":"none"}"#).status == 202)
+        let sent = h.call("POST", "/vats/v1/syscalls",
+                          #"{"syscalls":[{"type":"send","target":"o-50","methargs":\#(methargs("make", [])),"result":"p+1"},{"type":"send","target":"p+1","methargs":\#(methargs("use", [])),"result":"p+2"}]}"#,
+                          token: alice)
+        #expect(sent.status == 200)
+        #expect(h.call("GET", "/vats/v2/deliveries?after=1", token: bob).body
+            == #"{"deliveries":[{"seq":2,"crank":9,"type":"message","target":"o+0","methargs":{"body":["make",[]],"slots":[]},"result":"p-60"},{"seq":3,"crank":11,"type":"message","target":"p-60","methargs":{"body":["use",[]],"slots":[]},"result":"p-61"}],"next":null}"#)
+    }
+
     @Test func deliversHostSendsInTheVatsReferences() throws {
         let h = try Harness()
         h.createVat("alice")

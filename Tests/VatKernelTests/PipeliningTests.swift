@@ -179,6 +179,16 @@ import Testing
             }
         }
 
+        /// The c-list entries the resolution adds beyond the two roots: the resolver's own new
+        /// export or promise, or the notified vat's import of it.
+        func entries(resolver: Bool) -> [String: String] {
+            switch self {
+            case .localObject: return ["ko22": resolver ? "R o+1" : "R o-51"]
+            case .promiseData, .promiseReject: return ["kp41": resolver ? "R p+3" : "R p-60"]
+            default: return [:]
+            }
+        }
+
         /// What is left once the notify is delivered, given the decider's vat and the new
         /// export's and promise's krefs (ko22, kp41).
         func leftOver(decider: String) -> [String] {
@@ -213,8 +223,8 @@ import Testing
         try w.syscalls(a, [.resolve([mode.resolution("p-60", target2: "o-50", localTarget: "o+1", p1: "p+3")])])
         try w.run()
         #expect(w.deliveries(b, after: 2) == [.notify([mode.resolution("p+2", target2: "o+0", localTarget: "o-51", p1: "p-60")])])
-        #expect(w.clist(a)["kp40"] == nil)
-        #expect(w.clist(b)["kp40"] == nil)
+        #expect(w.clist(a) == ["ko20": "R o+0", "ko21": "R o-50"].merging(mode.entries(resolver: true)) { x, _ in x })
+        #expect(w.clist(b) == ["ko20": "R o-50", "ko21": "R o+0"].merging(mode.entries(resolver: false)) { x, _ in x })
         #expect(tables(w) == mode.leftOver(decider: "v1"))
         #expect(w.problems() == [])
     }
@@ -232,8 +242,8 @@ import Testing
         try w.syscalls(b, [.resolve([mode.resolution("p-60", target2: "o-50", localTarget: "o+1", p1: "p+3")])])
         try w.run()
         #expect(w.deliveries(a, after: 2) == [.notify([mode.resolution("p+1", target2: "o+0", localTarget: "o-51", p1: "p-60")])])
-        #expect(w.clist(a)["kp40"] == nil)
-        #expect(w.clist(b)["kp40"] == nil)
+        #expect(w.clist(a) == ["ko20": "R o+0", "ko21": "R o-50"].merging(mode.entries(resolver: false)) { x, _ in x })
+        #expect(w.clist(b) == ["ko20": "R o-50", "ko21": "R o+0"].merging(mode.entries(resolver: true)) { x, _ in x })
         #expect(tables(w) == mode.leftOver(decider: "v2"))
         #expect(w.problems() == [])
     }
