@@ -1,5 +1,5 @@
 // Kernel benchmarks: throughput of the pure core in memory, and how the costs of abandonment
-// and termination grow. Run: swift run -c release KernelBench [--quick]
+// and termination grow. Run: swift run -c release KernelBench [--quick] [--only=terminate|deliveries|gc|abandon|vatstore]
 // Each figure is printed with the workload that produced it; see Benchmarks/README.md.
 import Foundation
 import VatKernel
@@ -180,6 +180,59 @@ func benchTerminate() {
     precondition(kernel.audit().isEmpty)
 }
 
+// MARK: 5. vatstoreGetNextKey: a walk over a vat's keys, against the scan it replaced.
+/// The lookup `vatstoreGetNextKey` did before issue 9: every key of the vat compared with
+/// `prior` as Swift strings (canonical equivalence), keeping the smallest greater one.
+func formerNextKey(_ keys: [String: String], after prior: String) -> String? {
+    var best: String?
+    for key in keys.keys where key > prior {
+        if best == nil || key < best! { best = key }
+    }
+    return best
+}
+
+/// Walks `calls` keys with one `vatstoreGetNextKey` syscall batch each (one crank per call,
+/// as the service runs them) in a vat holding `keys` keys; returns seconds.
+func walkVatstore(keys: Int, calls: Int) -> (seconds: Double, setSeconds: Double) {
+    let kernel = must { try Kernel() }
+    let a = must { try kernel.createVat(name: "a") }.vatID
+    // Inserted in a scrambled order, so the index grows from the middle, not only at its end.
+    var order = Array(0..<keys)
+    var g = SystemRandomNumberGenerator()
+    order.shuffle(using: &g)
+    let t0 = clock.now
+    var i = 0
+    while i < keys {
+        let batch = order[i..<min(i + 1000, keys)].map { Syscall.vatstoreSet(key: "key\($0)", value: "v") }
+        _ = must { try kernel.syscalls(batch, from: a) }
+        i += batch.count
+    }
+    let setSeconds = seconds(clock.now - t0)
+    var prior: ByteString = ""
+    let start = clock.now
+    for _ in 0..<calls {
+        guard case .committed(let r) = must({ try kernel.syscalls([.vatstoreGetNextKey(priorKey: prior)], from: a) }),
+              case .value(let next?) = r[0] else { fatalError("walk ended early") }
+        prior = next
+    }
+    return (seconds(clock.now - start), setSeconds)
+}
+
+func benchVatstore() {
+    var former: [String: String] = [:]
+    for i in 0..<5_000 { former["key\(i)"] = "v" }
+    var prior = ""
+    let s0 = clock.now
+    for _ in 0..<5_000 { prior = formerNextKey(former, after: prior)! }
+    let before = seconds(clock.now - s0)
+    print(String(format: "vatstore before: the former scan, 5,000 next-key calls over 5,000 keys: %.3f s (%.1f µs/call)", before, before / 5_000 * 1e6))
+    for keys in quick ? [5_000, 100_000] : [5_000, 100_000, 1_000_000] {
+        let (t, set) = walkVatstore(keys: keys, calls: 5_000)
+        print(String(format: "vatstore after: 5,000 vatstoreGetNextKey cranks over %d keys: %.4f s (%.2f µs/call, crank included); %d vatstoreSet in shuffled order, batches of 1,000: %.2f µs/set",
+                     keys, t, t / 5_000 * 1e6, keys, set / Double(keys) * 1e6))
+    }
+}
+
 print("KernelBench\(quick ? " (quick)" : ""): pure core in memory, no storage, one thread")
 let only = CommandLine.arguments.first { $0.hasPrefix("--only=") }.map { String($0.dropFirst(7)) }
 // Memory first: resident-set growth is only meaningful before other runs leave freed pages behind.
@@ -187,3 +240,4 @@ if only == nil || only == "terminate" { benchTerminate() }
 if only == nil || only == "deliveries" { benchDeliveries() }
 if only == nil || only == "gc" { benchGCChurn() }
 if only == nil || only == "abandon" { benchAbandon() }
+if only == nil || only == "vatstore" { benchVatstore() }

@@ -98,7 +98,7 @@ extension KernelRunner {
             pendingTokens.append((vat, token))
             var r = response(201, .object([
                 ("vatID", .string(vat.description)),
-                ("name", .string(name)),
+                ("name", .string(name.string)),
                 ("rootKref", .string(created.rootKref.description)),
                 ("incarnation", .int(created.incarnation)),
                 ("token", .string(token)),

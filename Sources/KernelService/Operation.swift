@@ -38,7 +38,7 @@ enum Operation: Equatable {
     case gcActions
     case audit
 
-    case createVat(name: String, options: JSONValue, vatParameters: CapData<KRef>)
+    case createVat(name: ByteString, options: JSONValue, vatParameters: CapData<KRef>)
     case listVats
     case showVat(VatID)
     case clist(VatID)
@@ -173,7 +173,7 @@ extension Operation {
                 try Fields.capData(v, "vatParameters", slot: Fields.kref)
             } ?? CapData(body: .null)
             try f.finish()
-            return .createVat(name: name, options: options, vatParameters: parameters)
+            return .createVat(name: ByteString(name), options: options, vatParameters: parameters)
         case .vat(let id):
             return .showVat(try vatID(id))
         case .vatCList(let id):
@@ -395,13 +395,13 @@ extension Operation {
             default: s = .abandonExports(vrefs)
             }
         case "vatstoreGet":
-            s = .vatstoreGet(key: try f.string("key"))
+            s = .vatstoreGet(key: ByteString(try f.string("key")))
         case "vatstoreSet":
-            s = .vatstoreSet(key: try f.string("key"), value: try f.string("value"))
+            s = .vatstoreSet(key: ByteString(try f.string("key")), value: ByteString(try f.string("value")))
         case "vatstoreDelete":
-            s = .vatstoreDelete(key: try f.string("key"))
+            s = .vatstoreDelete(key: ByteString(try f.string("key")))
         case "vatstoreGetNextKey":
-            s = .vatstoreGetNextKey(priorKey: try f.string("priorKey"))
+            s = .vatstoreGetNextKey(priorKey: ByteString(try f.string("priorKey")))
         default:
             throw .invalidField(f.name("type"), "\"\(type)\" is not a syscall type (send, subscribe, resolve, exit, dropImports, retireImports, retireExports, abandonExports, vatstoreGet, vatstoreSet, vatstoreDelete, vatstoreGetNextKey)")
         }

@@ -36,7 +36,7 @@ enum Representation {
     static func syscallResult(_ r: SyscallResult) -> JSON {
         switch r {
         case .ok: return .null
-        case .value(let v): return .orNull(v)
+        case .value(let v): return .orNull(v?.string)
         }
     }
 
@@ -79,7 +79,7 @@ enum Representation {
         }
         return .object([
             ("vatID", .string(v.id.description)),
-            ("name", .string(v.name)),
+            ("name", .string(v.name.string)),
             ("status", .string(v.isAlive ? "running" : "terminated")),
             ("incarnation", .int(v.incarnation)),
             ("options", JSON(v.options)),

@@ -94,8 +94,9 @@ struct KernelValueReader {
         Message(methargs: try reader("methargs").capDataK(), result: try optionalKRef("result"))
     }
 
+    /// Tags are matched by their bytes, like every string the store compares.
     func kernelEvent() throws -> KernelEvent {
-        switch try string("type") {
+        switch ByteString(try string("type")) {
         case "send": return .send(target: try kref("target"), message: try reader("message").message())
         case "notify": return .notify(vat: try vatID("vat"), kpid: try kref("kpid"))
         case "bringOutYourDead": return .bringOutYourDead(vat: try vatID("vat"))
@@ -111,7 +112,7 @@ struct KernelValueReader {
         func vrefs() throws -> [VRef] {
             try Self.strings(value("vrefs"), "\(context).vrefs").map { try Self.vref($0, "\(context).vrefs") }
         }
-        switch try string("type") {
+        switch ByteString(try string("type")) {
         case "message":
             return .message(target: try vref("target"), methargs: try reader("methargs").capDataV(), result: try optionalVRef("result"))
         case "notify":

@@ -1,4 +1,5 @@
 import CSQLite
+import VatKernel
 
 /// SQLite copies bound text and blobs when given this destructor (`SQLITE_TRANSIENT`).
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -40,6 +41,11 @@ final class SQLiteStatement {
                 }
             }
         }
+    }
+
+    /// Binds the bytes of a vatstore key, value or vat name as text, exactly as they are.
+    func bind(_ index: Int32, _ value: ByteString) {
+        bind(index, value.string)
     }
 
     /// Binds UTF-8 bytes (the JSON writer's output) as text.
@@ -91,6 +97,12 @@ final class SQLiteStatement {
 
     func text(_ column: Int32) -> String? {
         withText(column) { $0.map { String(decoding: $0, as: UTF8.self) } }
+    }
+
+    /// The column's text byte for byte; nil for NULL or for bytes that are not UTF-8 (which
+    /// this store never writes: such a row is corrupt, not something to repair silently).
+    func byteText(_ column: Int32) -> ByteString? {
+        withText(column) { $0.flatMap { String(validating: $0, as: UTF8.self) }.map { ByteString($0) } }
     }
 
     /// The column's UTF-8 bytes without copying (nil for NULL), valid only inside `body`.

@@ -49,16 +49,17 @@ extension SQLiteStore {
         try rows(c, "SELECT vat_id, name, options, incarnation, status, termination, vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up FROM vats") { r in
             let id = try r.vatID(0, "vats row")
             let at = "vats row \(id)"
-            var v = VatRecord(id: id, name: r.text(1) ?? "",
+            guard let name = r.byteText(1) else { throw RowError("\(at): name is not UTF-8 text") }
+            var v = VatRecord(id: id, name: name,
                               options: try r.withText(2) { try KernelValueReader.parse($0, "\(at) options") },
                               vatParameters: try KernelValueReader(r.withText(6) { try KernelValueReader.parse($0, "\(at) vat_parameters") }, "\(at) vat_parameters").capDataK())
             v.incarnation = r.int(3)
-            switch r.text(4) {
-            case "running": v.status = .running
-            case "terminated":
+            switch r.byteText(4) {
+            case "running"?: v.status = .running
+            case "terminated"?:
                 let t = try r.withText(5) { try KernelValueReader.parse($0, "\(at) termination") }
                 v.status = .terminated(try KernelValueReader(t, "\(at) termination").termination())
-            case let s: throw RowError("\(at): unknown status \(s ?? "NULL")")
+            case let s: throw RowError("\(at): unknown status \(s?.string ?? "NULL")")
             }
             v.nextObjectImport = r.int(7)
             v.nextPromiseImport = r.int(8)
@@ -66,7 +67,7 @@ extension SQLiteStore {
             v.cleanedUp = r.int(10) != 0
             state.vats[id] = v
             state.clists[id] = CList()
-            state.vatstores[id] = [:]
+            state.vatstores[id] = Vatstore()
             state.deliveries[id] = []
         }
 
@@ -80,7 +81,7 @@ extension SQLiteStore {
             let id = r.int(0)
             let at = "promises row kp\(id)"
             var p = KernelPromise(decider: try r.isNull(2) ? nil : r.vatID(2, "\(at) decider"), refCount: r.int(6))
-            guard let s = r.text(1).flatMap(KernelPromise.State.init(rawValue:)) else { throw RowError("\(at): unknown state") }
+            guard let t = r.text(1), let s = KernelPromise.State.allCases.first(where: { $0.rawValue.hasSameBytes(as: t) }) else { throw RowError("\(at): unknown state") }
             p.state = s
             p.subscribers = try r.withText(3) { bytes in
                 if isEmptyArray(bytes) { return [] }
@@ -108,15 +109,19 @@ extension SQLiteStore {
             state.clists[vat, default: CList()].set(kref, CListEntry(vref: vref, reachable: r.int(3) != 0))
         }
 
-        try rows(c, "SELECT vat, key, value FROM vatstore") { r in
+        // Primary-key order is byte order (BINARY collation), so each key goes after the last.
+        try rows(c, "SELECT vat, key, value FROM vatstore ORDER BY vat, key") { r in
             let vat = try r.vatID(0, "vatstore row vat")
-            state.vatstores[vat, default: [:]][r.text(1) ?? ""] = r.text(2) ?? ""
+            guard let key = r.byteText(1), let value = r.byteText(2) else {
+                throw RowError("vatstore row \(vat): key or value is not UTF-8 text")
+            }
+            state.vatstores[vat, default: Vatstore()][key] = value
         }
 
         try rows(c, "SELECT id, queue_name, event FROM queue ORDER BY id") { r in
             let id = r.int(0)
             let at = "queue row \(id)"
-            guard let name = r.text(1).flatMap(QueueName.init(rawValue:)) else { throw RowError("\(at): unknown queue") }
+            guard let t = r.text(1), let name = QueueName.allCases.first(where: { $0.rawValue.hasSameBytes(as: t) }) else { throw RowError("\(at): unknown queue") }
             let event = try KernelValueReader(r.withText(2) { try KernelValueReader.parse($0, "\(at) event") }, "\(at) event").kernelEvent()
             delta.queueAdds.append((name, QueuedEvent(id: id, event: event)))
         }

@@ -9,7 +9,7 @@
 ///
 /// The text itself is kept as a `String` (whose bytes Swift never changes), so reading it
 /// back costs nothing.
-public struct ByteString: Hashable, Comparable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+public struct ByteString: Hashable, Comparable, Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
     /// The text, byte for byte as it was given.
     public let string: String
 
@@ -24,6 +24,9 @@ public struct ByteString: Hashable, Comparable, Sendable, ExpressibleByStringLit
 
     /// A literal key (`"$slot"`).
     public init(stringLiteral value: String) { self.init(value) }
+
+    /// An interpolated key (`"k\(n)"`).
+    public init(stringInterpolation: DefaultStringInterpolation) { self.init(String(stringInterpolation: stringInterpolation)) }
 
     /// The text.
     public var description: String { string }
@@ -71,5 +74,10 @@ extension String {
     /// True when the two strings have the same UTF-8 bytes (not merely canonically equivalent).
     public func hasSameBytes(as other: String) -> Bool {
         utf8.count == other.utf8.count && utf8.elementsEqual(other.utf8)
+    }
+
+    /// True when the UTF-8 bytes come before `other`'s (byte order, not Unicode's).
+    public func precedesInBytes(_ other: String) -> Bool {
+        ByteString(self) < ByteString(other)
     }
 }

@@ -59,8 +59,8 @@ extension CrankDelta {
             if let e { add(key) { $0.clistEntry(e) } } else { delete(key) }
         }
         for (k, v) in vatstore {
-            let key = "\(k.vat).vs." + String(decoding: JSONWriter.bytes { $0.string(k.key) }, as: UTF8.self)
-            if let v { add(key) { $0.string(v) } } else { delete(key) }
+            let key = "\(k.vat).vs." + String(decoding: JSONWriter.bytes { $0.string(k.key.string) }, as: UTF8.self)
+            if let v { add(key) { $0.string(v.string) } } else { delete(key) }
         }
         for (_, id) in queueRemovals { delete("queue.\(id)") }
         for (name, e) in queueAdds {
@@ -128,7 +128,7 @@ extension JSONWriter {
         beginObject()
         key("cleanedUp"); bool(v.cleanedUp)
         key("incarnation"); int(v.incarnation)
-        key("name"); string(v.name)
+        key("name"); string(v.name.string)
         key("nextDeviceImport"); int(v.nextDeviceImport)
         key("nextObjectImport"); int(v.nextObjectImport)
         key("nextPromiseImport"); int(v.nextPromiseImport)

@@ -12,9 +12,9 @@ public struct CListKey: Hashable, Sendable {
 /// Where a vatstore value lives: (vat, key).
 public struct VatstoreKey: Hashable, Sendable {
     public var vat: VatID
-    public var key: String
+    public var key: ByteString
     /// Makes the key.
-    public init(vat: VatID, key: String) {
+    public init(vat: VatID, key: ByteString) {
         self.vat = vat
         self.key = key
     }
@@ -34,7 +34,8 @@ public struct CrankDelta: Sendable {
     public var vats: [VatID: VatRecord?] = [:]
     /// Changed c-list entries; nil deletes (both directions).
     public var clistEntries: [CListKey: CListEntry?] = [:]
-    public var vatstore: [VatstoreKey: String?] = [:]
+    /// Changed vatstore values; nil deletes.
+    public var vatstore: [VatstoreKey: ByteString?] = [:]
     /// Front removals, in order.
     public var queueRemovals: [(QueueName, Int)] = []
     /// Back additions, in order.

@@ -33,7 +33,7 @@ public struct GCAction: Hashable, Sendable, Comparable, CustomStringConvertible,
     public init?(_ text: String) {
         let parts = text.split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 3, let vat = VatID(String(parts[0])), let kref = KRef(String(parts[2])),
-              let kind = Kind.allCases.first(where: { $0.name == parts[1] })
+              let kind = Kind.allCases.first(where: { $0.name.hasSameBytes(as: String(parts[1])) })
         else { return nil }
         self.init(vat, kind, kref)
     }
@@ -41,7 +41,7 @@ public struct GCAction: Hashable, Sendable, Comparable, CustomStringConvertible,
     public var description: String { "\(vat) \(kind.name) \(kref)" }
 
     /// The order of the strings, as the spec sorts the set.
-    public static func < (a: GCAction, b: GCAction) -> Bool { a.description < b.description }
+    public static func < (a: GCAction, b: GCAction) -> Bool { a.description.precedesInBytes(b.description) }
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)

@@ -62,6 +62,10 @@ public enum JSONValue: Hashable, Sendable {
     }
 }
 
+/// For coders of other programs. The kernel itself reads and writes JSON with its own parser
+/// and `JSONWriter`, which keep every key's bytes; this conformance never merges keys either,
+/// but a coder that keys objects by `String` (Foundation's `JSONEncoder`/`JSONDecoder` do)
+/// merges canonically equivalent keys on its side.
 extension JSONValue: Codable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
@@ -71,14 +75,22 @@ extension JSONValue: Codable {
         if let d = try? c.decode(Double.self) { self = .double(d); return }
         if let s = try? c.decode(String.self) { self = .string(s); return }
         if let a = try? c.decode([JSONValue].self) { self = .array(a); return }
-        if let o = try? c.decode([String: JSONValue].self) {
-            self = .object(Dictionary(o.map { (ByteString($0.key), $0.value) }) { a, _ in a })
+        // Keyed by the bytes of each key the decoder reports, never merged here.
+        if let o = try? decoder.container(keyedBy: ObjectKey.self) {
+            var fields: [ByteString: JSONValue] = [:]
+            for key in o.allKeys { fields[ByteString(key.stringValue)] = try o.decode(JSONValue.self, forKey: key) }
+            self = .object(fields)
             return
         }
         throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value")
     }
 
     public func encode(to encoder: any Encoder) throws {
+        if case .object(let o) = self {
+            var k = encoder.container(keyedBy: ObjectKey.self)
+            for (key, value) in o.sorted(by: { $0.key < $1.key }) { try k.encode(value, forKey: ObjectKey(stringValue: key.string)) }
+            return
+        }
         var c = encoder.singleValueContainer()
         switch self {
         case .null: try c.encodeNil()
@@ -87,7 +99,15 @@ extension JSONValue: Codable {
         case .double(let d): try c.encode(d)
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(Dictionary(o.map { ($0.key.string, $0.value) }) { a, _ in a })
+        case .object: break
         }
     }
+}
+
+/// Any object key, as its text.
+private struct ObjectKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }

@@ -54,7 +54,7 @@ public struct KRef: Hashable, Sendable, Comparable, CustomStringConvertible, Cod
         }
     }
 
-    public static func < (a: KRef, b: KRef) -> Bool { a.description < b.description }
+    public static func < (a: KRef, b: KRef) -> Bool { a.description.precedesInBytes(b.description) }
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)

@@ -107,8 +107,8 @@ extension Kernel {
         var found: [Holder] = []
         forEachHolder { k, h in if k == kref { found.append(h) } }
         return found.sorted { a, b in
-            (a.kind.rawValue, a.vat?.description ?? "", a.via?.description ?? "")
-                < (b.kind.rawValue, b.vat?.description ?? "", b.via?.description ?? "")
+            (ByteString(a.kind.rawValue), ByteString(a.vat?.description ?? ""), ByteString(a.via?.description ?? ""))
+                < (ByteString(b.kind.rawValue), ByteString(b.vat?.description ?? ""), ByteString(b.via?.description ?? ""))
         }
     }
 
@@ -201,6 +201,6 @@ extension Kernel {
                 }
             }
         }
-        return problems.sorted { $0.description < $1.description }
+        return problems.sorted { $0.description.precedesInBytes($1.description) }
     }
 }

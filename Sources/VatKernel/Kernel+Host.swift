@@ -22,7 +22,7 @@ public struct CreatedVat: Hashable, Sendable {
 extension Kernel {
     /// Creates a vat: its root `o+0` exported and pinned (`1,1`), its parameters held, and a
     /// `startVat` delivery as the first entry of its log.
-    public func createVat(name: String, options: JSONValue = .object([:]),
+    public func createVat(name: ByteString, options: JSONValue = .object([:]),
                           vatParameters: CapData<KRef> = CapData(body: .null)) throws -> CreatedVat {
         try checkHostSlots(vatParameters.slots)
         return try crank {

@@ -6,7 +6,7 @@ enum Undo {
     indirect case vat(VatID, VatRecord?)
     case vatCreated(VatID)
     case clist(VatID, KRef, CListEntry?)
-    case vatstore(VatID, String, String?)
+    case vatstore(VatID, ByteString, ByteString?)
     case pushed(QueueName, QueuedEvent)
     case popped(QueueName, QueuedEvent)
     case gcAction(GCAction, wasPresent: Bool)
@@ -64,7 +64,7 @@ extension Kernel {
     func createVatTables(_ id: VatID) {
         journal.append(.vatCreated(id))
         state.clists[id] = CList()
-        state.vatstores[id] = [:]
+        state.vatstores[id] = Vatstore()
         state.deliveries[id] = []
     }
 
@@ -73,9 +73,9 @@ extension Kernel {
         state.clists[vat, default: CList()].set(kref, e)
     }
 
-    func setVatstore(_ vat: VatID, _ key: String, _ value: String?) {
+    func setVatstore(_ vat: VatID, _ key: ByteString, _ value: ByteString?) {
         journal.append(.vatstore(vat, key, state.vatstores[vat]?[key]))
-        state.vatstores[vat, default: [:]][key] = value
+        state.vatstores[vat, default: Vatstore()][key] = value
     }
 
     func push(_ name: QueueName, _ event: KernelEvent) {
@@ -144,7 +144,7 @@ extension Kernel {
             state.vatstores[id] = nil
             state.deliveries[id] = nil
         case .clist(let vat, let kref, let e): state.clists[vat, default: CList()].set(kref, e)
-        case .vatstore(let vat, let key, let v): state.vatstores[vat, default: [:]][key] = v
+        case .vatstore(let vat, let key, let v): state.vatstores[vat, default: Vatstore()][key] = v
         case .pushed(let name, _):
             switch name {
             case .acceptance: state.acceptanceQueue.unpush()

@@ -127,11 +127,7 @@ extension Kernel {
         case .vatstoreDelete(let key):
             if state.vatstores[vat]?[key] != nil { setVatstore(vat, key, nil) }
         case .vatstoreGetNextKey(let prior):
-            var best: String?
-            for key in state.vatstores[vat]!.keys where key > prior {
-                if best == nil || key < best! { best = key }
-            }
-            return .value(best)
+            return .value(state.vatstores[vat]?.key(after: prior))
         }
         return .ok
     }

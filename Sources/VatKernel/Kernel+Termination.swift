@@ -20,7 +20,7 @@ extension Kernel {
         return clist.byKRef.compactMap { kref, e -> (String, KRef)? in
             guard kref.isPromise, let p = state.promises[kref.number], p.state == .unresolved, p.decider == vat else { return nil }
             return (e.vref.description, kref)
-        }.sorted { $0.0 < $1.0 }.map(\.1)
+        }.sorted { $0.0.precedesInBytes($1.0) }.map(\.1)
     }
 
     /// One `cleanup-terminated-vat` crank for the first pending vat: at most
@@ -48,16 +48,15 @@ extension Kernel {
         }
         var keysDeleted = 0
         if cursor.next >= cursor.remaining.count {
-            if cursor.vatstoreKeys == nil { cursor.vatstoreKeys = state.vatstores[vat]?.keys.sorted() ?? [] }
-            while budget > 0, cursor.nextKey < cursor.vatstoreKeys!.count {
-                setVatstore(vat, cursor.vatstoreKeys![cursor.nextKey], nil)
-                cursor.nextKey += 1
+            // Smallest key first, so each crank's share is the same whatever came before.
+            while budget > 0, let key = state.vatstores[vat]?.firstKey {
+                setVatstore(vat, key, nil)
                 budget -= 1
                 keysDeleted += 1
             }
         }
         var done = false
-        if cursor.next >= cursor.remaining.count, let keys = cursor.vatstoreKeys, cursor.nextKey >= keys.count {
+        if cursor.next >= cursor.remaining.count, state.vatstores[vat]?.isEmpty ?? true {
             try insist(state.clists[vat]?.count == 0, "cleanup of \(vat) left c-list entries")
             var v = state.vats[vat]!
             try decRefSlots(v.vatParameters.slots)

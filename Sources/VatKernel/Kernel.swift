@@ -141,7 +141,4 @@ struct CleanupCursor {
     /// The c-list's krefs when cleanup started, in cleanup order (exports, imports, promises).
     var remaining: [KRef]
     var next = 0
-    /// The vatstore's keys, sorted, once the c-list is done.
-    var vatstoreKeys: [String]?
-    var nextKey = 0
 }

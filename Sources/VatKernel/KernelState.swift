@@ -29,7 +29,7 @@ public struct KernelState: Hashable, Sendable {
     /// Each vat's c-list.
     public var clists = VatTable<CList>()
     /// Each vat's vatstore (§5.9).
-    public var vatstores = VatTable<[String: String]>()
+    public var vatstores = VatTable<Vatstore>()
     /// Each vat's delivery log, oldest first.
     public var deliveries = VatTable<[DeliveryRecord]>()
     /// New sends and notifies, routed first (§4).
@@ -65,12 +65,12 @@ public struct KernelState: Hashable, Sendable {
             vats[id] = v
             if v != nil {
                 if clists[id] == nil { clists[id] = CList() }
-                if vatstores[id] == nil { vatstores[id] = [:] }
+                if vatstores[id] == nil { vatstores[id] = Vatstore() }
                 if deliveries[id] == nil { deliveries[id] = [] }
             }
         }
         for (key, e) in delta.clistEntries { clists[key.vat, default: CList()].set(key.kref, e) }
-        for (key, v) in delta.vatstore { vatstores[key.vat, default: [:]][key.key] = v }
+        for (key, v) in delta.vatstore { vatstores[key.vat, default: Vatstore()][key.key] = v }
         for (name, id) in delta.queueRemovals {
             switch name {
             case .acceptance: precondition(acceptanceQueue.popFirst()?.id == id)

@@ -8,10 +8,10 @@ public enum Syscall: Hashable, Sendable {
     case retireImports([VRef])
     case retireExports([VRef])
     case abandonExports([VRef])
-    case vatstoreGet(key: String)
-    case vatstoreSet(key: String, value: String)
-    case vatstoreDelete(key: String)
-    case vatstoreGetNextKey(priorKey: String)
+    case vatstoreGet(key: ByteString)
+    case vatstoreSet(key: ByteString, value: ByteString)
+    case vatstoreDelete(key: ByteString)
+    case vatstoreGetNextKey(priorKey: ByteString)
 
     /// The type name the API uses.
     public var typeName: String {
@@ -35,5 +35,5 @@ public enum Syscall: Hashable, Sendable {
 /// What one successful syscall returns: `["ok", null]`, or a string/null for the vatstore reads.
 public enum SyscallResult: Hashable, Sendable {
     case ok
-    case value(String?)
+    case value(ByteString?)
 }

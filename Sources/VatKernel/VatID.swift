@@ -19,7 +19,7 @@ public struct VatID: Hashable, Sendable, Comparable, CustomStringConvertible, Co
 
     public var description: String { "v\(number)" }
 
-    public static func < (a: VatID, b: VatID) -> Bool { a.description < b.description }
+    public static func < (a: VatID, b: VatID) -> Bool { a.description.precedesInBytes(b.description) }
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)

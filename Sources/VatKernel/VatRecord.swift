@@ -8,8 +8,8 @@ public struct VatRecord: Hashable, Sendable {
 
     /// The vat's ID, never reused.
     public let id: VatID
-    /// The name given at creation.
-    public var name: String
+    /// The name given at creation, byte for byte.
+    public var name: ByteString
     /// As given at creation. The kernel reads `enablePipelining` from it; the rest passes through.
     public var options: JSONValue {
         didSet { enablePipelining = Self.pipelining(options) }
@@ -33,7 +33,7 @@ public struct VatRecord: Hashable, Sendable {
     public var cleanedUp: Bool = false
 
     /// A running vat at incarnation 0.
-    public init(id: VatID, name: String, options: JSONValue, vatParameters: CapData<KRef>) {
+    public init(id: VatID, name: ByteString, options: JSONValue, vatParameters: CapData<KRef>) {
         self.id = id
         self.name = name
         self.options = options

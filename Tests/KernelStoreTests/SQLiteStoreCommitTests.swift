@@ -20,7 +20,7 @@ import VatKernel
     /// A batch that touches many tables: new exports, a promise, a queued send, the vatstore.
     func busyBatch(_ n: Int) -> [Syscall] {
         [send("o-50", "take", ["o+\(100 + n)", "o+\(200 + n)"], result: "p+\(n)"), .subscribe(vpid: v("p+\(n)")),
-         .vatstoreSet(key: "key\(n)", value: String(repeating: "v", count: 100))]
+         .vatstoreSet(key: "key\(n)", value: ByteString(String(repeating: "v", count: 100)))]
     }
 
     @Test func aCrankThatFailsHalfWrittenLeavesNoRowAndNoChange() throws {
@@ -78,7 +78,7 @@ import VatKernel
         let pages = try #require(try c.integer("PRAGMA page_count"))
         try c.execute("PRAGMA max_page_count = \(pages)")
         // when a crank needs new pages,
-        let big = [Syscall.vatstoreSet(key: "big", value: String(repeating: "x", count: 64 * 1024))]
+        let big = [Syscall.vatstoreSet(key: "big", value: ByteString(String(repeating: "x", count: 64 * 1024)))]
         do {
             _ = try kernel.syscalls(big, from: b)
             Issue.record("the crank should not commit")
@@ -109,7 +109,7 @@ import VatKernel
         // Given a staged crank, when the next one finds the database full,
         let (c, _) = try store.open()
         try c.execute("PRAGMA max_page_count = \(try #require(try c.integer("PRAGMA page_count")))")
-        let big = [Syscall.vatstoreSet(key: "big", value: String(repeating: "x", count: 64 * 1024))]
+        let big = [Syscall.vatstoreSet(key: "big", value: ByteString(String(repeating: "x", count: 64 * 1024)))]
         #expect(throws: KernelError.self) { try kernel.syscalls(big, from: b) }
         #expect(kernel.state == staged)
         try c.execute("PRAGMA max_page_count = 1073741823")

@@ -18,7 +18,7 @@ final class World {
     }
 
     @discardableResult
-    func createVat(_ name: String, options: JSONValue = .object([:])) throws -> CreatedVat {
+    func createVat(_ name: ByteString, options: JSONValue = .object([:])) throws -> CreatedVat {
         try kernel.createVat(name: name, options: options)
     }
 
@@ -148,7 +148,7 @@ extension World {
         }
     }
 
-    func vatstore(_ vat: VatID) -> [String: String] { kernel.state.vatstores[vat] ?? [:] }
+    func vatstore(_ vat: VatID) -> Vatstore { kernel.state.vatstores[vat] ?? Vatstore() }
 
     /// Nil while running; the termination record once terminated.
     func termination(_ vat: VatID) -> TerminationInfo? { kernel.state.vats[vat]?.termination }
