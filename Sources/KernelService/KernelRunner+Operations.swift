@@ -105,18 +105,21 @@ extension KernelRunner {
             ]))
             r.headers.append(("Location", "/vats/\(vat)"))
             return r
-        case .listVats:
-            let vats = state.vats.values.sorted { $0.id.number < $1.id.number }
-            return ok(.array(vats.map { vatJSON($0, state) }))
+        case .listVats(let page):
+            // VatTable iterates in vat-number order.
+            let vats = state.vats.lazy.filter { v in page.after.map { v.key.number > $0 } ?? true }
+            return ok(Representation.page("vats", page, vats, item: { vatJSON($0.value, state) }, cursor: { .string($0.key.description) }))
         case .showVat(let vat):
             return ok(vatJSON(try record(vat, state), state))
-        case .clist(let vat):
+        case .clist(let vat, let page):
             _ = try record(vat, state)
-            let rows = (state.clists[vat]?.byKRef ?? [:]).sorted { $0.key < $1.key }
-            return ok(.array(rows.map {
-                .object([("kref", .string($0.key.description)), ("vref", .string($0.value.vref.description)),
-                         ("reachable", .bool($0.value.reachable))])
-            }))
+            let clist = state.clists[vat] ?? CList()
+            var positions = clist.byKRef.keys.map(PageCursor.position).filter { p in page.after.map { p > $0 } ?? true }
+            positions.sort()
+            return ok(Representation.page("entries", page, positions.lazy.map(Self.kref(position:)), item: { kref in
+                let e = clist[kref]!
+                return .object([("kref", .string(kref.description)), ("vref", .string(e.vref.description)), ("reachable", .bool(e.reachable))])
+            }, cursor: { .string($0.description) }))
         case .deliveries(let vat, let page):
             _ = try record(vat, state)
             return ok(deliveries(state.deliveries[vat] ?? [], page))
@@ -189,12 +192,9 @@ extension KernelRunner {
                 }
             }
             numbers.sort()
-            let shown = numbers.prefix(page.limit)
-            let next: JSON = numbers.count > page.limit ? .string(KRef.object(shown.last!).description) : .null
-            return ok(Representation.page("objects", shown.map { n in
-                let kref = KRef.object(n)
-                return Representation.object(kref, state.objects[n]!, pins: state.pins[kref] ?? 0, holders: nil)
-            }, next: next))
+            return ok(Representation.page("objects", page, numbers.lazy.map(KRef.object), item: { kref in
+                Representation.object(kref, state.objects[kref.number]!, pins: state.pins[kref] ?? 0, holders: nil)
+            }, cursor: { .string($0.description) }))
         case .listPromises(let decider, let promiseState, let page):
             var numbers = state.promises.keys.filter { n in
                 if let after = page.after, n <= after { return false }
@@ -204,12 +204,9 @@ extension KernelRunner {
                 return true
             }
             numbers.sort()
-            let shown = numbers.prefix(page.limit)
-            let next: JSON = numbers.count > page.limit ? .string(KRef.promise(shown.last!).description) : .null
-            return ok(Representation.page("promises", shown.map { n in
-                let kpid = KRef.promise(n)
-                return Representation.promise(kpid, state.promises[n]!, held: state.heldResults.contains(kpid), holders: nil)
-            }, next: next))
+            return ok(Representation.page("promises", page, numbers.lazy.map(KRef.promise), item: { kpid in
+                Representation.promise(kpid, state.promises[kpid.number]!, held: state.heldResults.contains(kpid), holders: nil)
+            }, cursor: { .string($0.description) }))
         case .showObject(let kref):
             guard let o = state.objects[kref.number] else { throw KernelError.unknownKRef(kref) }
             return ok(Representation.object(kref, o, pins: state.pins[kref] ?? 0, holders: kernel.holders(of: kref)))
@@ -319,26 +316,18 @@ extension KernelRunner {
             }
             start = lo
         }
-        let end = min(log.count, start + page.limit)
-        let next: JSON = end < log.count ? .int(log[end - 1].seq) : .null
-        return Representation.page("deliveries", log[start..<end].map(Representation.delivery), next: next)
+        return Representation.page("deliveries", page, log[start...], item: Representation.delivery, cursor: { .int($0.seq) })
+    }
+
+    /// The kref at a c-list position (`PageCursor.position`).
+    private static func kref(position: Int) -> KRef {
+        KRef(KRef.Kind(rawValue: UInt8(position >> 56))!, position & (1 << 56 - 1))
     }
 
     /// One page of a queue, in queue order (ids increase along it).
     private func events(_ queue: FIFO<QueuedEvent>, _ page: Page) -> JSON {
-        var items: [JSON] = []
-        var next: JSON = .null
-        var lastID = 0
-        for e in queue.elements {
-            if let after = page.after, e.id <= after { continue }
-            if items.count == page.limit {
-                next = items.isEmpty ? .null : .int(lastID)
-                break
-            }
-            items.append(Representation.event(e))
-            lastID = e.id
-        }
-        return Representation.page("events", items, next: next)
+        let after = queue.elements.lazy.filter { e in page.after.map { e.id > $0 } ?? true }
+        return Representation.page("events", page, after, item: Representation.event, cursor: { .int($0.id) })
     }
 }
 

@@ -17,8 +17,25 @@ enum OwnerFilter: Equatable {
 
 /// One page of a list: entries strictly after `after`, at most `limit` of them.
 struct Page: Equatable {
+    /// The cursor's place in the list's numeric order: a number (a sequence number, an id, the
+    /// number of a kref or vat ID), or for a c-list `PageCursor.anyKRef.position(_:)`.
     var after: Int?
     var limit: Int
+}
+
+/// What a list's `after` names; every list is in the numeric order of its cursors.
+enum PageCursor {
+    /// A sequence number or queue id.
+    case number
+    /// A kref of one kind (`koN`, `kpN`).
+    case kref(KRef.Kind)
+    /// A kref of any kind: c-list entries, objects (by number) before promises.
+    case anyKRef
+    /// A vat ID (`vN`).
+    case vat
+
+    /// A c-list entry's place: kind first, then number.
+    static func position(_ k: KRef) -> Int { Int(k.kind.rawValue) << 56 | k.number }
 }
 
 /// A request, fully parsed and validated on the loop thread: what the kernel thread runs.
@@ -39,9 +56,9 @@ enum Operation: Equatable {
     case audit
 
     case createVat(name: ByteString, options: JSONValue, vatParameters: CapData<KRef>)
-    case listVats
+    case listVats(Page)
     case showVat(VatID)
-    case clist(VatID)
+    case clist(VatID, Page)
     case deliveries(VatID, Page)
     case syscalls(VatID, [Syscall])
     case addExport(VatID, VRef)
@@ -85,6 +102,9 @@ enum Limits {
     /// Default and largest page of any list.
     static let defaultPageSize = 100
     static let maxPageSize = 1000
+    /// Most bytes of items one page holds (each page has at least one item, so paging always
+    /// moves on): a page of big delivery bodies stops here even below its `limit`.
+    static let maxPageBytes = 1 << 20
     /// Longest vat name, in Unicode scalars (what JSON Schema's maxLength counts).
     static let maxNameLength = 256
     /// Largest `maxCranks` a request may name (each request runs at most
@@ -159,7 +179,7 @@ extension Operation {
             return .reconsider(krefs)
 
         case .vats:
-            if method == "GET" { return .listVats }
+            if method == "GET" { return .listVats(try page(query, cursor: .vat)) }
             var f = try Fields(try json(body), path: "")
             let name = try f.string("name")
             guard !name.isEmpty, name.unicodeScalars.count <= Limits.maxNameLength else {
@@ -177,7 +197,7 @@ extension Operation {
         case .vat(let id):
             return .showVat(try vatID(id))
         case .vatCList(let id):
-            return .clist(try vatID(id))
+            return .clist(try vatID(id), try page(query, cursor: .anyKRef))
         case .vatDeliveries(let id):
             return .deliveries(try vatID(id), try page(query))
         case .vatSyscalls(let id):
@@ -242,7 +262,7 @@ extension Operation {
                     throw .invalidParameter("owner", "\"\(o)\" is neither a vat ID (v1, v2, …) nor \"none\"")
                 }
             }
-            return .listObjects(owner: owner, try page(query, cursor: .object))
+            return .listObjects(owner: owner, try page(query, cursor: .kref(.object)))
         case .promises:
             var decider: VatID?
             if let d = query["decider"] {
@@ -256,7 +276,7 @@ extension Operation {
                 }
                 state = st
             }
-            return .listPromises(decider: decider, state: state, try page(query, cursor: .promise))
+            return .listPromises(decider: decider, state: state, try page(query, cursor: .kref(.promise)))
         case .object(let k):
             return .showObject(try kref(k, .object))
         case .objectPin(let k):
@@ -317,23 +337,10 @@ extension Operation {
         return k
     }
 
-    /// `after` and `limit`. `after` is a sequence number, or for objects and promises a kref
-    /// of that kind (`cursor`), whose number is kept.
-    static func page(_ query: [String: String], cursor: KRef.Kind? = nil) throws(ServiceError) -> Page {
+    /// `after` and `limit`, for a list whose cursors are `cursor`s.
+    static func page(_ query: [String: String], cursor: PageCursor = .number) throws(ServiceError) -> Page {
         var p = Page(after: nil, limit: Limits.defaultPageSize)
-        if let a = query["after"] {
-            if let cursor {
-                guard let k = KRef(a), k.kind == cursor, Limits.accepts(k) else {
-                    throw .invalidParameter("after", "\"\(a)\" is not a \(cursor == .object ? "koN" : "kpN") kref")
-                }
-                p.after = k.number
-            } else {
-                guard let n = canonicalInt(a), (0...Limits.maxNumber).contains(n) else {
-                    throw .invalidParameter("after", "must be an integer between 0 and \(Limits.maxNumber)")
-                }
-                p.after = n
-            }
-        }
+        if let a = query["after"] { p.after = try after(a, cursor) }
         if let l = query["limit"] {
             guard let n = canonicalInt(l), (1...Limits.maxPageSize).contains(n) else {
                 throw .invalidParameter("limit", "must be an integer between 1 and \(Limits.maxPageSize)")
@@ -341,6 +348,28 @@ extension Operation {
             p.limit = n
         }
         return p
+    }
+
+    /// The position `text` names in a list of `cursor`s.
+    static func after(_ text: String, _ cursor: PageCursor) throws(ServiceError) -> Int {
+        switch cursor {
+        case .number:
+            guard let n = canonicalInt(text), (0...Limits.maxNumber).contains(n) else {
+                throw .invalidParameter("after", "must be an integer between 0 and \(Limits.maxNumber)")
+            }
+            return n
+        case .kref(let kind):
+            guard let k = KRef(text), k.kind == kind, Limits.accepts(k) else {
+                throw .invalidParameter("after", "\"\(text)\" is not a \(kind == .object ? "koN" : "kpN") kref")
+            }
+            return k.number
+        case .anyKRef:
+            guard let k = KRef(text), Limits.accepts(k) else { throw .invalidParameter("after", "\"\(text)\" is not a kref (koN or kpN)") }
+            return PageCursor.position(k)
+        case .vat:
+            guard let v = VatID(text), Limits.accepts(v) else { throw .invalidParameter("after", "\"\(text)\" is not a vat ID (v1, v2, …)") }
+            return v.number
+        }
     }
 
     /// A decimal integer as a query parameter: digits with an optional minus sign.

@@ -136,8 +136,29 @@ enum Representation {
         return .object(f)
     }
 
-    /// `{"<items>": [...], "next": cursor|null}`.
-    static func page(_ name: String, _ items: [JSON], next: JSON) -> JSON {
-        .object([(name, .array(items)), ("next", next)])
+    /// One page of a list, built the same way for every list:
+    /// `{"<items>": [...], "next": cursor|null, "limit": N, "maxBytes": B}`.
+    ///
+    /// `candidates` are the list's elements after the cursor, in the numeric order of their
+    /// cursors. The page takes at most `page.limit` of them and stops before an item that would
+    /// take its items past `Limits.maxPageBytes` (it always takes the first, so paging moves on).
+    /// `next` is the last item's cursor when more remain: pass it as `after`.
+    static func page<S: Sequence>(_ name: String, _ page: Page, _ candidates: S,
+                                  item: (S.Element) -> JSON, cursor: (S.Element) -> JSON) -> JSON {
+        var items: [JSON] = []
+        var bytes = 0
+        var last: S.Element?
+        var more = false
+        for c in candidates {
+            if items.count == page.limit { more = true; break }
+            let j = item(c)
+            let size = j.bytes.count
+            if !items.isEmpty, bytes + size > Limits.maxPageBytes { more = true; break }
+            items.append(j)
+            bytes += size
+            last = c
+        }
+        let next: JSON = more ? last.map(cursor) ?? .null : .null
+        return .object([(name, .array(items)), ("next", next), ("limit", .int(page.limit)), ("maxBytes", .int(Limits.maxPageBytes))])
     }
 }

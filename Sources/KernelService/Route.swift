@@ -105,11 +105,11 @@ enum Resource: Equatable {
     /// (`?ownr=none`) is refused like an unknown body field instead of being ignored.
     var queryParameters: [String] {
         switch self {
-        case .kernelRunQueue, .kernelAcceptanceQueue, .vatDeliveries: return ["after", "limit"]
+        case .kernelRunQueue, .kernelAcceptanceQueue, .vatDeliveries, .vats, .vatCList: return ["after", "limit"]
         case .objects: return ["owner", "after", "limit"]
         case .promises: return ["decider", "state", "after", "limit"]
         case .healthz, .version, .readyz, .metrics, .kernel, .kernelStep, .kernelRun, .kernelRunMode, .kernelGCActions, .kernelAudit,
-             .vats, .vat, .vatCList, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate,
+             .vat, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate,
              .vatTerminationHold, .kernelGCReconsider, .messages, .object, .objectPin, .promise, .promiseHold:
             return []
         }

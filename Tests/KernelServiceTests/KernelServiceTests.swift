@@ -12,9 +12,9 @@ struct KernelServiceTests {
         let token = created.string("token")!
         #expect(created.body == #"{"vatID":"v1","name":"alice","rootKref":"ko20","incarnation":0,"token":"\#(token)"}"#)
         #expect(h.call("GET", "/vats/v1").body == #"{"vatID":"v1","name":"alice","status":"running","incarnation":0,"options":{"managerType":"local"},"vatParameters":{"body":null,"slots":[]},"clistSize":1,"deliveryCount":1,"termination":null}"#)
-        #expect(h.call("GET", "/vats/v1/clist").body == #"[{"kref":"ko20","vref":"o+0","reachable":true}]"#)
+        #expect(h.call("GET", "/vats/v1/clist").body == #"{"entries":[{"kref":"ko20","vref":"o+0","reachable":true}],"next":null,"limit":100,"maxBytes":1048576}"#)
         #expect(h.call("GET", "/vats/v1/deliveries", token: token).body
-            == #"{"deliveries":[{"seq":1,"crank":1,"type":"startVat","vatParameters":{"body":null,"slots":[]}}],"next":null}"#)
+            == #"{"deliveries":[{"seq":1,"crank":1,"type":"startVat","vatParameters":{"body":null,"slots":[]}}],"next":null,"limit":100,"maxBytes":1048576}"#)
         #expect(h.call("GET", "/objects/ko20").body
             == #"{"kref":"ko20","owner":"v1","reachable":1,"recognizable":1,"pins":1,"holders":[{"kind":"exporter","vatID":"v1","vref":"o+0","via":null,"reachable":0,"recognizable":0},{"kind":"pin","vatID":null,"vref":null,"via":null,"reachable":1,"recognizable":1}]}"#)
         #expect(h.call("GET", "/kernel").body
@@ -34,7 +34,7 @@ struct KernelServiceTests {
                           token: alice)
         #expect(sent.status == 200)
         #expect(h.call("GET", "/vats/v2/deliveries?after=1", token: bob).body
-            == #"{"deliveries":[{"seq":2,"crank":9,"type":"message","target":"o+0","methargs":{"body":["make",[]],"slots":[]},"result":"p-60"},{"seq":3,"crank":11,"type":"message","target":"p-60","methargs":{"body":["use",[]],"slots":[]},"result":"p-61"}],"next":null}"#)
+            == #"{"deliveries":[{"seq":2,"crank":9,"type":"message","target":"o+0","methargs":{"body":["make",[]],"slots":[]},"result":"p-60"},{"seq":3,"crank":11,"type":"message","target":"p-60","methargs":{"body":["use",[]],"slots":[]},"result":"p-61"}],"next":null,"limit":100,"maxBytes":1048576}"#)
     }
 
     @Test func deliversHostSendsInTheVatsReferences() throws {
@@ -45,7 +45,7 @@ struct KernelServiceTests {
         #expect(sent.status == 202)
         #expect(sent.body == #"{"result":"kp40"}"#)
         #expect(h.call("GET", "/vats/v2/deliveries?after=1", token: bob).body
-            == #"{"deliveries":[{"seq":2,"crank":5,"type":"message","target":"o+0","methargs":{"body":["hello",[{"$slot":0}]],"slots":["o-50"]},"result":"p-60"}],"next":null}"#)
+            == #"{"deliveries":[{"seq":2,"crank":5,"type":"message","target":"o+0","methargs":{"body":["hello",[{"$slot":0}]],"slots":["o-50"]},"result":"p-60"}],"next":null,"limit":100,"maxBytes":1048576}"#)
         #expect(h.call("GET", "/promises/kp40").body
             == #"{"kpid":"kp40","state":"unresolved","decider":"v2","subscribers":[],"refCount":2,"heldByHost":true,"queue":[],"data":null,"holders":[{"kind":"hostResult","vatID":null,"vref":null,"via":null,"reachable":1,"recognizable":1},{"kind":"importer","vatID":"v2","vref":"p-60","via":null,"reachable":1,"recognizable":1}]}"#)
 
@@ -55,7 +55,7 @@ struct KernelServiceTests {
         #expect(resolved.status == 200)
         #expect(resolved.body == #"{"results":[null,null,"1","a"]}"#)
         #expect(h.call("GET", "/promises?state=fulfilled").body
-            == #"{"promises":[{"kpid":"kp40","state":"fulfilled","decider":null,"subscribers":[],"refCount":1,"heldByHost":true}],"next":null}"#)
+            == #"{"promises":[{"kpid":"kp40","state":"fulfilled","decider":null,"subscribers":[],"refCount":1,"heldByHost":true}],"next":null,"limit":100,"maxBytes":1048576}"#)
         #expect(h.call("DELETE", "/promises/kp40/hold").body == #"{"kpid":"kp40","heldByHost":false}"#)
         #expect(h.call("GET", "/promises/kp40").status == 404)
     }
@@ -88,7 +88,7 @@ struct KernelServiceTests {
         #expect(h.call("GET", "/kernel/run-mode").body == #"{"mode":"manual"}"#)
         h.call("POST", "/messages", #"{"target":"ko20","methargs":\#(methargs("ping"))}"#)
         #expect(h.call("GET", "/kernel/acceptance-queue").body
-            == #"{"events":[{"id":1,"type":"send","target":"ko20","methargs":{"body":["ping",[]],"slots":[]},"result":null}],"next":null}"#)
+            == #"{"events":[{"id":1,"type":"send","target":"ko20","methargs":{"body":["ping",[]],"slots":[]},"result":null}],"next":null,"limit":100,"maxBytes":1048576}"#)
         let step = h.call("POST", "/kernel/step")
         #expect(step.body == #"{"idle":false,"crank":3,"kind":"route","vatID":"v1","delivery":null,"detail":"send to ko20 queued for v1"}"#)
         let delivered = h.call("POST", "/kernel/step", "{}")
@@ -113,7 +113,7 @@ struct KernelServiceTests {
         #expect(last.body.hasPrefix(#"{"deliveries":[{"seq":5,"#))
         #expect(last.json.objectValue?["next"] == .null)
         #expect(h.call("GET", "/objects?limit=1").body
-            == #"{"objects":[{"kref":"ko20","owner":"v1","reachable":1,"recognizable":1,"pins":1}],"next":null}"#)
+            == #"{"objects":[{"kref":"ko20","owner":"v1","reachable":1,"recognizable":1,"pins":1}],"next":null,"limit":1,"maxBytes":1048576}"#)
     }
 
     @Test func upgradeAnswersTheIncarnationOrTheFailure() throws {

@@ -47,11 +47,11 @@ bob_before="$(bob_log_length)"
 do_curl -t "$BOB" POST /vats/v2/syscalls '{"syscalls":[{"type":"abandonExports","vrefs":["o+100"]}]}'
 assert_eq "bob abandons o+100" '200 {"results":[null]}' "$STATUS $BODY"
 do_curl GET /vats/v2/clist
-assert_eq "bob's c-list lost ko22 (by kref)" '0' "$(jqb '[.[] | select(.kref == "ko22")] | length')"
-assert_eq "bob's c-list lost o+100 (by vref)" '0' "$(jqb '[.[] | select(.vref == "o+100")] | length')"
+assert_eq "bob's c-list lost ko22 (by kref)" '0' "$(jqb '[.entries[] | select(.kref == "ko22")] | length')"
+assert_eq "bob's c-list lost o+100 (by vref)" '0' "$(jqb '[.entries[] | select(.vref == "o+100")] | length')"
 do_curl GET /vats/v1/clist
 assert_eq "alice's c-list keeps ko22 o-50 reachable" '[{"kref":"ko22","vref":"o-50","reachable":true}]' \
-  "$(jqb '[.[] | select(.kref == "ko22")]')"
+  "$(jqb '[.entries[] | select(.kref == "ko22")]')"
 do_curl GET /objects/ko22
 assert_eq "ko22 is an orphan, 1,1" '200 null 1 1' "$STATUS $(jqb .owner) $(jqb .reachable) $(jqb .recognizable)"
 assert_eq "ko22's only holder is alice's import" '[{"kind":"importer","vatID":"v1","vref":"o-50"}]' \
@@ -75,7 +75,7 @@ assert_eq "alice is told to retire o-50" '[{"type":"retireImports","vrefs":["o-5
 do_curl GET /objects/ko22
 assert_eq "ko22 is gone" '404 "unknown-kref"' "$STATUS $(jqb .error.code)"
 do_curl GET /vats/v1/clist
-assert_eq "alice's c-list no longer has ko22" '0' "$(jqb '[.[] | select(.kref == "ko22")] | length')"
+assert_eq "alice's c-list no longer has ko22" '0' "$(jqb '[.entries[] | select(.kref == "ko22")] | length')"
 assert_eq "bob's log has nothing new" "$bob_before" "$(bob_log_length)"
 do_curl GET /kernel/audit
 assert_eq "audit is clean" '200 []' "$STATUS $BODY"
@@ -90,7 +90,7 @@ do_curl GET /objects/ko22
 assert_eq "ko22 is bob's, 0,1 (recognizable only)" '"v2" 0 1' "$(jqb .owner) $(jqb .reachable) $(jqb .recognizable)"
 do_curl GET /vats/v1/clist
 assert_eq "alice keeps ko22 o-50, not reachable" '[{"kref":"ko22","vref":"o-50","reachable":false}]' \
-  "$(jqb '[.[] | select(.kref == "ko22")]')"
+  "$(jqb '[.entries[] | select(.kref == "ko22")]')"
 bob_before="$(bob_log_length)"
 
 do_curl -t "$BOB" POST /vats/v2/syscalls '{"syscalls":[{"type":"abandonExports","vrefs":["o+100"]}]}'
@@ -100,9 +100,9 @@ assert_eq "alice is told to retire o-50" '[{"type":"retireImports","vrefs":["o-5
 do_curl GET /objects/ko22
 assert_eq "ko22 is gone" '404' "$STATUS"
 do_curl GET /vats/v1/clist
-assert_eq "alice's c-list no longer has ko22" '0' "$(jqb '[.[] | select(.kref == "ko22")] | length')"
+assert_eq "alice's c-list no longer has ko22" '0' "$(jqb '[.entries[] | select(.kref == "ko22")] | length')"
 do_curl GET /vats/v2/clist
-assert_eq "bob's c-list no longer has ko22" '0' "$(jqb '[.[] | select(.kref == "ko22")] | length')"
+assert_eq "bob's c-list no longer has ko22" '0' "$(jqb '[.entries[] | select(.kref == "ko22")] | length')"
 assert_eq "bob's log has nothing new" "$bob_before" "$(bob_log_length)"
 do_curl GET /kernel/audit
 assert_eq "audit is clean" '200 []' "$STATUS $BODY"

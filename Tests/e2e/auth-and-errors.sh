@@ -82,7 +82,7 @@ assert_eq "a repeated query parameter: 400 names it" '400 "owner" "owner: is giv
 do_curl GET "/kernel?verbose=1"
 assert_eq "a query parameter where none is taken: 400" '400 "verbose"' "$STATUS $(jqb .error.details.parameter)"
 do_curl GET "/objects?owner=none&limit=1"
-assert_eq "declared query parameters still work" '200 {"objects":[],"next":null}' "$STATUS $BODY"
+assert_eq "declared query parameters still work" '200 {"objects":[],"next":null,"limit":1,"maxBytes":1048576}' "$STATUS $BODY"
 TOKEN=""
 do_curl GET "/objects?ownr=none"
 assert_eq "without the token, the query is not looked at: 401" '401' "$STATUS"

@@ -180,7 +180,7 @@ check() {
   TOKEN="$SINK_TOKEN" all_pages "/vats/$SINK/deliveries" deliveries \
     | jq -c '[.[] | select(.type == "message" and (.methargs.body[0] == "hs" or .methargs.body[0] == "vs"))
               | {m: .methargs.body[0], id: .methargs.body[1][0], p: .methargs.slots[0]}]' >"$E2E_TMP/deliv.json"
-  do_curl GET "/vats/$SINK/clist"; printf '%s' "$BODY" >"$E2E_TMP/clist.json"
+  all_pages "/vats/$SINK/clist" entries >"$E2E_TMP/clist.json"
   all_pages /promises promises >"$E2E_TMP/promises.json"
 
   jq -c -n --slurpfile log "$E2E_TMP/log.json" --slurpfile present "$E2E_TMP/present.json" \

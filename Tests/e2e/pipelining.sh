@@ -69,7 +69,7 @@ assert_eq "kp40: bob decides it, nothing waits" 'unresolved v2 2 0' "$(promise k
 assert_eq "kp41: bob decides it, alice subscribes" 'unresolved v2 2 0' "$(promise kp41)"
 do_curl GET /vats/v2/clist
 assert_eq "bob's c-list names the three results" '["kp40 p-60","kp41 p-61","kp42 p-62"]' \
-  "$(jqb '[.[] | select(.kref | startswith("kp")) | "\(.kref) \(.vref)"] | sort')"
+  "$(jqb '[.entries[] | select(.kref | startswith("kp")) | "\(.kref) \(.vref)"] | sort')"
 
 echo "== the reflected message: bob passes a result he received on as his own send's result"
 syscalls "$BOB" v2 "[{\"type\":\"send\",\"target\":\"o-50\",\"methargs\":$(methargs back),\"result\":\"p-61\"}]"

@@ -32,8 +32,8 @@ assert_eq "bob is notified: p+1 = [o-51, o-52]" \
   '[{"type":"notify","resolutions":[{"vpid":"p+1","rejected":false,"data":{"body":[{"$slot":0},{"$slot":1}],"slots":["o-51","o-52"]}}]}]' \
   "$(jqb '[.deliveries[] | del(.seq, .crank)]')"
 do_curl GET /vats/v1/clist
-DURABLE="$(jqr '.[] | select(.vref == "o+d10/1") | .kref')"
-EPHEMERAL="$(jqr '.[] | select(.vref == "o+5") | .kref')"
+DURABLE="$(jqr '.entries[] | select(.vref == "o+d10/1") | .kref')"
+EPHEMERAL="$(jqr '.entries[] | select(.vref == "o+5") | .kref')"
 assert_eq "alice exports o+d10/1 and o+5" "ko22 ko23" "$DURABLE $EPHEMERAL"
 do_curl GET "/promises?decider=v1"
 LATER="$(jqr '.promises[0].kpid')"
@@ -61,7 +61,7 @@ assert_eq "the durable o+d10/1 keeps its owner and counts" '"v1" 1 1' "$(jqb .ow
 do_curl GET "/objects/$EPHEMERAL"
 assert_eq "the ephemeral o+5 is orphaned, still 1,1 for bob" 'null 1 1' "$(jqb .owner) $(jqb .reachable) $(jqb .recognizable)"
 do_curl GET /vats/v1/clist
-assert_eq "alice's c-list keeps o+0 and o+d10/1, not o+5" '["o+0","o+d10/1"]' "$(jqb '[.[] | .vref | select(startswith("o+"))] | sort')"
+assert_eq "alice's c-list keeps o+0 and o+d10/1, not o+5" '["o+0","o+d10/1"]' "$(jqb '[.entries[] | .vref | select(startswith("o+"))] | sort')"
 do_curl GET /vats/v1/clist
 v1_clist="$BODY"
 
