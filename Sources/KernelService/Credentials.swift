@@ -23,21 +23,31 @@ final class Credentials: Sendable {
         vatTokens.withLock { $0[vat] = Array(token.utf8) }
     }
 
-    /// Checks the `Authorization` header for a request on `resource`; throws 401, 403, or
-    /// for a vat-scoped request on a vat without a token, 404.
+    /// Checks the `Authorization` header for a request on `resource`; throws 401 (no token)
+    /// or 403 (a token that is neither the admin's nor the vat's).
+    ///
+    /// A vat-scoped request with a bad token is 403 whether or not the vat exists (its token
+    /// is compared with a stand-in of the same length), so tokens cannot probe which vats
+    /// exist; only the admin token (or no admin token configured, for host endpoints) reaches
+    /// the 404 of a missing vat.
     func authorize(_ resource: Resource, vat: VatID?, header: String?) throws(ServiceError) {
         if resource.isPublic { return }
         if let vat {
             guard let presented = Credentials.bearer(header) else { throw .missingCredentials }
             if let admin, Credentials.constantTimeEqual(presented, admin) { return }
-            guard let expected = vatTokens.withLock({ $0[vat] }) else { throw ServiceError(KernelError.unknownVat(vat)) }
-            guard Credentials.constantTimeEqual(presented, expected) else { throw .wrongCredentials }
+            let expected = vatTokens.withLock { $0[vat] }
+            let matches = Credentials.constantTimeEqual(presented, expected ?? Credentials.standIn)
+            guard expected != nil, matches else { throw .wrongCredentials }
             return
         }
         guard let admin else { return }
         guard let presented = Credentials.bearer(header) else { throw .missingCredentials }
         guard Credentials.constantTimeEqual(presented, admin) else { throw .wrongCredentials }
     }
+
+    /// What a token is compared with when the vat has none: as long as a real one, and no
+    /// token (64 hex digits) can equal it.
+    private static let standIn = [UInt8](repeating: 0, count: 64)
 
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
     static func bearer(_ header: String?) -> [UInt8]? {

@@ -199,6 +199,25 @@ struct CredentialsTests {
         #expect(!Credentials.constantTimeEqual([], Array("x".utf8)))
     }
 
+    @Test(arguments: [nil, "admin-token-0123456789"] as [String?])
+    func aBadTokenGetsTheSameAnswerWhetherOrNotTheVatExists(_ admin: String?) throws {
+        // Issue 9 part 4: a 404 for a missing vat against a 403 for an existing one told any
+        // token holder which vats exist.
+        let h = try Harness(KernelServiceConfiguration(adminToken: admin))
+        let alice = h.createVat("alice", token: admin)
+        for (method, path, body) in [("GET", "deliveries", nil), ("POST", "syscalls", #"{"syscalls":[]}"#)] as [(String, String, String?)] {
+            for token in [alice, "not-a-token", String(repeating: "0", count: 64)] {
+                let existing = h.call(method, "/vats/v1/\(path)", body, token: token == alice ? "wrong" : token)
+                let missing = h.call(method, "/vats/v9/\(path)", body, token: token)
+                #expect(existing.status == 403 && missing.status == 403)
+                #expect(existing.body == missing.body)
+            }
+            #expect(h.call(method, "/vats/v9/\(path)", body).status == 401)
+            #expect(h.call(method, "/vats/v1/\(path)", body, token: alice).status == 200)
+        }
+        if let admin { #expect(h.call("GET", "/vats/v9/deliveries", token: admin).status == 404) }
+    }
+
     @Test func makesRandomHexTokens() {
         let a = Credentials.newToken(), b = Credentials.newToken()
         #expect(a.utf8.count == 64 && a.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })

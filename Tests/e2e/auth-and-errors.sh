@@ -44,7 +44,13 @@ assert_eq "alice's syscalls with bob's token: 403" '403' "$STATUS"
 do_curl -t "$ALICE" GET /kernel
 assert_eq "a vat token does not open admin endpoints: 403" '403' "$STATUS"
 do_curl -t "$ALICE" GET /vats/v9/deliveries
-assert_eq "a vat that does not exist: 404 unknown-vat" '404 "unknown-vat"' "$STATUS $(jqb .error.code)"
+assert_eq "a vat that does not exist, with alice's token: 403 as for bob's log (existence is not told)" '403 "forbidden"' "$STATUS $(jqb .error.code)"
+do_curl -t "not-a-token" POST /vats/v9/syscalls '{"syscalls":[]}'
+bad_missing="$STATUS $BODY"
+do_curl -t "not-a-token" POST /vats/v1/syscalls '{"syscalls":[]}'
+assert_eq "a bad token: the same answer for a missing vat and an existing one" "$bad_missing" "$STATUS $BODY"
+do_curl -t "$ADMIN" GET /vats/v9/deliveries
+assert_eq "with the admin token a vat that does not exist: 404 unknown-vat" '404 "unknown-vat"' "$STATUS $(jqb .error.code)"
 if grep -q -e "$ADMIN" -e "$ALICE" -e "$BOB" "$SERVER_LOG"; then leaked=yes; else leaked=no; fi
 assert_eq "no token appears in the server's output" 'no' "$leaked"
 
