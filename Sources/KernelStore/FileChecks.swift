@@ -51,6 +51,27 @@ enum FileChecks {
         return "the file cannot be read: \(String(cString: strerror(errno)))"
     }
 
+    /// Creates an empty database file readable and writable by its owner only (0600), whatever
+    /// the umask. SQLite gives the `-wal`, `-shm` and `-journal` files it creates the mode of
+    /// the database file, so they are owner-only too. Nil on success, else why not.
+    static func createOwnerOnly(_ path: String) -> String? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        return fchmod(fd, 0o600) == 0 ? nil : String(cString: strerror(errno))
+    }
+
+    /// Takes group and other permissions away from the database and its side files, for a
+    /// database an older version created 0644 (the files hold every vat's token). Only files
+    /// this process owns; anything else is left as it is.
+    static func restrictToOwner(_ path: String) {
+        for file in [path, path + "-wal", path + "-shm", path + "-journal"] {
+            var st = stat()
+            guard stat(file, &st) == 0, st.st_uid == geteuid(), st.st_mode & 0o077 != 0 else { continue }
+            _ = chmod(file, st.st_mode & 0o700)
+        }
+    }
+
     /// Why the file at `path` cannot be written, or nil if it can.
     static func whyFileNotWritable(_ path: String) -> String? {
         if access(path, W_OK) == 0 { return nil }

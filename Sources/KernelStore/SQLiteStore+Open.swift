@@ -29,7 +29,10 @@ extension SQLiteStore {
                     throw KernelStoreError.readOnly(path: path, detail: "cannot create the database: \(why)")
                 }
                 throw KernelStoreError.cannotOpen(path: path, detail: "cannot create the database: \(why)")
+            } else if let why = FileChecks.createOwnerOnly(path) {
+                throw KernelStoreError.cannotOpen(path: path, detail: "cannot create the database: \(why)")
             }
+            FileChecks.restrictToOwner(path)
         }
         let c = try withDirectoryCheck(path) {
             try SQLiteConnection(path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
