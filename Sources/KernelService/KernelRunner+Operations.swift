@@ -106,20 +106,12 @@ extension KernelRunner {
             r.headers.append(("Location", "/vats/\(vat)"))
             return r
         case .listVats(let page):
-            // VatTable iterates in vat-number order.
-            let vats = state.vats.lazy.filter { v in page.after.map { v.key.number > $0 } ?? true }
-            return ok(Representation.page("vats", page, vats, item: { vatJSON($0.value, state) }, cursor: { .string($0.key.description) }))
+            return ok(vats(state, page))
         case .showVat(let vat):
             return ok(vatJSON(try record(vat, state), state))
         case .clist(let vat, let page):
             _ = try record(vat, state)
-            let clist = state.clists[vat] ?? CList()
-            var positions = clist.byKRef.keys.map(PageCursor.position).filter { p in page.after.map { p > $0 } ?? true }
-            positions.sort()
-            return ok(Representation.page("entries", page, positions.lazy.map(Self.kref(position:)), item: { kref in
-                let e = clist[kref]!
-                return .object([("kref", .string(kref.description)), ("vref", .string(e.vref.description)), ("reachable", .bool(e.reachable))])
-            }, cursor: { .string($0.description) }))
+            return ok(clist(state.clists[vat] ?? CList(), page))
         case .deliveries(let vat, let page):
             _ = try record(vat, state)
             return ok(deliveries(state.deliveries[vat] ?? [], page))
@@ -317,6 +309,22 @@ extension KernelRunner {
             start = lo
         }
         return Representation.page("deliveries", page, log[start...], item: Representation.delivery, cursor: { .int($0.seq) })
+    }
+
+    /// One page of the vats, by number (`VatTable` iterates in that order).
+    private func vats(_ state: KernelState, _ page: Page) -> JSON {
+        let vats = state.vats.lazy.filter { v in page.after.map { v.key.number > $0 } ?? true }
+        return Representation.page("vats", page, vats, item: { vatJSON($0.value, state) }, cursor: { .string($0.key.description) })
+    }
+
+    /// One page of a c-list: objects by number, then promises by number.
+    private func clist(_ clist: CList, _ page: Page) -> JSON {
+        var positions = clist.byKRef.keys.map(PageCursor.position).filter { p in page.after.map { p > $0 } ?? true }
+        positions.sort()
+        return Representation.page("entries", page, positions.lazy.map(Self.kref(position:)), item: { kref in
+            let e = clist[kref]!
+            return .object([("kref", .string(kref.description)), ("vref", .string(e.vref.description)), ("reachable", .bool(e.reachable))])
+        }, cursor: { .string($0.description) })
     }
 
     /// The kref at a c-list position (`PageCursor.position`).
