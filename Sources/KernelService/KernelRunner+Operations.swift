@@ -57,6 +57,8 @@ extension KernelRunner {
         switch operation {
         case .kernelSummary, .version, .readiness, .metrics:
             return ok(summaryJSON(kernel))
+        case .listEvents(let type, let vat, let page):
+            return try eventsPage(type: type, vat: vat, page)
         case .step:
             guard let report = try step(kernel) else { return ok(.object([("idle", .bool(true))])) }
             return ok(Representation.crankReport(report))
@@ -256,6 +258,24 @@ extension KernelRunner {
     }
 
     // MARK: Pieces
+
+    /// `{"events":[…],"next":seq|null,"limit":N,"maxBytes":B}`, the page shape of every list,
+    /// the events copied as the store keeps them; a page stops before `Limits.maxPageBytes`.
+    private func eventsPage(type: String?, vat: VatID?, _ page: Page) throws -> HTTPResponse {
+        var events: [[UInt8]] = []
+        var next: Int?
+        if let store = storage as? SQLiteStore {
+            (events, next) = try store.events(after: page.after ?? 0, limit: page.limit, type: type, vat: vat,
+                                              maxBytes: Limits.maxPageBytes)
+        }
+        var body = Array(#"{"events":["#.utf8)
+        for (i, e) in events.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: e)
+        }
+        body.append(contentsOf: "],\"next\":\(next.map(String.init) ?? "null"),\"limit\":\(page.limit),\"maxBytes\":\(Limits.maxPageBytes)}".utf8)
+        return .json(200, body)
+    }
 
     func summaryJSON(_ kernel: Kernel) -> JSON {
         let s = kernel.state

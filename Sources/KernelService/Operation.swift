@@ -71,6 +71,8 @@ enum Operation: Equatable {
     case send(target: KRef, methargs: CapData<KRef>, result: ResultPolicy)
     case listObjects(owner: OwnerFilter?, Page)
     case listPromises(decider: VatID?, state: KernelPromise.State?, Page)
+    /// `GET /events`: a page of the event log, of one type and about one vat if asked.
+    case listEvents(type: String?, vat: VatID?, Page)
     case showObject(KRef)
     case showPromise(KRef)
     case pin(KRef)
@@ -89,7 +91,7 @@ enum Operation: Equatable {
     var changesState: Bool {
         switch self {
         case .kernelSummary, .version, .readiness, .metrics, .getRunMode, .runQueue, .acceptanceQueue, .gcActions, .audit, .listVats, .showVat,
-             .clist, .deliveries, .listObjects, .listPromises, .showObject, .showPromise:
+             .clist, .deliveries, .listObjects, .listPromises, .showObject, .showPromise, .listEvents:
             return false
         default:
             return true
@@ -101,6 +103,8 @@ enum Operation: Equatable {
 enum Limits {
     /// Default and largest page of any list.
     static let defaultPageSize = 100
+    /// The event types the log holds (`GET /events?type=`).
+    static let eventTypes = ["deliver", "gc-action", "crank-finish"]
     static let maxPageSize = 1000
     /// Most bytes of items one page holds (each page has at least one item, so paging always
     /// moves on): a page of big delivery bodies stops here even below its `limit`.
@@ -263,6 +267,16 @@ extension Operation {
                 }
             }
             return .listObjects(owner: owner, try page(query, cursor: .kref(.object)))
+        case .events:
+            var vat: VatID?
+            if let v = query["vat"] {
+                guard let id = VatID(v), Limits.accepts(id) else { throw .invalidParameter("vat", "\"\(v)\" is not a vat ID (v1, v2, …)") }
+                vat = id
+            }
+            if let t = query["type"], !Limits.eventTypes.contains(t) {
+                throw .invalidParameter("type", "must be one of \(Limits.eventTypes.joined(separator: ", "))")
+            }
+            return .listEvents(type: query["type"], vat: vat, try page(query))
         case .promises:
             var decider: VatID?
             if let d = query["decider"] {

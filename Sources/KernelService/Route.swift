@@ -23,6 +23,8 @@ enum Resource: Equatable {
     case promises
     case promise(String)
     case promiseHold(String)
+    /// `GET /events`: the event log.
+    case events
 
     /// The resource at `path` (not percent-encoded), or nil if there is none.
     init?(path: String) {
@@ -47,6 +49,7 @@ enum Resource: Equatable {
             case "messages": self = .messages
             case "objects": self = .objects
             case "promises": self = .promises
+            case "events": self = .events
             default: return nil
             }
         case 2:
@@ -89,7 +92,7 @@ enum Resource: Equatable {
     var methods: [String] {
         switch self {
         case .healthz, .version, .readyz, .metrics, .kernel, .kernelRunQueue, .kernelAcceptanceQueue, .kernelGCActions, .kernelAudit,
-             .vat, .vatCList, .vatDeliveries, .objects, .object, .promises, .promise:
+             .vat, .vatCList, .vatDeliveries, .objects, .object, .promises, .promise, .events:
             return ["GET"]
         case .kernelStep, .kernelRun, .kernelGCReconsider, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate, .messages:
             return ["POST"]
@@ -108,6 +111,7 @@ enum Resource: Equatable {
         case .kernelRunQueue, .kernelAcceptanceQueue, .vatDeliveries, .vats, .vatCList: return ["after", "limit"]
         case .objects: return ["owner", "after", "limit"]
         case .promises: return ["decider", "state", "after", "limit"]
+        case .events: return ["after", "limit", "type", "vat"]
         case .healthz, .version, .readyz, .metrics, .kernel, .kernelStep, .kernelRun, .kernelRunMode, .kernelGCActions, .kernelAudit,
              .vat, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate,
              .vatTerminationHold, .kernelGCReconsider, .messages, .object, .objectPin, .promise, .promiseHold:
@@ -146,6 +150,7 @@ enum Resource: Equatable {
         case .object: return "/objects/{kref}"
         case .objectPin: return "/objects/{kref}/pin"
         case .promises: return "/promises"
+        case .events: return "/events"
         case .promise: return "/promises/{kpid}"
         case .promiseHold: return "/promises/{kpid}/hold"
         }

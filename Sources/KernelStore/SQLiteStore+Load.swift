@@ -17,6 +17,7 @@ extension SQLiteStore {
         defer { if ownTransaction, !c.isAutocommit { try? c.execute("COMMIT") } }
         do {
             hashes = try readHashes(c)
+            nextEventSeq = try readNextEventSeq(c)
             return try readState(c)
         } catch let e as RowError {
             throw KernelStoreError.corrupt(path: path, detail: e.description)

@@ -31,6 +31,8 @@ public final class SQLiteStore: KernelStorage {
     /// The hashes of the last crank committed (staged or flushed); nil before the first
     /// crank of a new store, or of one migrated from before hashes were kept.
     public internal(set) var hashes: CrankHashes?
+    /// The seq the next event gets (see `SQLiteStore+Events`).
+    var nextEventSeq = 1
 
     var connection: SQLiteConnection?
     var statements: Statements?
@@ -78,12 +80,15 @@ public final class SQLiteStore: KernelStorage {
         if c.isAutocommit { try s.begin.run() }
         try s.savepoint.run()
         let next: CrankHashes
+        let firstEventSeq = nextEventSeq
         do {
             next = try CrankHashes.of(delta, after: hashes)
             try write(delta, s)
             try write(next, s)
+            try writeEvents(delta, next, s)
             try s.release.run()
         } catch {
+            nextEventSeq = firstEventSeq
             abandonCrank(error, c, s)
             throw error
         }

@@ -14,6 +14,7 @@
 ///   SELECT id, queue_name, json_extract(event, '$.type') FROM queue ORDER BY id;
 ///   SELECT seq, crank, json_extract(delivery, '$.type') FROM deliveries WHERE vat = 'v2' ORDER BY seq;
 ///   SELECT crank, crank_hash, activity_hash FROM activity;
+///   SELECT seq, crank, type, event FROM events ORDER BY seq DESC LIMIT 20;
 /// ```
 enum Schema {
     /// `PRAGMA application_id` of every VatKernel database: "VatK".
@@ -33,6 +34,7 @@ enum Schema {
         Migration(summary: "the kernel's tables (KERNEL-SPEC §2)", sql: version1),
         Migration(summary: "each vat's bearer token, kept with the crank that created the vat", sql: version2),
         Migration(summary: "the last crank's crankHash and activityHash", sql: version3),
+        Migration(summary: "the event log", sql: version4),
     ]
 
     /// Krefs, vrefs and vat IDs are stored as their text (`ko21`, `o+d5/3`, `v1`), JSON
@@ -155,9 +157,22 @@ enum Schema {
         ) STRICT;
         """
 
+    /// The event log: one row per event, the whole event as JSON in `event`; `type` and
+    /// `vat` are kept apart for the filters of `GET /events`.
+    static let version4 = """
+        CREATE TABLE events (
+            seq   INTEGER PRIMARY KEY,
+            crank INTEGER NOT NULL,
+            type  TEXT NOT NULL,
+            vat   TEXT,
+            event TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX events_by_vat ON events (vat, seq) WHERE vat IS NOT NULL;
+        """
+
     /// The tables a database of the current version has, to tell ours from a stranger's.
     static let tables: Set<String> = [
         "meta", "counters", "objects", "promises", "vats", "clist", "vatstore", "queue",
-        "gc_actions", "pins", "held_results", "deliveries", "vat_tokens", "activity",
+        "gc_actions", "pins", "held_results", "deliveries", "vat_tokens", "activity", "events",
     ]
 }

@@ -14,6 +14,7 @@ final class Statements {
     let addDelivery: SQLiteStatement
     let putToken: SQLiteStatement
     let putActivity: SQLiteStatement
+    let addEvent: SQLiteStatement
     private var all: [SQLiteStatement] = []
 
     init(_ c: SQLiteConnection) throws {
@@ -68,6 +69,7 @@ final class Statements {
                 INSERT INTO activity (id, crank, crank_hash, activity_hash) VALUES (1, ?1, ?2, ?3)
                 ON CONFLICT (id) DO UPDATE SET crank = ?1, crank_hash = ?2, activity_hash = ?3
                 """)
+            addEvent = try p("INSERT INTO events (seq, crank, type, vat, event) VALUES (?1, ?2, ?3, ?4, ?5)")
             addDelivery = try p("INSERT INTO deliveries (vat, seq, crank, delivery) VALUES (?1, ?2, ?3, ?4)")
         } catch {
             for s in all { s.finalize() }

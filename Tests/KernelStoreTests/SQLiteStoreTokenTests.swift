@@ -41,7 +41,7 @@ import VatKernel
         }
         // Make it a version-1 database, as the first release wrote it.
         let c = try SQLiteConnection(path: path, flags: 0x2 /* SQLITE_OPEN_READWRITE */)
-        try c.execute("DROP TABLE vat_tokens; DROP TABLE activity; PRAGMA user_version = 1; UPDATE meta SET value = 1 WHERE key = 'schema_version'")
+        try c.execute("DROP TABLE vat_tokens; DROP TABLE activity; DROP TABLE events; PRAGMA user_version = 1; UPDATE meta SET value = 1 WHERE key = 'schema_version'")
         c.close()
 
         let store = try SQLiteStore(path: path)
@@ -53,7 +53,7 @@ import VatKernel
         #expect(try store.loadTokens() == [VatID(1): "t1"])
         let check = try SQLiteConnection(path: path, flags: 0x1 /* SQLITE_OPEN_READONLY */)
         defer { check.close() }
-        #expect(try check.integer("PRAGMA user_version") == 3)
-        #expect(try check.integer("SELECT value FROM meta WHERE key = 'schema_version'") == 3)
+        #expect(try check.integer("PRAGMA user_version") == 4)
+        #expect(try check.integer("SELECT value FROM meta WHERE key = 'schema_version'") == 4)
     }
 }

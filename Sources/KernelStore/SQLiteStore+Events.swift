@@ -1,0 +1,98 @@
+import VatKernel
+
+/// The event log (issue 10): events each crank writes in its own savepoint, so they are
+/// durable exactly when the crank is, read back in `seq` order.
+///
+/// Each event is one JSON object `{"seq","crank","type",…}`, with field names from SwingSet's
+/// slog where one exists: `deliver` (`vatID`, `deliveryNum`, `vd`: the delivery as the vat
+/// sees it), `gc-action` (`vatID`, `action`, `kref`, `added`: false when it was done or
+/// negated), `crank-finish` (`crankNum`, `changes`: rows the crank wrote, `crankhash`,
+/// `activityhash`).
+extension SQLiteStore {
+    /// Writes crank `d`'s events after those of earlier cranks.
+    func writeEvents(_ d: CrankDelta, _ h: CrankHashes, _ s: Statements) throws {
+        func add(_ type: String, vat: VatID?, _ fields: (inout JSONWriter) throws -> Void) throws {
+            var w = JSONWriter(capacity: 160)
+            w.beginObject()
+            w.key("seq"); w.int(nextEventSeq)
+            w.key("crank"); w.int(d.crank)
+            w.key("type"); w.string(type)
+            try fields(&w)
+            w.endObject()
+            s.addEvent.bind(1, nextEventSeq)
+            s.addEvent.bind(2, d.crank)
+            s.addEvent.bind(3, type)
+            s.addEvent.bind(4, vat?.description)
+            s.addEvent.bind(5, utf8: w.bytes)
+            try s.addEvent.run()
+            nextEventSeq += 1
+        }
+        for (vat, r) in d.deliveries {
+            try add("deliver", vat: vat) { w in
+                w.key("vatID"); w.string(vat.description)
+                w.key("deliveryNum"); w.int(r.seq)
+                w.key("vd"); try w.delivery(r.delivery)
+            }
+        }
+        for (a, present) in d.gcActions.sorted(by: { $0.key < $1.key }) {
+            try add("gc-action", vat: a.vat) { w in
+                w.key("vatID"); w.string(a.vat.description)
+                w.key("action"); w.string(a.kind.name)
+                w.key("kref"); w.string(a.kref.description)
+                w.key("added"); w.bool(present)
+            }
+        }
+        try add("crank-finish", vat: nil) { w in
+            w.key("crankNum"); w.int(d.crank)
+            w.key("changes"); w.int(d.rowCount)
+            w.key("crankhash"); w.string(h.crankHash)
+            w.key("activityhash"); w.string(h.activityHash)
+        }
+    }
+
+    /// Events with `seq > after`, oldest first, at most `limit`, of `type` and about `vat` if
+    /// given, and no more than `maxBytes` of them (the first always); with the seq to pass as
+    /// `after` for the next page (nil: no more).
+    public func events(after: Int, limit: Int, type: String? = nil, vat: VatID? = nil,
+                       maxBytes: Int = .max) throws -> (events: [[UInt8]], next: Int?) {
+        let (c, _) = try open()
+        var sql = "SELECT seq, event FROM events WHERE seq > ?1"
+        if type != nil { sql += " AND type = ?2" }
+        if vat != nil { sql += " AND vat = ?3" }
+        sql += " ORDER BY seq LIMIT ?4"
+        let q = try c.prepare(sql)
+        defer { q.finalize() }
+        q.bind(1, after)
+        if let type { q.bind(2, type) }
+        if let vat { q.bind(3, vat.description) }
+        q.bind(4, limit + 1)
+        var out: [[UInt8]] = []
+        var lastSeq = after
+        var more = false
+        var bytes = 0
+        while try q.step() {
+            if out.count == limit { more = true; break }
+            let event = q.withText(1) { $0.map(Array.init) ?? [] }
+            if !out.isEmpty, bytes + event.count > maxBytes { more = true; break }
+            bytes += event.count
+            lastSeq = q.int(0)
+            out.append(event)
+        }
+        return (out, more ? lastSeq : nil)
+    }
+
+    /// The newest event's seq (0 when the log is empty).
+    public var lastEventSeq: Int { nextEventSeq - 1 }
+
+    func readNextEventSeq(_ c: SQLiteConnection) throws -> Int {
+        (try c.integer("SELECT coalesce(max(seq), 0) FROM events") ?? 0) + 1
+    }
+}
+
+extension CrankDelta {
+    /// How many rows the crank wrote or removed (the `changes` of its `crank-finish`).
+    var rowCount: Int {
+        1 + objects.count + promises.count + vats.count + clistEntries.count + vatstore.count
+            + queueRemovals.count + queueAdds.count + gcActions.count + pins.count + heldResults.count + deliveries.count
+    }
+}
