@@ -57,7 +57,7 @@ extension KernelRunner {
         switch operation {
         case .kernelSummary, .version, .readiness, .metrics:
             return ok(summaryJSON(kernel))
-        case .listEvents(let type, let vat, let page):
+        case .listEvents(let type, let vat, let page, _):
             return try eventsPage(type: type, vat: vat, page)
         case .step:
             guard let report = try step(kernel) else { return ok(.object([("idle", .bool(true))])) }
@@ -261,7 +261,7 @@ extension KernelRunner {
 
     /// `{"events":[…],"next":seq|null,"limit":N,"maxBytes":B}`, the page shape of every list,
     /// the events copied as the store keeps them; a page stops before `Limits.maxPageBytes`.
-    private func eventsPage(type: String?, vat: VatID?, _ page: Page) throws -> HTTPResponse {
+    func eventsPage(type: String?, vat: VatID?, _ page: Page) throws -> HTTPResponse {
         var events: [[UInt8]] = []
         var next: Int?
         if let store = storage as? SQLiteStore {

@@ -101,16 +101,28 @@ final class KernelRunner: @unchecked Sendable {
     var groupFailed = false
     /// Cranks of the run (`step()`) within the request being executed, for the metrics.
     var stepsTaken = 0
+    /// `GET /events?wait=` requests that found nothing yet, oldest first.
+    var eventWaiters: [EventWaiter] = []
+    /// The store's last event seq when the waiters were last looked at.
+    var waitersSawSeq = 0
 
     private func run() {
         while true {
-            wake.wait()
+            // Parked event waits end at their deadline even when nothing else happens.
+            if let deadline = eventWaiters.lazy.map(\.deadline).min() {
+                _ = wake.wait(timeout: .now() + .nanoseconds(max(0, nanoseconds(until: deadline))))
+            } else {
+                wake.wait()
+            }
             let (items, accepting) = inbox.withLock { inbox in
                 defer { inbox.items.removeAll() }
                 return (inbox.items, inbox.accepting)
             }
-            if !items.isEmpty { runGroup(items) }
-            if !accepting, inbox.withLock({ $0.items.isEmpty }) { break }
+            if !items.isEmpty { runGroup(items) } else { serveEventWaiters() }
+            if !accepting, inbox.withLock({ $0.items.isEmpty }) {
+                serveEventWaiters(ending: true)
+                break
+            }
         }
         if let storage, kernel != nil {
             do { try storage.flush() } catch { log("final flush failed: \(error)") }
@@ -135,6 +147,7 @@ final class KernelRunner: @unchecked Sendable {
             case .task(let body):
                 body(groupFailed ? nil : kernel)
             case .request(let operation, let respond):
+                if !groupFailed, park(operation, respond) { continue }
                 if groupFailed {
                     answers.append((respond, ServiceError.storageFailure("an earlier request of the same commit group failed to commit").response))
                     continue
@@ -164,6 +177,7 @@ final class KernelRunner: @unchecked Sendable {
         if groupFailed { reload() }
         publishSummary()
         for (respond, response) in answers { respond(response) }
+        serveEventWaiters()
     }
 
     /// Runs one operation; every error becomes its HTTP answer here. Also says whether the

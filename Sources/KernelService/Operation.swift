@@ -71,8 +71,9 @@ enum Operation: Equatable {
     case send(target: KRef, methargs: CapData<KRef>, result: ResultPolicy)
     case listObjects(owner: OwnerFilter?, Page)
     case listPromises(decider: VatID?, state: KernelPromise.State?, Page)
-    /// `GET /events`: a page of the event log, of one type and about one vat if asked.
-    case listEvents(type: String?, vat: VatID?, Page)
+    /// `GET /events`: a page of the event log, of one type and about one vat if asked; with
+    /// `wait` > 0 seconds, answered as soon as such an event exists, or empty when the wait ends.
+    case listEvents(type: String?, vat: VatID?, Page, wait: Int)
     case showObject(KRef)
     case showPromise(KRef)
     case pin(KRef)
@@ -103,6 +104,8 @@ enum Operation: Equatable {
 enum Limits {
     /// Default and largest page of any list.
     static let defaultPageSize = 100
+    /// The longest `GET /events?wait=`, in seconds.
+    static let maxEventWait = 60
     /// The event types the log holds (`GET /events?type=`).
     static let eventTypes = ["deliver", "gc-action", "crank-finish"]
     static let maxPageSize = 1000
@@ -276,7 +279,14 @@ extension Operation {
             if let t = query["type"], !Limits.eventTypes.contains(t) {
                 throw .invalidParameter("type", "must be one of \(Limits.eventTypes.joined(separator: ", "))")
             }
-            return .listEvents(type: query["type"], vat: vat, try page(query))
+            var wait = 0
+            if let w = query["wait"] {
+                guard let n = canonicalInt(w), (0...Limits.maxEventWait).contains(n) else {
+                    throw .invalidParameter("wait", "must be an integer between 0 and \(Limits.maxEventWait) (seconds)")
+                }
+                wait = n
+            }
+            return .listEvents(type: query["type"], vat: vat, try page(query), wait: wait)
         case .promises:
             var decider: VatID?
             if let d = query["decider"] {

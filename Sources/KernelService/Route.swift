@@ -111,7 +111,7 @@ enum Resource: Equatable {
         case .kernelRunQueue, .kernelAcceptanceQueue, .vatDeliveries, .vats, .vatCList: return ["after", "limit"]
         case .objects: return ["owner", "after", "limit"]
         case .promises: return ["decider", "state", "after", "limit"]
-        case .events: return ["after", "limit", "type", "vat"]
+        case .events: return ["after", "limit", "type", "vat", "wait"]
         case .healthz, .version, .readyz, .metrics, .kernel, .kernelStep, .kernelRun, .kernelRunMode, .kernelGCActions, .kernelAudit,
              .vat, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate,
              .vatTerminationHold, .kernelGCReconsider, .messages, .object, .objectPin, .promise, .promiseHold:

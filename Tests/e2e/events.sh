@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The event log (issue 10): GET /events pages what every crank wrote (deliveries as the vat sees
 # them, GC actions added and done, each crank's finish with its hashes), filters by type and
-# vat, refuses unknown filters, and survives a restart.
+# vat, refuses unknown filters, answers wait= as soon as an event exists (or empty when the wait
+# ends) without holding up other requests, and survives a restart.
 source "$(dirname "$0")/lib/common.bash"
 
 DB="$E2E_TMP/events.sqlite"
@@ -37,6 +38,34 @@ do_curl GET "/events?type=syscal"
 assert_eq "an unknown type is a 400 naming the parameter" '400 "type"' "$STATUS $(jqb .error.details.parameter)"
 do_curl GET "/events?after=-1"
 assert_status "after must be a number" 400
+
+echo "== wait=: a long poll answered by the next event, without holding up anything else"
+curl -sS "$URL/events?after=17&vat=v1&wait=20" -o "$E2E_TMP/waited" &
+WAITER=$!
+sleep 0.3
+t0=$(date +%s%N)
+do_curl GET /kernel
+assert_eq "other requests are served while one waits" '200 10' "$STATUS $(jqb .crank)"
+do_curl POST /vats/v2/bring-out-your-dead '{}'
+assert_status "bob's bring-out-your-dead (an event about v2, not v1)" 202
+sleep 0.3
+assert_eq "an event of another vat does not end the wait" 'waiting' "$(kill -0 "$WAITER" 2>/dev/null && echo waiting)"
+do_curl POST /vats/v1/bring-out-your-dead '{}'
+wait "$WAITER"
+t1=$(date +%s%N)
+BODY="$(cat "$E2E_TMP/waited")"
+assert_eq "the wait ends with alice's delivery" '[[22,"deliver","v1","bringOutYourDead"]]' "$(jqb '[.events[] | [.seq, .type, .vatID, .vd.type]]')"
+assert_eq "and well before its 20 s" 'yes' "$([ $(( (t1 - t0) / 1000000 )) -lt 5000 ] && echo yes)"
+t0=$(date +%s%N)
+do_curl GET "/events?after=1000&wait=1"
+t1=$(date +%s%N)
+assert_eq "a wait with nothing to show ends empty" '200 []' "$STATUS $(jqb .events)"
+assert_eq "after about its 1 s" 'yes' "$(ms=$(( (t1 - t0) / 1000000 )); [ "$ms" -ge 900 ] && [ "$ms" -lt 3000 ] && echo yes)"
+do_curl GET "/events?wait=61"
+assert_eq "wait is at most 60" '400 "wait"' "$STATUS $(jqb .error.details.parameter)"
+do_curl GET "/events?after=20&wait=5"
+assert_eq "an event already there answers at once" '200 [21,22,23]' "$STATUS $(jqb '[.events[].seq]')"
+
 ALL="$(do_curl GET /events; printf '%s' "$BODY")"
 stop_server
 
@@ -44,6 +73,6 @@ start_server
 do_curl GET /events
 assert_eq "the log survives a restart" "$ALL" "$BODY"
 do_curl POST /vats/v1/bring-out-your-dead '{}'
-do_curl GET "/events?after=17"
-assert_eq "numbering goes on after the restart" '[18,19,20]' "$(jqb '[.events[].seq]')"
+do_curl GET "/events?after=23"
+assert_eq "numbering goes on after the restart" '[24,25,26]' "$(jqb '[.events[].seq]')"
 finish
