@@ -194,8 +194,10 @@ extension Operation {
             }
             let options = f.optional("options") ?? .object([:])
             guard case .object = options else { throw .invalidField("options", "must be a JSON object") }
-            // The one option the kernel reads (KERNEL-SPEC §7); a mistyped value would silently mean false.
-            if let pipelining = options["enablePipelining"] { _ = try Fields.bool(pipelining, "options.enablePipelining") }
+            // The options the kernel reads (KERNEL-SPEC §7, §13.8); a mistyped value would silently mean false.
+            for option in ["enablePipelining", "receiveAbandonImport"] {
+                if let value = options[option] { _ = try Fields.bool(value, "options.\(option)") }
+            }
             let parameters = try f.optional("vatParameters").map { v throws(ServiceError) in
                 try Fields.capData(v, "vatParameters", slot: Fields.kref)
             } ?? CapData(body: .null)

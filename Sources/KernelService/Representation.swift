@@ -23,7 +23,7 @@ enum Representation {
             f += [("target", .string(target.description)), ("methargs", capData(methargs)), ("result", .text(result))]
         case .notify(let resolutions):
             f.append(("resolutions", .array(resolutions.map(resolution))))
-        case .dropExports(let v), .retireExports(let v), .retireImports(let v):
+        case .dropExports(let v), .retireExports(let v), .retireImports(let v), .abandonImports(let v):
             f.append(("vrefs", refs(v)))
         case .bringOutYourDead:
             break

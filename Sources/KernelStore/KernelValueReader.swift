@@ -120,6 +120,7 @@ struct KernelValueReader {
         case "dropExports": return .dropExports(try vrefs())
         case "retireExports": return .retireExports(try vrefs())
         case "retireImports": return .retireImports(try vrefs())
+        case "abandonImports": return .abandonImports(try vrefs())
         case "bringOutYourDead": return .bringOutYourDead
         case "startVat": return .startVat(vatParameters: try reader("vatParameters").capDataV())
         case let t: throw RowError("\(context).type: unknown delivery type \(t)")

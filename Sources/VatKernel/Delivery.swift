@@ -5,6 +5,8 @@ public enum Delivery: Hashable, Sendable {
     case dropExports([VRef])
     case retireExports([VRef])
     case retireImports([VRef])
+    /// The objects are orphans: the vat's c-list entries are gone (KERNEL-SPEC §13.8).
+    case abandonImports([VRef])
     case bringOutYourDead
     case startVat(vatParameters: CapData<VRef>)
 
@@ -16,6 +18,7 @@ public enum Delivery: Hashable, Sendable {
         case .dropExports: return "dropExports"
         case .retireExports: return "retireExports"
         case .retireImports: return "retireImports"
+        case .abandonImports: return "abandonImports"
         case .bringOutYourDead: return "bringOutYourDead"
         case .startVat: return "startVat"
         }

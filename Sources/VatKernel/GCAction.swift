@@ -1,9 +1,10 @@
 /// A pending GC action for one vat, as kept in the durable set (KERNEL-SPEC §8):
 /// `"v1 dropExport ko23"`.
 public struct GCAction: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
-    /// The three kinds, in the priority order processGCActionSet uses.
+    /// The kinds, in the priority order processGCActionSet uses. `abandonImport` is for
+    /// importers that opted in (KERNEL-SPEC §13.8) and comes last.
     public enum Kind: Int, Sendable, CaseIterable, Codable {
-        case dropExport, retireExport, retireImport
+        case dropExport, retireExport, retireImport, abandonImport
 
         /// The word used in the action's text.
         public var name: String {
@@ -11,13 +12,14 @@ public struct GCAction: Hashable, Sendable, Comparable, CustomStringConvertible,
             case .dropExport: return "dropExport"
             case .retireExport: return "retireExport"
             case .retireImport: return "retireImport"
+            case .abandonImport: return "abandonImport"
             }
         }
     }
 
     /// The vat the delivery would go to.
     public var vat: VatID
-    /// Drop, retire an export, or retire an import.
+    /// Drop, retire an export, retire an import, or abandon an import.
     public var kind: Kind
     /// The object concerned.
     public var kref: KRef

@@ -80,7 +80,7 @@ extension JSONWriter {
             beginArray()
             for r in resolutions { try vatResolution(r) }
             endArray()
-        case .dropExports(let vrefs), .retireExports(let vrefs), .retireImports(let vrefs):
+        case .dropExports(let vrefs), .retireExports(let vrefs), .retireImports(let vrefs), .abandonImports(let vrefs):
             key("type"); string(d.typeName)
             key("vrefs"); strings(vrefs)
             endObject()

@@ -132,6 +132,14 @@ extension Kernel {
                 try deleteCListEntry(vat, kref)
             }
             delivery = .retireImports(vrefs)
+        case .abandonImport:
+            // The vat's share goes with its entries (reachable −1 if it was reachable,
+            // recognizable −1); the orphan may then be retired in this crank.
+            for kref in krefs {
+                vrefs.append(try mapK2V(vat, kref, setReachable: false, required: true))
+                try deleteCListEntry(vat, kref)
+            }
+            delivery = .abandonImports(vrefs)
         }
         let record = appendDelivery(vat, delivery)
         return CrankReport(crank: currentCrank, kind: .gcDelivery, vat: vat, delivery: record,

@@ -73,6 +73,13 @@ extension Kernel {
         setObject(kref.number, o)
         setCListEntry(vat, kref, nil)
         addMaybeFree(kref)
+        // Importers that opted in are told (§13.8); the action survives only while the object
+        // is still an orphan and the importer still has the entry.
+        for importer in liveVatIDs() where state.vats[importer]!.receiveAbandonImport {
+            if let e = state.clists[importer]?[kref], !e.vref.allocatedByVat {
+                setGCAction(GCAction(importer, .abandonImport, kref), present: true)
+            }
+        }
     }
 
     /// One GC crank: the first vat/type group with survivors becomes a delivery; every
@@ -103,6 +110,9 @@ extension Kernel {
             return o.reachable == 0 && o.recognizable == 0 && entry != nil
         case .retireImport:
             return entry != nil
+        case .abandonImport:
+            guard let o = state.objects[kref.number], o.owner == nil, let entry else { return false }
+            return !entry.vref.allocatedByVat
         }
     }
 }

@@ -10,15 +10,22 @@ public struct VatRecord: Hashable, Sendable {
     public let id: VatID
     /// The name given at creation, byte for byte.
     public var name: ByteString
-    /// As given at creation. The kernel reads `enablePipelining` from it; the rest passes through.
+    /// As given at creation. The kernel reads `enablePipelining` and `receiveAbandonImport`
+    /// from it; the rest passes through.
     public var options: JSONValue {
-        didSet { enablePipelining = Self.pipelining(options) }
+        didSet {
+            enablePipelining = Self.pipelining(options)
+            receiveAbandonImport = Self.abandonImports(options)
+        }
     }
     /// `options.enablePipelining == true`: messages to promises this vat decides are delivered
     /// to it at once instead of waiting in the promise's queue (KERNEL-SPEC §7), and it may name
     /// a promise it already decides as a send's result (§5.1). Derived from `options`, kept
     /// apart so routing reads a flag rather than a JSON object.
     public private(set) var enablePipelining: Bool
+    /// `options.receiveAbandonImport == true`: the vat is told by `abandonImports` when an
+    /// object it imports becomes an orphan, and its c-list entry goes (KERNEL-SPEC §13.8).
+    public private(set) var receiveAbandonImport: Bool
     /// 0 for the first incarnation, +1 per successful upgrade.
     public var incarnation: Int
     /// Running or terminated.
@@ -38,12 +45,14 @@ public struct VatRecord: Hashable, Sendable {
         self.name = name
         self.options = options
         enablePipelining = Self.pipelining(options)
+        receiveAbandonImport = Self.abandonImports(options)
         incarnation = 0
         status = .running
         self.vatParameters = vatParameters
     }
 
     static func pipelining(_ options: JSONValue) -> Bool { options["enablePipelining"] == .bool(true) }
+    static func abandonImports(_ options: JSONValue) -> Bool { options["receiveAbandonImport"] == .bool(true) }
 
     /// Not terminated.
     public var isAlive: Bool { status == .running }

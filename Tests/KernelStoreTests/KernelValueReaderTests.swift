@@ -21,7 +21,7 @@ import VatKernel
         .notify([VatResolution(vpid: v("p+1"), rejected: true, data: .error("no")),
                  VatResolution(vpid: v("p-61"), rejected: false, data: vdata)]),
         .notify([]),
-        .dropExports([v("o+1"), v("o+d2/3")]), .retireExports([v("o+4")]), .retireImports([v("o-50")]),
+        .dropExports([v("o+1"), v("o+d2/3")]), .retireExports([v("o+4")]), .retireImports([v("o-50")]), .abandonImports([v("o-51"), v("o-52")]),
         .bringOutYourDead,
         .startVat(vatParameters: vdata),
     ]

@@ -151,6 +151,7 @@ import Testing
         #expect(a.description == "v1 dropExport ko23")
         #expect(GCAction("v10 retireExport ko100") == GCAction(VatID(10), .retireExport, k("ko100")))
         #expect(GCAction("v2 retireImport ko21")?.description == "v2 retireImport ko21")
+        #expect(GCAction("v3 abandonImport ko23") == GCAction(VatID(3), .abandonImport, k("ko23")))
         for bad in ["v1 dropExports ko23", "v1 dropExport", "v1  dropExport ko23", "dropExport v1 ko23", "v1 dropExport o+1",
                     "v1 dropExport ko23 x", "v0 dropExport ko23", "v1 DropExport ko23", ""] {
             #expect(GCAction(bad) == nil, "\(bad)")
@@ -167,7 +168,7 @@ import Testing
     }
 
     @Test func gcActionKindsAreInPriorityOrder() {
-        #expect(GCAction.Kind.allCases == [.dropExport, .retireExport, .retireImport])
-        #expect(GCAction.Kind.allCases.map(\.name) == ["dropExport", "retireExport", "retireImport"])
+        #expect(GCAction.Kind.allCases == [.dropExport, .retireExport, .retireImport, .abandonImport])
+        #expect(GCAction.Kind.allCases.map(\.name) == ["dropExport", "retireExport", "retireImport", "abandonImport"])
     }
 }

@@ -3,7 +3,7 @@
 # object to alice, then abandons it. Alice's import stays usable as an identity, sends to it are
 # rejected with "vat terminated", and once she drops it she is told to retire it; bob hears
 # nothing more. Then the merely-recognizable case: alice drops first, bob is told, bob abandons,
-# alice retires.
+# alice retires. Then abandonImports: an importer created with receiveAbandonImport is told.
 source "$(dirname "$0")/lib/common.bash"
 
 # new_kernel: a fresh server on a fresh database, with alice (v1, ko20) and bob (v2, ko21)
@@ -104,6 +104,44 @@ assert_eq "alice's c-list no longer has ko22" '0' "$(jqb '[.entries[] | select(.
 do_curl GET /vats/v2/clist
 assert_eq "bob's c-list no longer has ko22" '0' "$(jqb '[.entries[] | select(.kref == "ko22")] | length')"
 assert_eq "bob's log has nothing new" "$bob_before" "$(bob_log_length)"
+do_curl GET /kernel/audit
+assert_eq "audit is clean" '200 []' "$STATUS $BODY"
+
+echo "== abandonImports: an importer that opted in is told, one that did not is not (KERNEL-SPEC §13.8)"
+new_kernel
+do_curl POST /vats '{"name":"carol","options":{"receiveAbandonImport":true}}'
+assert_eq "create carol with receiveAbandonImport" '201 "v3" "ko23"' "$STATUS $(jqb .vatID) $(jqb .rootKref)"
+CAROL="$(jqr .token)"
+do_curl POST /vats '{"name":"dave","options":{"receiveAbandonImport":"yes"}}'
+assert_eq "a non-boolean option is a 400 naming it" '400 "options.receiveAbandonImport"' "$STATUS $(jqb .error.details.field)"
+do_curl POST /messages "{\"target\":\"ko21\",\"methargs\":$(methargs meet ko23),\"result\":\"none\"}"
+do_curl -t "$BOB" POST /vats/v2/syscalls "{\"syscalls\":[{\"type\":\"send\",\"target\":\"o-51\",\"methargs\":$(methargs take o+100)}]}"
+assert_status "bob gives carol o+100 too" 200
+do_curl GET /objects/ko22
+assert_eq "ko22: bob's, reachable by alice and carol" '"v2" 2 2' "$(jqb .owner) $(jqb .reachable) $(jqb .recognizable)"
+do_curl -t "$CAROL" GET /vats/v3/deliveries?after=1
+assert_eq "carol imports it as o-50" '["o-50"]' "$(jqb '.deliveries[0].methargs.slots')"
+bob_before="$(bob_log_length)"
+do_curl -t "$BOB" POST /vats/v2/syscalls '{"syscalls":[{"type":"abandonExports","vrefs":["o+100"]}]}'
+assert_eq "bob abandons o+100" '200 {"results":[null]}' "$STATUS $BODY"
+do_curl -t "$CAROL" GET /vats/v3/deliveries?after=2
+assert_eq "carol is told abandonImports([o-50])" '[{"type":"abandonImports","vrefs":["o-50"]}]' "$(jqb '[.deliveries[] | del(.seq, .crank)]')"
+do_curl GET /vats/v3/clist
+assert_eq "carol's entry is gone" '["ko23"]' "$(jqb '[.entries[].kref]')"
+do_curl -t "$ALICE" GET /vats/v1/deliveries?after=2
+assert_eq "alice (no option) is told nothing" '[]' "$(jqb '.deliveries')"
+do_curl GET /objects/ko22
+assert_eq "the orphan: alice's share only" 'null 1 1' "$(jqb .owner) $(jqb .reachable) $(jqb .recognizable)"
+do_curl GET /kernel/audit
+assert_eq "audit is clean" '200 []' "$STATUS $BODY"
+do_curl -t "$ALICE" POST /vats/v1/syscalls '{"syscalls":[{"type":"dropImports","vrefs":["o-50"]}]}'
+do_curl -t "$ALICE" GET /vats/v1/deliveries?after=2
+assert_eq "alice drops it and only she is told to retire it" '[{"type":"retireImports","vrefs":["o-50"]}]' "$(jqb '[.deliveries[] | del(.seq, .crank)]')"
+do_curl GET /objects/ko22
+assert_eq "the orphan is retired" '404' "$STATUS"
+assert_eq "bob's log has nothing new" "$bob_before" "$(bob_log_length)"
+do_curl -t "$CAROL" POST /vats/v3/syscalls '{"syscalls":[{"type":"dropImports","vrefs":["o-50"]}]}'
+assert_eq "carol naming the abandoned vref is vat-fatal" '422 "illegal-syscall" "vref o-50 not in clist"' "$STATUS $(jqb .error.code) $(jqb .error.details.problem)"
 do_curl GET /kernel/audit
 assert_eq "audit is clean" '200 []' "$STATUS $BODY"
 
