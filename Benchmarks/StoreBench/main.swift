@@ -282,9 +282,10 @@ final class KernelLoop {
     var n = 0
     var staged = 0
 
-    init(path: String?, durability: SQLiteStore.Durability, group: Int) {
+    init(path: String?, durability: SQLiteStore.Durability, group: Int, events: Bool = true) {
         self.group = group
         let store = path.map { p in must("open the store") { try SQLiteStore(path: p, durability: durability) } }
+        store?.writesEvents = events
         let kernel = must("make the kernel") { try Kernel(storage: store) }
         self.store = store
         self.kernel = kernel
@@ -313,7 +314,9 @@ final class KernelLoop {
 
 // MARK: - Slices
 
-enum Subject: String { case raw = "raw SQLite", kernel = "kernel + SQLiteStore", memory = "kernel, no storage" }
+enum Subject: String {
+    case raw = "raw SQLite", kernel = "kernel + SQLiteStore", noEvents = "kernel + SQLiteStore, no events", memory = "kernel, no storage"
+}
 
 final class Configuration {
     let subject: Subject
@@ -348,6 +351,7 @@ final class Configuration {
         switch subject {
         case .raw: raw = RawLoop(path: path, durability: durability, group: group)
         case .kernel: kernel = KernelLoop(path: path, durability: durability, group: group)
+        case .noEvents: kernel = KernelLoop(path: path, durability: durability, group: group, events: false)
         case .memory: kernel = KernelLoop(path: nil, durability: durability, group: group)
         }
         sinceReset = 0
@@ -413,6 +417,7 @@ func benchCranks(dir: String) {
         for d in [SQLiteStore.Durability.full, .normal] {
             configs.append(Configuration(.raw, d, group: group, dir: dir))
             configs.append(Configuration(.kernel, d, group: group, dir: dir))
+            configs.append(Configuration(.noEvents, d, group: group, dir: dir))
         }
     }
     configs.append(Configuration(.memory, .full, group: 1, dir: dir))
@@ -451,6 +456,18 @@ func benchCranks(dir: String) {
         let ratio = median(zip(kernel.rates, raw.rates).map { $0 / $1 })
         print(String(format: "per-crank commits at %@: kernel %.0f/s vs raw %.0f/s = %.0f%% of raw (goal ≥ 80%%): %@",
                      d.rawValue.uppercased(), median(kernel.rates), median(raw.rates), ratio * 100, ratio >= 0.8 ? "met" : "NOT met"))
+    }
+    // What the event log costs: the same crank with and without its events (issue 10's goal:
+    // events cost at most 25% of the crank rate).
+    for group in [1, 16, 64] {
+        for d in [SQLiteStore.Durability.full, .normal] {
+            let with = configs.first { $0.subject == .kernel && $0.durability == d && $0.group == group }!
+            let without = configs.first { $0.subject == .noEvents && $0.durability == d && $0.group == group }!
+            let ratio = median(zip(with.rates, without.rates).map { $0 / $1 })
+            print(String(format: "events at %@, commit per %d: %.0f/s with, %.0f/s without: events cost %.0f%% of the crank rate (goal ≤ 25%%): %@",
+                         d.rawValue.uppercased(), group, median(with.rates), median(without.rates), (1 - ratio) * 100,
+                         1 - ratio <= 0.25 ? "met" : "NOT met"))
+        }
     }
     // Where the time of a crank goes, in µs, from the medians.
     let memory = configs.first { $0.subject == .memory }!

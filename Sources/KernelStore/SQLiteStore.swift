@@ -33,6 +33,8 @@ public final class SQLiteStore: KernelStorage {
     public internal(set) var hashes: CrankHashes?
     /// The seq the next event gets (see `SQLiteStore+Events`).
     var nextEventSeq = 1
+    /// False: cranks write no events (StoreBench measures what the event log costs with it).
+    public var writesEvents = true
 
     var connection: SQLiteConnection?
     var statements: Statements?
@@ -85,7 +87,7 @@ public final class SQLiteStore: KernelStorage {
             next = try CrankHashes.of(delta, after: hashes)
             try write(delta, s)
             try write(next, s)
-            try writeEvents(delta, next, s)
+            if writesEvents { try writeEvents(delta, next, s) }
             try s.release.run()
         } catch {
             nextEventSeq = firstEventSeq

@@ -91,4 +91,16 @@ import VatKernel
         #expect(all[2].hasPrefix(#"{"seq":3,"crank":2,"type":"deliver","vatID":"v2""#))
         #expect(all[4].hasPrefix(#"{"seq":5,"crank":3,"type":"crank-finish","crankNum":3,"changes":2,"#))
     }
+
+    /// With `writesEvents` off (the benchmark's comparison), cranks commit and hash as before but
+    /// log nothing.
+    @Test func writesEventsOffLogsNothing() throws {
+        let store = try SQLiteStore(path: ":memory:")
+        store.writesEvents = false
+        let kernel = try Kernel(storage: store)
+        _ = try kernel.createVat(name: "alice")
+        #expect(store.hashes?.crank == 1)
+        #expect(try store.events(after: 0, limit: 10).events.isEmpty)
+        #expect(store.lastEventSeq == 0)
+    }
 }
