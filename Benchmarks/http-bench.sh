@@ -146,7 +146,7 @@ for name in vk-mem vk-full vk-normal hb nio; do
     get=$(curl -sf "http://127.0.0.1:${port[$name]}/kernel")
     post=$(curl -sf -XPOST "http://127.0.0.1:${port[$name]}/vats/v1/syscalls" \
         -H "Authorization: Bearer ${token[$name]}" -H 'Content-Type: application/json' -d "$batch")
-    [[ $post == '{"results":[null,"v",null]}' ]] || die "$name: unexpected batch answer: $post"
+    [[ $post == '{"type":"ran","results":[null,"v",null]}' ]] || die "$name: unexpected batch answer: $post"
     say "  $(printf '%-10s %4d | %3d   %s' "$name" "${#get}" "${#post}" "$get")"
 done
 

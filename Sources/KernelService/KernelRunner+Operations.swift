@@ -60,7 +60,7 @@ extension KernelRunner {
         case .listEvents(let type, let vat, let page, _):
             return try eventsPage(type: type, vat: vat, page)
         case .step:
-            guard let report = try step(kernel) else { return ok(.object([("idle", .bool(true))])) }
+            guard let report = try step(kernel) else { return ok(.object([("type", .string("idle")), ("idle", .bool(true))])) }
             return ok(Representation.crankReport(report))
         case .run(let maxCranks):
             var n = 0
@@ -121,10 +121,11 @@ extension KernelRunner {
             switch try kernel.syscalls(batch, from: vat) {
             case .committed(let results):
                 tookEffect(batch[...])
-                return ok(.object([("results", .array(results.map(Representation.syscallResult)))]))
+                return ok(.object([("type", .string("ran")), ("results", .array(results.map(Representation.syscallResult)))]))
             case .exited(let isFailure, let results):
                 if !isFailure { tookEffect(batch[...]) }
                 return ok(.object([
+                    ("type", .string("exited")),
                     ("exited", .bool(true)),
                     ("isFailure", .bool(isFailure)),
                     ("results", .array(results.map(Representation.syscallResult))),

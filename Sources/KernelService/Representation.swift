@@ -57,6 +57,7 @@ enum Representation {
 
     static func crankReport(_ r: CrankReport) -> JSON {
         .object([
+            ("type", .string("crank")),
             ("idle", .bool(false)),
             ("crank", .int(r.crank)),
             ("kind", .string(r.kind.rawValue)),

@@ -31,7 +31,7 @@ struct GroupCommitTests {
         let r = h.call("POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreSet","key":"a","value":"1"}]}"#, token: alice)
         #expect(r.status == 503)
         let read = h.call("POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreGet","key":"a"}]}"#, token: alice)
-        #expect(read.body == #"{"results":[null]}"#)
+        #expect(read.body == #"{"type":"ran","results":[null]}"#)
     }
 
     @Test func aFailedTokenWriteAnswers503AndCreatesNoVat() throws {
@@ -85,7 +85,7 @@ struct GroupCommitTests {
         }
         let h = try Harness(storage: storage, tokens: tokens)
         #expect(h.call("POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreGet","key":"a"}]}"#, token: alice).body
-            == #"{"results":["1"]}"#)
+            == #"{"type":"ran","results":["1"]}"#)
         #expect(h.call("GET", "/vats/v1/deliveries", token: "not-alice").status == 403)
     }
 

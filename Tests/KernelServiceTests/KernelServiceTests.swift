@@ -53,7 +53,7 @@ struct KernelServiceTests {
                               #"{"syscalls":[{"type":"resolve","resolutions":[{"vpid":"p-60","rejected":false,"data":{"body":"hi","slots":[]}}]},{"type":"vatstoreSet","key":"a","value":"1"},{"type":"vatstoreGet","key":"a"},{"type":"vatstoreGetNextKey","priorKey":""}]}"#,
                               token: bob)
         #expect(resolved.status == 200)
-        #expect(resolved.body == #"{"results":[null,null,"1","a"]}"#)
+        #expect(resolved.body == #"{"type":"ran","results":[null,null,"1","a"]}"#)
         #expect(h.call("GET", "/promises?state=fulfilled").body
             == #"{"promises":[{"kpid":"kp40","state":"fulfilled","decider":null,"subscribers":[],"refCount":1,"heldByHost":true}],"next":null,"limit":100,"maxBytes":1048576}"#)
         #expect(h.call("DELETE", "/promises/kp40/hold").body == #"{"kpid":"kp40","heldByHost":false}"#)
@@ -78,7 +78,7 @@ struct KernelServiceTests {
         let alice = h.createVat("alice")
         let r = h.call("POST", "/vats/v1/syscalls",
                        #"{"syscalls":[{"type":"vatstoreSet","key":"a","value":"1"},{"type":"exit","isFailure":true,"info":{"body":"oops"}}]}"#, token: alice)
-        #expect(r.body == #"{"exited":true,"isFailure":true,"results":[]}"#)
+        #expect(r.body == #"{"type":"exited","exited":true,"isFailure":true,"results":[]}"#)
         #expect(h.call("GET", "/vats/v1").body.contains(#""termination":{"isFailure":true,"reason":{"body":"oops","slots":[]},"#))
     }
 
@@ -90,12 +90,12 @@ struct KernelServiceTests {
         #expect(h.call("GET", "/kernel/acceptance-queue").body
             == #"{"events":[{"id":1,"type":"send","target":"ko20","methargs":{"body":["ping",[]],"slots":[]},"result":null}],"next":null,"limit":100,"maxBytes":1048576}"#)
         let step = h.call("POST", "/kernel/step")
-        #expect(step.body == #"{"idle":false,"crank":3,"kind":"route","vatID":"v1","delivery":null,"detail":"send to ko20 queued for v1"}"#)
+        #expect(step.body == #"{"type":"crank","idle":false,"crank":3,"kind":"route","vatID":"v1","delivery":null,"detail":"send to ko20 queued for v1"}"#)
         let delivered = h.call("POST", "/kernel/step", "{}")
         #expect(delivered.string("kind") == "delivery")
         #expect(Harness.Reply(status: 0, headers: [], body: JSON(delivered["delivery"]!).description).body
             == #"{"crank":4,"methargs":{"body":["ping",[]],"slots":[]},"result":null,"seq":2,"target":"o+0","type":"message"}"#)
-        #expect(h.call("POST", "/kernel/step").body == #"{"idle":true}"#)
+        #expect(h.call("POST", "/kernel/step").body == #"{"type":"idle","idle":true}"#)
         #expect(h.call("POST", "/kernel/run", #"{"maxCranks":5}"#).body == #"{"cranks":0,"idle":true}"#)
         #expect(h.call("PUT", "/kernel/run-mode", #"{"mode":"auto"}"#).body == #"{"mode":"auto"}"#)
         #expect(h.call("PUT", "/kernel/run-mode", #"{"mode":"fast"}"#).status == 400)

@@ -28,7 +28,7 @@ new_kernel() {
     "$(jqb '[.deliveries[] | del(.crank)]')"
 
   do_curl -t "$BOB" POST /vats/v2/syscalls "{\"syscalls\":[{\"type\":\"send\",\"target\":\"o-50\",\"methargs\":$(methargs take o+100)}]}"
-  assert_eq "bob sends o-50.take(o+100)" '200 {"results":[null]}' "$STATUS $BODY"
+  assert_eq "bob sends o-50.take(o+100)" '200 {"type":"ran","results":[null]}' "$STATUS $BODY"
   do_curl -t "$ALICE" GET "/vats/v1/deliveries?after=1"
   assert_eq "alice's log: o+0.take(o-50)" \
     '[{"seq":2,"type":"message","target":"o+0","methargs":{"body":["take",[{"$slot":0}]],"slots":["o-50"]},"result":null}]' \
@@ -45,7 +45,7 @@ new_kernel
 bob_before="$(bob_log_length)"
 
 do_curl -t "$BOB" POST /vats/v2/syscalls '{"syscalls":[{"type":"abandonExports","vrefs":["o+100"]}]}'
-assert_eq "bob abandons o+100" '200 {"results":[null]}' "$STATUS $BODY"
+assert_eq "bob abandons o+100" '200 {"type":"ran","results":[null]}' "$STATUS $BODY"
 do_curl GET /vats/v2/clist
 assert_eq "bob's c-list lost ko22 (by kref)" '0' "$(jqb '[.entries[] | select(.kref == "ko22")] | length')"
 assert_eq "bob's c-list lost o+100 (by vref)" '0' "$(jqb '[.entries[] | select(.vref == "o+100")] | length')"
@@ -60,7 +60,7 @@ do_curl GET /kernel/gc-actions
 assert_eq "no GC action pending" '[]' "$BODY"
 
 do_curl -t "$ALICE" POST /vats/v1/syscalls "{\"syscalls\":[{\"type\":\"send\",\"target\":\"o-50\",\"methargs\":$(methargs ping),\"result\":\"p+1\"},{\"type\":\"subscribe\",\"vpid\":\"p+1\"}]}"
-assert_eq "alice sends o-50.ping() -> p+1 and subscribes" '200 {"results":[null,null]}' "$STATUS $BODY"
+assert_eq "alice sends o-50.ping() -> p+1 and subscribes" '200 {"type":"ran","results":[null,null]}' "$STATUS $BODY"
 do_curl -t "$ALICE" GET /vats/v1/deliveries?after=2
 assert_eq "alice is told p+1 is rejected: vat terminated" \
   '[{"type":"notify","resolutions":[{"vpid":"p+1","rejected":true,"data":{"body":{"$error":"vat terminated","name":"Error"},"slots":[]}}]}]' \
@@ -69,7 +69,7 @@ do_curl GET /objects/ko22
 assert_eq "ko22 still 1,1 after the splat" '200 null 1 1' "$STATUS $(jqb .owner) $(jqb .reachable) $(jqb .recognizable)"
 
 do_curl -t "$ALICE" POST /vats/v1/syscalls '{"syscalls":[{"type":"dropImports","vrefs":["o-50"]}]}'
-assert_eq "alice drops o-50" '200 {"results":[null]}' "$STATUS $BODY"
+assert_eq "alice drops o-50" '200 {"type":"ran","results":[null]}' "$STATUS $BODY"
 do_curl -t "$ALICE" GET /vats/v1/deliveries?after=3
 assert_eq "alice is told to retire o-50" '[{"type":"retireImports","vrefs":["o-50"]}]' "$(jqb '[.deliveries[] | del(.seq, .crank)]')"
 do_curl GET /objects/ko22
@@ -94,7 +94,7 @@ assert_eq "alice keeps ko22 o-50, not reachable" '[{"kref":"ko22","vref":"o-50",
 bob_before="$(bob_log_length)"
 
 do_curl -t "$BOB" POST /vats/v2/syscalls '{"syscalls":[{"type":"abandonExports","vrefs":["o+100"]}]}'
-assert_eq "bob abandons the merely-recognizable o+100" '200 {"results":[null]}' "$STATUS $BODY"
+assert_eq "bob abandons the merely-recognizable o+100" '200 {"type":"ran","results":[null]}' "$STATUS $BODY"
 do_curl -t "$ALICE" GET /vats/v1/deliveries?after=2
 assert_eq "alice is told to retire o-50" '[{"type":"retireImports","vrefs":["o-50"]}]' "$(jqb '[.deliveries[] | del(.seq, .crank)]')"
 do_curl GET /objects/ko22

@@ -95,7 +95,7 @@ assert_eq "without the token, the query is not looked at: 401" '401' "$STATUS"
 TOKEN="$ADMIN"
 do_curl -t "$ALICE" POST /vats/v1/syscalls '{"syscalls":[{"type":"vatstoreSet","key":"k","value":"v"},{"type":"subscribe"}]}'
 do_curl -t "$ALICE" POST /vats/v1/syscalls '{"syscalls":[{"type":"vatstoreGet","key":"k"}]}'
-assert_eq "a malformed batch changed nothing" '200 {"results":[null]}' "$STATUS $BODY"
+assert_eq "a malformed batch changed nothing" '200 {"type":"ran","results":[null]}' "$STATUS $BODY"
 
 echo "== 404"
 do_curl GET /vats/v42

@@ -40,7 +40,7 @@ assert_eq "after a restart: the same vats, c-lists, queues, objects, promises an
 do_curl GET /kernel
 assert_eq "the crank number and both hashes survive the restart" "$HASHES" "$(jqb '[.crank, .crankHash, .activityHash]')"
 do_curl -t "$BOB" POST /vats/v2/syscalls '{"syscalls":[{"type":"vatstoreGet","key":"k"}]}'
-assert_eq "bob's token still works, his vatstore is there" '200 {"results":["v"]}' "$STATUS $BODY"
+assert_eq "bob's token still works, his vatstore is there" '200 {"type":"ran","results":["v"]}' "$STATUS $BODY"
 do_curl -t "$ALICE" GET /vats/v2/deliveries
 assert_eq "alice's token still does not open bob's log" '403' "$STATUS"
 do_curl POST /kernel/run '{}'
@@ -63,7 +63,7 @@ start_server
 do_curl GET /vats/v3
 assert_eq "carol exists after SIGKILL" '200 "carol"' "$STATUS $(jqb .name)"
 do_curl -t "$CAROL" POST /vats/v3/syscalls '{"syscalls":[{"type":"vatstoreGet","key":"last"}]}'
-assert_eq "her token and her write survived" '200 {"results":["words"]}' "$STATUS $BODY"
+assert_eq "her token and her write survived" '200 {"type":"ran","results":["words"]}' "$STATUS $BODY"
 do_curl GET /kernel
 assert_eq "the restarted server is in its configured mode (auto)" '"auto"' "$(jqb .runMode)"
 do_curl GET /kernel/audit

@@ -42,7 +42,7 @@ new_kernel
 syscalls "$BOB" v2 '[{"type":"resolve","resolutions":[
   {"vpid":"p+1","rejected":false,"data":{"body":{"$slot":0},"slots":["o+9"]}},
   {"vpid":"p+2","rejected":true,"data":{"body":{"$slot":0},"slots":["p+1"]}}]}]'
-assert_eq "bob resolves p+1 (o+9) and p+2 (p+1)" '200 {"results":[null]}' "$STATUS $BODY"
+assert_eq "bob resolves p+1 (o+9) and p+2 (p+1)" '200 {"type":"ran","results":[null]}' "$STATUS $BODY"
 do_curl GET /promises/kp40
 assert_eq "kp40 (p+1) is gone" 404 "$STATUS"
 do_curl GET /promises/kp41

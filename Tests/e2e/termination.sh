@@ -63,7 +63,7 @@ assert_eq "the orphan is gone" '404' "$STATUS"
 echo "== a happy exit"
 do_curl POST /vats '{"name":"carol"}'; CAROL="$(jqr .token)"
 do_curl -t "$CAROL" POST /vats/v3/syscalls '{"syscalls":[{"type":"vatstoreSet","key":"a","value":"1"},{"type":"exit","isFailure":false,"info":{"body":"done","slots":[]}}]}'
-assert_eq "carol exits" '200 {"exited":true,"isFailure":false,"results":[null,null]}' "$STATUS $BODY"
+assert_eq "carol exits" '200 {"type":"exited","exited":true,"isFailure":false,"results":[null,null]}' "$STATUS $BODY"
 do_curl GET /vats/v3
 assert_eq "carol is terminated, not a failure, with her exit value" \
   '"terminated" false {"body":"done","slots":[]}' "$(jqb .status) $(jqb .termination.isFailure) $(jqb .termination.reason)"

@@ -77,7 +77,7 @@ do_curl -t "$ALICE" GET /vats/v1/deliveries?after=$((alice_log + 2))
 assert_eq "the durable object gets its ping in the new incarnation" '[["o+d10/1","ping","p-62"]]' \
   "$(jqb '[.deliveries[] | [.target, .methargs.body[0], .result]]')"
 do_curl -t "$ALICE" POST /vats/v1/syscalls '{"syscalls":[{"type":"vatstoreGet","key":"counter"}]}'
-assert_eq "the vatstore survives the upgrade" '{"results":["41"]}' "$BODY"
+assert_eq "the vatstore survives the upgrade" '{"type":"ran","results":["41"]}' "$BODY"
 
 echo "== a failed upgrade changes nothing"
 do_curl GET /vats/v1/clist; v1_clist="$BODY"

@@ -20,7 +20,7 @@ public enum Fixtures {
     /// POST /vats/v1/syscalls with
     /// `{"syscalls":[{"type":"vatstoreSet","key":"k","value":"v"},{"type":"vatstoreGet","key":"k"},{"type":"vatstoreDelete","key":"k"}]}`
     /// (27 bytes).
-    public static let syscallBatchAnswer = Array(#"{"results":[null,"v",null]}"#.utf8)
+    public static let syscallBatchAnswer = Array(#"{"type":"ran","results":[null,"v",null]}"#.utf8)
 
     /// Largest request body read, as vatkernel's default `--max-body`.
     public static let maxBody = 1 << 20
