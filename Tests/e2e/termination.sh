@@ -82,19 +82,19 @@ assert_eq "dave died of it" '"terminated" {"body":{"$error":"syscall.retireExpor
 echo "== the last exit of a batch wins (KERNEL-SPEC §13.8)"
 do_curl POST /vats '{"name":"frank"}'; FRANK="$(jqr .token)"; FRANK_ID="$(jqr .vatID)"
 do_curl -t "$FRANK" POST "/vats/$FRANK_ID/syscalls" '{"syscalls":[{"type":"vatstoreSet","key":"a","value":"1"},{"type":"exit","isFailure":false,"info":{"body":"first"}},{"type":"exit","isFailure":true,"info":{"body":{"$error":"second","name":"Error"}}}]}'
-assert_eq "happy then failing: the failure wins, nothing of the batch stays" '200 {"exited":true,"isFailure":true,"results":[]}' "$STATUS $BODY"
+assert_eq "happy then failing: the failure wins, nothing of the batch stays" '200 {"type":"exited","exited":true,"isFailure":true,"results":[]}' "$STATUS $BODY"
 do_curl GET "/vats/$FRANK_ID"
 assert_eq "frank died with the second reason" 'true {"body":{"$error":"second","name":"Error"},"slots":[]}' "$(jqb .termination.isFailure) $(jqb .termination.reason)"
 do_curl POST /vats '{"name":"grace"}'; GRACE="$(jqr .token)"; GRACE_ID="$(jqr .vatID)"
 do_curl -t "$GRACE" POST "/vats/$GRACE_ID/syscalls" '{"syscalls":[{"type":"exit","isFailure":true,"info":{"body":{"$error":"first","name":"Error"}}},{"type":"vatstoreSet","key":"a","value":"1"},{"type":"exit","isFailure":false,"info":{"body":"second"}}]}'
-assert_eq "failing then happy: the happy exit wins, the batch commits" '200 {"exited":true,"isFailure":false,"results":[null,null,null]}' "$STATUS $BODY"
+assert_eq "failing then happy: the happy exit wins, the batch commits" '200 {"type":"exited","exited":true,"isFailure":false,"results":[null,null,null]}' "$STATUS $BODY"
 do_curl GET "/vats/$GRACE_ID"
 assert_eq "grace exited happily with the second reason" 'false {"body":"second","slots":[]}' "$(jqb .termination.isFailure) $(jqb .termination.reason)"
 
 echo "== the references in an exit reason are held by the host until it releases them"
 do_curl POST /vats '{"name":"heidi"}'; HEIDI="$(jqr .token)"; HEIDI_ID="$(jqr .vatID)"
 do_curl -t "$HEIDI" POST "/vats/$HEIDI_ID/syscalls" '{"syscalls":[{"type":"exit","isFailure":false,"info":{"body":{"$slot":0},"slots":["o+5"]}}]}'
-assert_eq "heidi exits naming her new o+5" '200 {"exited":true,"isFailure":false,"results":[null]}' "$STATUS $BODY"
+assert_eq "heidi exits naming her new o+5" '200 {"type":"exited","exited":true,"isFailure":false,"results":[null]}' "$STATUS $BODY"
 do_curl GET "/vats/$HEIDI_ID"
 HELD="$(jqr '.termination.reason.slots[0]')"
 assert_eq "the reason names a kref the host holds" 'true' "$(jqb .termination.reasonHeld)"
