@@ -62,7 +62,7 @@ syscalls "$ALICE" v1 "[
   {\"type\":\"send\",\"target\":\"p+1\",\"methargs\":$(methargs bar),\"result\":\"p+2\"},
   {\"type\":\"send\",\"target\":\"p+2\",\"methargs\":$(methargs urgh),\"result\":\"p+3\"},
   {\"type\":\"subscribe\",\"vpid\":\"p+2\"}]"
-assert_eq "alice sends foo(), p+1~.bar(), p+2~.urgh()" '200 {"results":[null,null,null,null]}' "$STATUS $BODY"
+assert_eq "alice sends foo(), p+1~.bar(), p+2~.urgh()" '200 {"type":"ran","results":[null,null,null,null]}' "$STATUS $BODY"
 assert_eq "bob gets all three, addressed to his p-60 and p-61" \
   "[$(msg o+0 foo '"p-60"'),$(msg p-60 bar '"p-61"'),$(msg p-61 urgh '"p-62"')]" "$(deliveries_after "$BOB" v2 2)"
 assert_eq "kp40: bob decides it, nothing waits" 'unresolved v2 2 0' "$(promise kp40)"
@@ -73,13 +73,13 @@ assert_eq "bob's c-list names the three results" '["kp40 p-60","kp41 p-61","kp42
 
 echo "== the reflected message: bob passes a result he received on as his own send's result"
 syscalls "$BOB" v2 "[{\"type\":\"send\",\"target\":\"o-50\",\"methargs\":$(methargs back),\"result\":\"p-61\"}]"
-assert_eq "bob sends alice back() with result p-61" '200 {"results":[null]}' "$STATUS $BODY"
+assert_eq "bob sends alice back() with result p-61" '200 {"type":"ran","results":[null]}' "$STATUS $BODY"
 assert_eq "alice gets back() with her own p+2 as result" "[$(msg o+0 back '"p+2"')]" "$(deliveries_after "$ALICE" v1 2)"
 assert_eq "kp41: alice decides it now" 'unresolved v1 2 0' "$(promise kp41)"
 
 echo "== a new promise as both argument and result (agoric-sdk #5189)"
 syscalls "$BOB" v2 "[{\"type\":\"send\",\"target\":\"o-50\",\"methargs\":$(methargs one p+5),\"result\":\"p+5\"}]"
-assert_eq "bob sends alice one(p+5) with result p+5" '200 {"results":[null]}' "$STATUS $BODY"
+assert_eq "bob sends alice one(p+5) with result p+5" '200 {"type":"ran","results":[null]}' "$STATUS $BODY"
 assert_eq "alice gets it as p-60, argument and result" "[$(msg o+0 one '"p-60"' p-60)]" "$(deliveries_after "$ALICE" v1 3)"
 assert_eq "kp43: alice decides it" 'unresolved v1 2 0' "$(promise kp43)"
 
@@ -96,7 +96,7 @@ do_curl GET /kernel/run-queue
 assert_eq "again() waits in the run-queue, addressed to kp44" '[{"type":"send","target":"kp44","result":"kp46"}]' \
   "$(jqb '[.events[] | {type, target, result}]')"
 syscalls "$BOB" v2 '[{"type":"resolve","resolutions":[{"vpid":"p-63","rejected":false,"data":{"body":{"$slot":0},"slots":["o-50"]}}]}]'
-assert_eq "bob resolves his p-63 (kp44) to alice's root" '200 {"results":[null]}' "$STATUS $BODY"
+assert_eq "bob resolves his p-63 (kp44) to alice's root" '200 {"type":"ran","results":[null]}' "$STATUS $BODY"
 assert_eq "again() follows the resolution to alice" 'delivery v1' "$(step_kinds 1)"
 assert_eq "alice's log" "[$(msg o+0 again '"p+8"')]" "$(deliveries_after "$ALICE" v1 4)"
 do_curl PUT /kernel/run-mode '{"mode":"auto"}'
