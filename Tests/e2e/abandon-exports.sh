@@ -123,7 +123,7 @@ do_curl -t "$CAROL" GET /vats/v3/deliveries?after=1
 assert_eq "carol imports it as o-50" '["o-50"]' "$(jqb '.deliveries[0].methargs.slots')"
 bob_before="$(bob_log_length)"
 do_curl -t "$BOB" POST /vats/v2/syscalls '{"syscalls":[{"type":"abandonExports","vrefs":["o+100"]}]}'
-assert_eq "bob abandons o+100" '200 {"results":[null]}' "$STATUS $BODY"
+assert_eq "bob abandons o+100" '200 {"type":"ran","results":[null]}' "$STATUS $BODY"
 do_curl -t "$CAROL" GET /vats/v3/deliveries?after=2
 assert_eq "carol is told abandonImports([o-50])" '[{"type":"abandonImports","vrefs":["o-50"]}]' "$(jqb '[.deliveries[] | del(.seq, .crank)]')"
 do_curl GET /vats/v3/clist
