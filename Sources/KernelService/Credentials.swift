@@ -1,26 +1,32 @@
 import HTTPServer
+import KernelStore
 import Synchronization
 import VatKernel
 
-/// The bearer tokens the service accepts: the optional admin token and one token per vat.
+/// The bearer tokens the service accepts: the optional admin token and one token per vat,
+/// of which only the SHA-256 is kept (`TokenHash`), here as in the store.
 ///
 /// Read on the loop thread for every request and written by the kernel thread when a vat is
 /// created, hence the lock. Comparisons take the same time whatever the bytes, and no token
 /// ever appears in a message or a log.
 final class Credentials: Sendable {
     private let admin: [UInt8]?
+    /// Each vat's token digest.
     private let vatTokens: Mutex<[VatID: [UInt8]]>
 
-    init(adminToken: String?, vatTokens: [VatID: String]) {
+    /// `vatTokenHashes` as the store keeps them (`TokenHash.hex`); one that is not a hash
+    /// matches no token.
+    init(adminToken: String?, vatTokenHashes: [VatID: String]) {
         admin = adminToken.map { Array($0.utf8) }
-        self.vatTokens = Mutex(vatTokens.mapValues { Array($0.utf8) })
+        vatTokens = Mutex(vatTokenHashes.mapValues { TokenHash.digest(hex: $0) ?? Credentials.standIn })
     }
 
     var hasAdminToken: Bool { admin != nil }
 
-    /// Makes `token` the token of `vat` (once its creation is durable).
+    /// Makes `token` the token of `vat` (once its creation is durable); only its digest is kept.
     func setVatToken(_ token: String, for vat: VatID) {
-        vatTokens.withLock { $0[vat] = Array(token.utf8) }
+        let digest = TokenHash.digest(token.utf8)
+        vatTokens.withLock { $0[vat] = digest }
     }
 
     /// Checks the `Authorization` header for a request on `resource`; throws 401 (no token)
@@ -36,7 +42,7 @@ final class Credentials: Sendable {
             guard let presented = Credentials.bearer(header) else { throw .missingCredentials }
             if let admin, Credentials.constantTimeEqual(presented, admin) { return }
             let expected = vatTokens.withLock { $0[vat] }
-            let matches = Credentials.constantTimeEqual(presented, expected ?? Credentials.standIn)
+            let matches = Credentials.constantTimeEqual(TokenHash.digest(presented), expected ?? Credentials.standIn)
             guard expected != nil, matches else { throw .wrongCredentials }
             return
         }
@@ -45,9 +51,9 @@ final class Credentials: Sendable {
         guard Credentials.constantTimeEqual(presented, admin) else { throw .wrongCredentials }
     }
 
-    /// What a token is compared with when the vat has none: as long as a real one, and no
-    /// token (64 hex digits) can equal it.
-    private static let standIn = [UInt8](repeating: 0, count: 64)
+    /// What a token's digest is compared with when the vat has none: as long as a real digest,
+    /// and (short of breaking SHA-256) no token's digest.
+    private static let standIn = [UInt8](repeating: 0, count: 32)
 
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
     static func bearer(_ header: String?) -> [UInt8]? {

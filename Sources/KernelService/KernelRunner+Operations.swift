@@ -93,7 +93,7 @@ extension KernelRunner {
             // then fails, the row names no vat and the next creation overwrites it.
             let vat = VatID(state.counters.nextVat)
             let token = Credentials.newToken()
-            do { try tokenStore.setToken(token, for: vat) } catch { throw ServiceError.storageFailure(String(describing: error)) }
+            do { try tokenStore.setTokenHash(TokenHash.hex(token.utf8), for: vat) } catch { throw ServiceError.storageFailure(String(describing: error)) }
             groupWroteTokens = true
             let created = try kernel.createVat(name: name, options: options, vatParameters: parameters)
             precondition(created.vatID == vat, "createVat took \(created.vatID), expected \(vat)")

@@ -44,8 +44,8 @@ final class KernelRunner: @unchecked Sendable {
         metrics = ServiceMetrics(version: configuration.identity.version, storePath: configuration.storePath)
         let kernel = try Kernel(configuration: configuration.kernel, storage: storage)
         self.kernel = kernel
-        let tokens = try tokenStore.loadTokens().filter { kernel.state.vats[$0.key] != nil }
-        credentials = Credentials(adminToken: configuration.adminToken, vatTokens: tokens)
+        let hashes = try tokenStore.loadTokenHashes().filter { kernel.state.vats[$0.key] != nil }
+        credentials = Credentials(adminToken: configuration.adminToken, vatTokenHashes: hashes)
         publishSummary()
     }
 

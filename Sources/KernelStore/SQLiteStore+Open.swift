@@ -96,6 +96,7 @@ extension SQLiteStore {
                 version = try inspect(c)
                 for v in version..<Schema.currentVersion {
                     try c.execute(Schema.migrations[v].sql, operation: "migrate the schema to version \(v + 1)")
+                    try Schema.migrations[v].rewrite?(c)
                 }
                 let to = Schema.currentVersion
                 try c.execute("""

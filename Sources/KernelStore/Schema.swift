@@ -23,10 +23,12 @@ enum Schema {
     /// The version this build writes.
     static var currentVersion: Int { migrations.count }
 
-    /// One step from version `index` to `index + 1`.
-    struct Migration {
+    /// One step from version `index` to `index + 1`: its SQL, then a step in code for what
+    /// SQL cannot do (hashing).
+    struct Migration: Sendable {
         let summary: String
         let sql: String
+        var rewrite: (@Sendable (SQLiteConnection) throws -> Void)? = nil
     }
 
     /// `migrations[n]` takes a database from version n to n+1, inside the opening transaction.
@@ -35,6 +37,7 @@ enum Schema {
         Migration(summary: "each vat's bearer token, kept with the crank that created the vat", sql: version2),
         Migration(summary: "the last crank's crankHash and activityHash", sql: version3),
         Migration(summary: "the event log", sql: version4),
+        Migration(summary: "vat tokens kept as their SHA-256 only", sql: version5, rewrite: hashTokensInPlace),
     ]
 
     /// Krefs, vrefs and vat IDs are stored as their text (`ko21`, `o+d5/3`, `v1`), JSON
@@ -136,14 +139,37 @@ enum Schema {
         INSERT INTO meta (key, value) VALUES ('application', 'vatkernel');
         """
 
-    /// The service's bearer token for each vat (plain text: whoever can read this file can
-    /// also rewrite the kernel's state, so hashing would protect nothing here).
+    /// The service's bearer token for each vat, in plain text until version 5.
     static let version2 = """
         CREATE TABLE vat_tokens (
             vat   TEXT PRIMARY KEY,
             token TEXT NOT NULL
         ) STRICT, WITHOUT ROWID;
         """
+
+    /// Version 5 keeps only each token's SHA-256 (`TokenHash.hex`): a copy of the file (a
+    /// backup, a stray read) gives nobody a vat's authority. The column says what it holds.
+    static let version5 = """
+        ALTER TABLE vat_tokens RENAME COLUMN token TO token_sha256;
+        """
+
+    /// Hashes every token a version-4 database kept in plain text, in place.
+    static func hashTokensInPlace(_ c: SQLiteConnection) throws {
+        let read = try c.prepare("SELECT vat, token_sha256 FROM vat_tokens")
+        var rows: [(String, String)] = []
+        while try read.step() {
+            guard let vat = read.text(0), let token = read.text(1) else { continue }
+            rows.append((vat, token))
+        }
+        read.finalize()
+        let write = try c.prepare("UPDATE vat_tokens SET token_sha256 = ?2 WHERE vat = ?1")
+        defer { write.finalize() }
+        for (vat, token) in rows {
+            write.bind(1, vat)
+            write.bind(2, TokenHash.hex(token.utf8))
+            try write.run()
+        }
+    }
 
     /// The last committed crank's hashes (`CrankHashes`), written in the crank's own savepoint.
     /// A database migrated from version 2 has no row until its next crank: its chain starts

@@ -60,7 +60,7 @@ final class Statements {
             removeQueued = try p("DELETE FROM queue WHERE id = ?1 AND queue_name = ?2")
             addGCAction = try p("INSERT OR IGNORE INTO gc_actions (action) VALUES (?1)")
             deleteGCAction = try p("DELETE FROM gc_actions WHERE action = ?1")
-            putToken = try p("INSERT OR REPLACE INTO vat_tokens (vat, token) VALUES (?1, ?2)")
+            putToken = try p("INSERT OR REPLACE INTO vat_tokens (vat, token_sha256) VALUES (?1, ?2)")
             putPin = try p("INSERT OR REPLACE INTO pins (kref, count) VALUES (?1, ?2)")
             deletePin = try p("DELETE FROM pins WHERE kref = ?1")
             addHeld = try p("INSERT OR IGNORE INTO held_results (kpid) VALUES (?1)")

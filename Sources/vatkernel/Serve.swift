@@ -28,7 +28,7 @@ struct Serve: ParsableCommand {
     @Option(help: "TCP port; 0 picks a free one (printed on the startup line). [env: VATKERNEL_PORT] (default: 8080)")
     var port: Int?
 
-    @Option(help: "SQLite database file, created if missing; ':memory:' for a throwaway kernel. Vat tokens are kept in the store if it can, else in <db>.tokens (mode 0600). [env: VATKERNEL_DB] (default: vatkernel.sqlite)")
+    @Option(help: "SQLite database file, created if missing; ':memory:' for a throwaway kernel. Only each vat token's SHA-256 is kept, in the database. [env: VATKERNEL_DB] (default: vatkernel.sqlite)")
     var db: String?
 
     @Option(help: "full: each commit is on disk before it is acknowledged; normal: faster, a power loss may lose the last commits. [env: VATKERNEL_DURABILITY] (default: full)")

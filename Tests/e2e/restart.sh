@@ -43,6 +43,11 @@ do_curl -t "$BOB" POST /vats/v2/syscalls '{"syscalls":[{"type":"vatstoreGet","ke
 assert_eq "bob's token still works, his vatstore is there" '200 {"type":"ran","results":["v"]}' "$STATUS $BODY"
 do_curl -t "$ALICE" GET /vats/v2/deliveries
 assert_eq "alice's token still does not open bob's log" '403' "$STATUS"
+if command -v sqlite3 >/dev/null; then
+  assert_eq "the database keeps only the SHA-256 of bob's token" "$(printf '%s' "$BOB" | sha256sum | cut -d' ' -f1)" \
+    "$(sqlite3 "$DB" "SELECT token_sha256 FROM vat_tokens WHERE vat = 'v2'")"
+  assert_eq "no token is anywhere in the database files" '0' "$(cat "$DB" "$DB-wal" 2>/dev/null | grep -c -a -e "$ALICE" -e "$BOB")"
+fi
 do_curl POST /kernel/run '{}'
 assert_eq "the queued send is delivered after the restart" '200 true' "$STATUS $(jqb .idle)"
 do_curl GET /kernel
