@@ -176,4 +176,28 @@ import Testing
         #expect(w.clist(a)["ko22"] == "R o-50")
         #expect(w.problems() == [])
     }
+
+    /// When every importer opted in, the orphan disappears right after its queued messages
+    /// drain: C (the only importer) has a message to it queued when B abandons it; C's
+    /// abandonImports goes first, the message is then rejected, and nothing holds ko23.
+    @Test func withEveryImporterOptedInTheOrphanGoesOnceItsMessagesDrain() throws {
+        let w = World()
+        _ = try w.createVat("alice").vatID
+        let b = try w.createVat("bob").vatID
+        let c = try w.createVat("carol", options: .object(["receiveAbandonImport": .bool(true)])).vatID
+        _ = try w.kernel.queueToKref(target: k("ko21"), methargs: methargs("meet", [k("ko22")]), result: .none)
+        try w.run()
+        try w.syscalls(b, [send("o-50", "take", ["o+100"])])
+        try w.run()
+        #expect(w.clist(c) == ["ko22": "R o+0", "ko23": "R o-50"])
+        try w.syscalls(c, [send("o-50", "ping", result: "p+1"), .subscribe(vpid: v("p+1"))])
+        try w.syscalls(b, [.abandonExports([v("o+100")])])
+        #expect(w.object(k("ko23")) == "orphan 2,2")
+        try w.run()
+        #expect(w.deliveries(c).suffix(2) == [.abandonImports([v("o-50")]), .notify([rejected("p+1", "vat terminated")])])
+        #expect(w.kernel.state.objects[23] == nil)
+        #expect(w.clist(c) == ["ko22": "R o+0"])
+        #expect(w.gcActions == [])
+        #expect(w.problems() == [])
+    }
 }
