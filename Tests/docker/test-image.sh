@@ -472,7 +472,7 @@ else
   sed -i "s/^VATKERNEL_ADMIN_TOKEN=.*/VATKERNEL_ADMIN_TOKEN=$TOKEN/" "$COMPOSE_DIR/vatkernel.env"
   printf 'services:\n  vatkernel:\n    image: %s\n' "$IMAGE" >"$COMPOSE_DIR/override.yaml"
   compose() {
-    ( cd "$COMPOSE_DIR" && VATKERNEL_PUBLISH=127.0.0.1:$PORT timeout 180 podman-compose -p "$NAME" \
+    ( cd "$COMPOSE_DIR" && VATKERNEL_PUBLISH=127.0.0.1:$PORT VATKERNEL_VOLUME="${NAME}_vatkernel-data" timeout 180 podman-compose -p "$NAME" \
         -f compose.yaml -f override.yaml --podman-run-args="${RUN_OPTS[*]}" "$@" ) >>"$RUN/compose.log" 2>&1
   }
   CTR=${NAME}_vatkernel_1
