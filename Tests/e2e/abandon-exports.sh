@@ -145,4 +145,34 @@ assert_eq "carol naming the abandoned vref is vat-fatal" '422 "illegal-syscall" 
 do_curl GET /kernel/audit
 assert_eq "audit is clean" '200 []' "$STATUS $BODY"
 
+echo "== abandonImports after the exporter's upgrade and termination"
+new_kernel
+do_curl POST /vats '{"name":"carol","options":{"receiveAbandonImport":true}}'
+CAROL="$(jqr .token)"; CAROL_ID="$(jqr .vatID)"; CAROL_ROOT="$(jqr .rootKref)"
+do_curl POST /messages "{\"target\":\"ko21\",\"methargs\":$(methargs meet "$CAROL_ROOT"),\"result\":\"none\"}"
+do_curl -t "$BOB" POST /vats/v2/syscalls "{\"syscalls\":[{\"type\":\"send\",\"target\":\"o-51\",\"methargs\":$(methargs take o+100 o+d5)}]}"
+assert_status "bob gives carol his ephemeral o+100 and durable o+d5" 200
+do_curl GET "/vats/$CAROL_ID/clist"
+DURABLE="$(jqr '.entries[] | select(.vref == "o-51") | .kref')"
+assert_eq "carol imports ko22 as o-50 and o+d5 as o-51" '["ko22","o-50"]' "$(jqb '[.entries[] | select(.vref == "o-50") | .kref, .vref]')"
+carol_log() { do_curl -t "$CAROL" GET "/vats/$CAROL_ID/deliveries?after=$1"; jqb '[.deliveries[] | del(.seq, .crank)]'; }
+do_curl -t "$CAROL" GET "/vats/$CAROL_ID/deliveries"; CAROL_SEEN="$(jqb '.deliveries | length')"
+do_curl POST /vats/v2/upgrade '{}'
+assert_eq "bob is upgraded" '200 1' "$STATUS $(jqb .incarnation)"
+assert_eq "carol is told abandonImports for the ephemeral one only" '[{"type":"abandonImports","vrefs":["o-50"]}]' "$(carol_log "$CAROL_SEEN")"
+do_curl GET "/vats/$CAROL_ID/clist"
+assert_eq "carol keeps the durable import" "[\"$DURABLE\"]" "$(jqb '[.entries[] | select(.vref != "o+0") | .kref]')"
+do_curl GET /objects/ko22
+assert_eq "ko22: an orphan alice alone reaches" 'null 1 1' "$(jqb .owner) $(jqb .reachable) $(jqb .recognizable)"
+do_curl -t "$ALICE" GET /vats/v1/deliveries?after=2
+assert_eq "alice (no option) is told nothing" '[]' "$(jqb '.deliveries')"
+CAROL_SEEN=$((CAROL_SEEN + 1))
+do_curl POST /vats/v2/terminate '{"reason":"gone"}'
+assert_status "bob is terminated" 200
+assert_eq "carol is told abandonImports for the durable one" "[{\"type\":\"abandonImports\",\"vrefs\":[\"o-51\"]}]" "$(carol_log "$CAROL_SEEN")"
+do_curl GET "/objects/$DURABLE"
+assert_eq "nothing reached the durable orphan but carol: retired" '404' "$STATUS"
+do_curl GET /kernel/audit
+assert_eq "audit is clean" '200 []' "$STATUS $BODY"
+
 finish
