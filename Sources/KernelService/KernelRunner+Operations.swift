@@ -164,6 +164,9 @@ extension KernelRunner {
         case .terminate(let vat, let reason):
             try kernel.terminate(vat, reason: reason)
             return ok(vatJSON(try record(vat, kernel.state), kernel.state))
+        case .acknowledgeDeliveries(let vat, let through):
+            let r = try kernel.acknowledgeDeliveries(vat, through: through, drop: !configuration.keepDeliveries)
+            return ok(.object([("acknowledged", .int(r.acknowledged)), ("dropped", .int(r.dropped))]))
         case .releaseTerminationReason(let vat):
             try kernel.releaseTerminationReason(vat)
             return ok(vatJSON(try record(vat, kernel.state), kernel.state))

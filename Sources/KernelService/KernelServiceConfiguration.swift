@@ -20,6 +20,9 @@ public struct KernelServiceConfiguration: Sendable {
     public var durability: String?
     /// What `GET /version` reports. Default: this build, started when the configuration was made.
     public var identity = ServiceIdentity(schemaVersion: 0)
+    /// Keep acknowledged deliveries in the log (`--keep-deliveries`); by default
+    /// `POST /vats/{vatID}/deliveries/ack` drops them.
+    public var keepDeliveries = false
     /// Where the JSON access log goes, one line per answered request; nil (the default) for none.
     public var accessLog: (@Sendable (String) -> Void)?
 

@@ -66,6 +66,7 @@ enum Operation: Equatable {
     case upgrade(VatID, UpgradeRequest)
     case terminate(VatID, reason: String)
     case releaseTerminationReason(VatID)
+    case acknowledgeDeliveries(VatID, through: Int)
     case reconsider([KRef])
 
     case send(target: KRef, methargs: CapData<KRef>, result: ResultPolicy)
@@ -247,6 +248,15 @@ extension Operation {
             let reason = try f.optionalString("reason") ?? "terminated by the host"
             try f.finish()
             return .terminate(vat, reason: reason)
+        case .vatDeliveriesAck(let id):
+            let vat = try vatID(id)
+            var f = try Fields(try json(body), path: "")
+            let through = try Fields.int(try f.required("through"), "through")
+            try f.finish()
+            guard (0...Limits.maxNumber).contains(through) else {
+                throw .invalidField("through", "must be a delivery seq between 0 and \(Limits.maxNumber)")
+            }
+            return .acknowledgeDeliveries(vat, through: through)
         case .vatTerminationHold(let id):
             return .releaseTerminationReason(try vatID(id))
 

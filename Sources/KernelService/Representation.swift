@@ -87,6 +87,7 @@ enum Representation {
             ("vatParameters", capData(v.vatParameters)),
             ("clistSize", .int(clistSize)),
             ("deliveryCount", .int(deliveryCount)),
+            ("deliveriesAcknowledged", .int(v.deliveriesAcknowledged)),
             ("termination", termination),
         ])
     }

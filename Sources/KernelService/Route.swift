@@ -15,6 +15,7 @@ enum Resource: Equatable {
     case vatUpgrade(String)
     case vatTerminate(String)
     case vatTerminationHold(String)
+    case vatDeliveriesAck(String)
     case kernelGCReconsider
     case messages
     case objects
@@ -81,8 +82,11 @@ enum Resource: Equatable {
             default: return nil
             }
         case 4:
-            guard s[0] == "vats", s[2] == "termination", s[3] == "hold" else { return nil }
-            self = .vatTerminationHold(s[1])
+            switch (s[0], s[2], s[3]) {
+            case ("vats", "termination", "hold"): self = .vatTerminationHold(s[1])
+            case ("vats", "deliveries", "ack"): self = .vatDeliveriesAck(s[1])
+            default: return nil
+            }
         default:
             return nil
         }
@@ -94,7 +98,7 @@ enum Resource: Equatable {
         case .healthz, .version, .readyz, .metrics, .kernel, .kernelRunQueue, .kernelAcceptanceQueue, .kernelGCActions, .kernelAudit,
              .vat, .vatCList, .vatDeliveries, .objects, .object, .promises, .promise, .events:
             return ["GET"]
-        case .kernelStep, .kernelRun, .kernelGCReconsider, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate, .messages:
+        case .kernelStep, .kernelRun, .kernelGCReconsider, .vatSyscalls, .vatDeliveriesAck, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate, .messages:
             return ["POST"]
         case .kernelRunMode: return ["GET", "PUT"]
         case .vats: return ["GET", "POST"]
@@ -114,7 +118,7 @@ enum Resource: Equatable {
         case .events: return ["after", "limit", "type", "vat", "wait"]
         case .healthz, .version, .readyz, .metrics, .kernel, .kernelStep, .kernelRun, .kernelRunMode, .kernelGCActions, .kernelAudit,
              .vat, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate,
-             .vatTerminationHold, .kernelGCReconsider, .messages, .object, .objectPin, .promise, .promiseHold:
+             .vatTerminationHold, .vatDeliveriesAck, .kernelGCReconsider, .messages, .object, .objectPin, .promise, .promiseHold:
             return []
         }
     }
@@ -143,6 +147,7 @@ enum Resource: Equatable {
         case .vatBringOutYourDead: return "/vats/{vatID}/bring-out-your-dead"
         case .vatUpgrade: return "/vats/{vatID}/upgrade"
         case .vatTerminate: return "/vats/{vatID}/terminate"
+        case .vatDeliveriesAck: return "/vats/{vatID}/deliveries/ack"
         case .vatTerminationHold: return "/vats/{vatID}/termination/hold"
         case .kernelGCReconsider: return "/kernel/gc/reconsider"
         case .messages: return "/messages"
@@ -168,7 +173,7 @@ enum Resource: Equatable {
     /// as written in the path. Every other resource needs the admin token, when there is one.
     var vatScope: String? {
         switch self {
-        case .vatSyscalls(let id), .vatDeliveries(let id): return id
+        case .vatSyscalls(let id), .vatDeliveries(let id), .vatDeliveriesAck(let id): return id
         default: return nil
         }
     }

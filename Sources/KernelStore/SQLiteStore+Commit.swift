@@ -73,6 +73,7 @@ extension SQLiteStore {
                 st.bind(9, v.nextPromiseImport)
                 st.bind(10, v.nextDeviceImport)
                 st.bind(11, v.cleanedUp)
+                st.bind(12, v.deliveriesAcknowledged)
                 try run(st)
             } else {
                 s.deleteVat.bind(1, id.description)
@@ -148,6 +149,11 @@ extension SQLiteStore {
             try run(st)
         }
 
+        for (vat, seq) in d.droppedDeliveries {
+            s.deleteDelivery.bind(1, vat.description)
+            s.deleteDelivery.bind(2, seq)
+            try run(s.deleteDelivery)
+        }
         for (vat, record) in d.deliveries {
             let st = s.addDelivery
             st.bind(1, vat.description)

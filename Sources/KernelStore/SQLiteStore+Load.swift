@@ -47,7 +47,7 @@ extension SQLiteStore {
         var state = KernelState()
         // Queued events go through `apply`, the public way to build a FIFO.
         var delta = CrankDelta(crank: counters.crank, counters: counters)
-        try rows(c, "SELECT vat_id, name, options, incarnation, status, termination, vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up FROM vats") { r in
+        try rows(c, "SELECT vat_id, name, options, incarnation, status, termination, vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up, deliveries_acknowledged FROM vats") { r in
             let id = try r.vatID(0, "vats row")
             let at = "vats row \(id)"
             guard let name = r.byteText(1) else { throw RowError("\(at): name is not UTF-8 text") }
@@ -66,6 +66,7 @@ extension SQLiteStore {
             v.nextPromiseImport = r.int(8)
             v.nextDeviceImport = r.int(9)
             v.cleanedUp = r.int(10) != 0
+            v.deliveriesAcknowledged = r.int(11)
             state.vats[id] = v
             state.clists[id] = CList()
             state.vatstores[id] = Vatstore()

@@ -38,6 +38,7 @@ enum Schema {
         Migration(summary: "the last crank's crankHash and activityHash", sql: version3),
         Migration(summary: "the event log", sql: version4),
         Migration(summary: "vat tokens kept as their SHA-256 only", sql: version5, rewrite: hashTokensInPlace),
+        Migration(summary: "what each vat's driver acknowledged of its delivery log", sql: version6),
     ]
 
     /// Krefs, vrefs and vat IDs are stored as their text (`ko21`, `o+d5/3`, `v1`), JSON
@@ -151,6 +152,12 @@ enum Schema {
     /// backup, a stray read) gives nobody a vat's authority. The column says what it holds.
     static let version5 = """
         ALTER TABLE vat_tokens RENAME COLUMN token TO token_sha256;
+        """
+
+    /// Version 6: the seq through which a vat's driver acknowledged its deliveries
+    /// (`VatRecord.deliveriesAcknowledged`); acknowledged rows may have been deleted.
+    static let version6 = """
+        ALTER TABLE vats ADD COLUMN deliveries_acknowledged INTEGER NOT NULL DEFAULT 0;
         """
 
     /// Hashes every token a version-4 database kept in plain text, in place.

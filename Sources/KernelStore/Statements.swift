@@ -12,6 +12,7 @@ final class Statements {
     let putPin, deletePin: SQLiteStatement
     let addHeld, deleteHeld: SQLiteStatement
     let addDelivery: SQLiteStatement
+    let deleteDelivery: SQLiteStatement
     let putToken: SQLiteStatement
     let putActivity: SQLiteStatement
     let addEvent: SQLiteStatement
@@ -46,8 +47,9 @@ final class Statements {
             deletePromise = try p("DELETE FROM promises WHERE id = ?1")
             putVat = try p("""
                 INSERT OR REPLACE INTO vats (vat_id, name, options, incarnation, status, termination,
-                    vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                    vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up,
+                    deliveries_acknowledged)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                 """)
             deleteVat = try p("DELETE FROM vats WHERE vat_id = ?1")
             // OR REPLACE also drops a row holding the same vref under another kref: the crank
@@ -71,6 +73,7 @@ final class Statements {
                 """)
             addEvent = try p("INSERT INTO events (seq, crank, type, vat, event) VALUES (?1, ?2, ?3, ?4, ?5)")
             addDelivery = try p("INSERT INTO deliveries (vat, seq, crank, delivery) VALUES (?1, ?2, ?3, ?4)")
+            deleteDelivery = try p("DELETE FROM deliveries WHERE vat = ?1 AND seq = ?2")
         } catch {
             for s in all { s.finalize() }
             throw error

@@ -80,6 +80,7 @@ extension CrankDelta {
         for (k, held) in heldResults {
             if held { add("held.\(k)") { $0.bool(true) } } else { delete("held.\(k)") }
         }
+        for (vat, seq) in droppedDeliveries { delete("\(vat).d.\(seq)") }
         for (vat, d) in deliveries {
             try add("\(vat).d.\(d.seq)") { w in
                 w.beginObject()

@@ -48,6 +48,8 @@ public struct CrankDelta: Sendable {
     public var heldResults: [KRef: Bool] = [:]
     /// Appended delivery-log entries, in order.
     public var deliveries: [(VatID, DeliveryRecord)] = []
+    /// Log records dropped because the vat's driver acknowledged them: (vat, seq).
+    public var droppedDeliveries: [(VatID, Int)] = []
 
     /// An empty delta for crank `crank`.
     public init(crank: Int, counters: KernelCounters) {

@@ -117,6 +117,27 @@ extension Kernel {
         }
     }
 
+    /// The vat's driver has handled its deliveries through `seq`: recorded, and with `drop`
+    /// those records leave the log (and the store) in this crank. The log's numbering goes on.
+    /// Acknowledging less than before changes nothing; more than the log holds is refused.
+    /// Returns what is now acknowledged and how many records were dropped.
+    public func acknowledgeDeliveries(_ vat: VatID, through seq: Int, drop: Bool) throws -> (acknowledged: Int, dropped: Int) {
+        guard var record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
+        let last = state.deliveries[vat]?.last?.seq ?? record.deliveriesAcknowledged
+        guard seq >= 0, seq <= last else {
+            throw KernelError.rejected("\(vat) has deliveries 1 to \(last); \(seq) cannot be acknowledged")
+        }
+        let acknowledged = max(record.deliveriesAcknowledged, seq)
+        let droppable = drop ? (state.deliveries[vat]?.prefix { $0.seq <= acknowledged }.count ?? 0) : 0
+        if acknowledged == record.deliveriesAcknowledged && droppable == 0 { return (acknowledged, 0) }
+        try crank {
+            record.deliveriesAcknowledged = acknowledged
+            setVat(vat, record)
+            dropDeliveries(vat, first: droppable)
+        }
+        return (acknowledged, droppable)
+    }
+
     /// Schedules a `bringOutYourDead` delivery (the reap queue).
     public func bringOutYourDead(_ vat: VatID) throws {
         guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }

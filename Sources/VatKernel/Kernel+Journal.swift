@@ -13,6 +13,8 @@ enum Undo {
     case pin(KRef, Int)
     case held(KRef, Bool)
     case delivery(VatID, DeliveryRecord)
+    /// The log's first records were dropped (acknowledged): these, in order.
+    case deliveriesDropped(VatID, [DeliveryRecord])
 }
 
 /// Every change to `state` goes through these setters, which journal the old value.
@@ -123,11 +125,19 @@ extension Kernel {
     /// Appends a delivery to a vat's log, numbered and stamped with the running crank.
     @discardableResult
     func appendDelivery(_ vat: VatID, _ d: Delivery) -> DeliveryRecord {
-        let seq = (state.deliveries[vat]?.last?.seq ?? 0) + 1
+        // After everything acknowledged was dropped the log is empty; numbering goes on.
+        let seq = (state.deliveries[vat]?.last?.seq ?? state.vats[vat]?.deliveriesAcknowledged ?? 0) + 1
         let record = DeliveryRecord(seq: seq, crank: currentCrank, delivery: d)
         journal.append(.delivery(vat, record))
         state.deliveries[vat, default: []].append(record)
         return record
+    }
+
+    /// Drops the first `count` records of a vat's log.
+    func dropDeliveries(_ vat: VatID, first count: Int) {
+        guard count > 0, let log = state.deliveries[vat] else { return }
+        journal.append(.deliveriesDropped(vat, Array(log.prefix(count))))
+        state.deliveries[vat]!.removeFirst(count)
     }
 
     func undo(_ u: Undo) {
@@ -163,6 +173,7 @@ extension Kernel {
         case .held(let k, let was):
             if was { state.heldResults.insert(k) } else { state.heldResults.remove(k) }
         case .delivery(let vat, _): state.deliveries[vat]!.removeLast()
+        case .deliveriesDropped(let vat, let records): state.deliveries[vat]!.insert(contentsOf: records, at: 0)
         }
     }
 
@@ -195,6 +206,7 @@ extension Kernel {
             case .pin(let k, _): d.pins[k] = state.pins[k] ?? 0
             case .held(let k, _): d.heldResults[k] = state.heldResults.contains(k)
             case .delivery(let vat, let r): d.deliveries.append((vat, r))
+            case .deliveriesDropped(let vat, let records): d.droppedDeliveries += records.map { (vat, $0.seq) }
             }
         }
         d.queueRemovals = removals

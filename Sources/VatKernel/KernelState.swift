@@ -93,5 +93,6 @@ public struct KernelState: Hashable, Sendable {
             if held { heldResults.insert(k) } else { heldResults.remove(k) }
         }
         for (vat, r) in delta.deliveries { deliveries[vat, default: []].append(r) }
+        for (vat, seq) in delta.droppedDeliveries { deliveries[vat]?.removeAll { $0.seq == seq } }
     }
 }

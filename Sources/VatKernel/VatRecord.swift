@@ -36,6 +36,9 @@ public struct VatRecord: Hashable, Sendable {
     public var nextObjectImport: Int = 50
     public var nextPromiseImport: Int = 60
     public var nextDeviceImport: Int = 70
+    /// The vat's driver has handled every delivery through this seq (`POST
+    /// /vats/{vatID}/deliveries/ack`); those may have been dropped from the log.
+    public var deliveriesAcknowledged: Int = 0
     /// True once termination cleanup has removed every c-list entry and vatstore key.
     public var cleanedUp: Bool = false
 

@@ -70,6 +70,9 @@ struct Serve: ParsableCommand {
     @Flag(help: "Write one JSON line per answered request to standard error (time, requestId, method, target, status, bytes, durationMs). [env: VATKERNEL_ACCESS_LOG=1]")
     var accessLog = false
 
+    @Flag(help: "Keep acknowledged deliveries in each vat's log instead of dropping them (POST /vats/{vatID}/deliveries/ack). [env: VATKERNEL_KEEP_DELIVERIES=1]")
+    var keepDeliveries = false
+
     func run() throws {
         let settings: Settings
         do {
@@ -109,6 +112,7 @@ struct Serve: ParsableCommand {
             kernel: kernelConfiguration, runMode: s.runMode, adminToken: s.adminToken,
             maxCranksPerRequest: s.maxCranks, storePath: s.db, durability: s.durability.rawValue)
         serviceConfiguration.identity = ServiceIdentity(schemaVersion: SQLiteStore.schemaVersion)
+        serviceConfiguration.keepDeliveries = s.keepDeliveries
         if s.accessLog {
             serviceConfiguration.accessLog = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }

@@ -15,6 +15,7 @@ struct Settings {
     var maxSyscalls: Int
     var http: HTTPServerConfiguration
     var accessLog: Bool
+    var keepDeliveries: Bool
 
     /// Shortest admin token accepted: a guessable token is worse than none, since it invites
     /// a public bind.
@@ -88,6 +89,7 @@ struct Settings {
         let idle = try int(o.idleTimeout, "VATKERNEL_IDLE_TIMEOUT", default: 60, range: 1...86_400, option: "--idle-timeout")
         let read = try int(o.readTimeout, "VATKERNEL_READ_TIMEOUT", default: 10, range: 1...3_600, option: "--read-timeout")
         accessLog = o.accessLog || ["1", "true", "yes"].contains(env["VATKERNEL_ACCESS_LOG"]?.lowercased() ?? "")
+        keepDeliveries = o.keepDeliveries || ["1", "true", "yes"].contains(env["VATKERNEL_KEEP_DELIVERIES"]?.lowercased() ?? "")
         http = HTTPServerConfiguration(
             host: host, port: port, maxHeaderBytes: maxHeader, maxBodyBytes: maxBody, maxConnections: maxConnections,
             idleTimeout: .seconds(idle), readTimeout: .seconds(read))

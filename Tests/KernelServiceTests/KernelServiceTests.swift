@@ -11,7 +11,7 @@ struct KernelServiceTests {
         #expect(created.header("Location") == "/vats/v1")
         let token = created.string("token")!
         #expect(created.body == #"{"vatID":"v1","name":"alice","rootKref":"ko20","incarnation":0,"token":"\#(token)"}"#)
-        #expect(h.call("GET", "/vats/v1").body == #"{"vatID":"v1","name":"alice","status":"running","incarnation":0,"options":{"managerType":"local"},"vatParameters":{"body":null,"slots":[]},"clistSize":1,"deliveryCount":1,"termination":null}"#)
+        #expect(h.call("GET", "/vats/v1").body == #"{"vatID":"v1","name":"alice","status":"running","incarnation":0,"options":{"managerType":"local"},"vatParameters":{"body":null,"slots":[]},"clistSize":1,"deliveryCount":1,"deliveriesAcknowledged":0,"termination":null}"#)
         #expect(h.call("GET", "/vats/v1/clist").body == #"{"entries":[{"kref":"ko20","vref":"o+0","reachable":true}],"next":null,"limit":100,"maxBytes":1048576}"#)
         #expect(h.call("GET", "/vats/v1/deliveries", token: token).body
             == #"{"deliveries":[{"seq":1,"crank":1,"type":"startVat","vatParameters":{"body":null,"slots":[]}}],"next":null,"limit":100,"maxBytes":1048576}"#)

@@ -81,7 +81,7 @@ import VatKernel
             store.close()
         }
         let c = try SQLiteConnection(path: path, flags: 0x2 /* SQLITE_OPEN_READWRITE */)
-        try c.execute("DROP TABLE events; DROP TABLE activity; ALTER TABLE vat_tokens RENAME COLUMN token_sha256 TO token; PRAGMA user_version = 2; UPDATE meta SET value = 2 WHERE key = 'schema_version'")
+        try c.execute("DROP TABLE events; DROP TABLE activity; ALTER TABLE vat_tokens RENAME COLUMN token_sha256 TO token; ALTER TABLE vats DROP COLUMN deliveries_acknowledged; PRAGMA user_version = 2; UPDATE meta SET value = 2 WHERE key = 'schema_version'")
         c.close()
 
         let store = try SQLiteStore(path: path)

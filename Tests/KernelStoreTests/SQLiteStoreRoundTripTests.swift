@@ -85,4 +85,35 @@ import VatKernel
         defer { again.close() }
         #expect(try again.load() == kernel.state)
     }
+
+    /// Issue 9 part 2: dropped deliveries are gone from the file, the acknowledgement and the
+    /// numbering survive a restart.
+    @Test func acknowledgedDeliveriesStayDroppedAcrossARestart() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let path = dir.file("ack.sqlite")
+        let store = try SQLiteStore(path: path)
+        let kernel = try Kernel(storage: store)
+        let alice = try kernel.createVat(name: "alice").vatID
+        _ = try kernel.queueToKref(target: k("ko20"), methargs: methargs("hi", [KRef]()), result: .none)
+        _ = try kernel.run()
+        #expect(kernel.state.deliveries[alice]?.map(\.seq) == [1, 2])
+        #expect(try kernel.acknowledgeDeliveries(alice, through: 1, drop: true) == (1, 1))
+        try store.flush()
+        store.close()
+
+        let reopened = try SQLiteStore(path: path)
+        defer { reopened.close() }
+        let loaded = try #require(try reopened.load())
+        #expect(differences(loaded, kernel.state) == [])
+        #expect(loaded.deliveries[alice]?.map(\.seq) == [2])
+        #expect(loaded.vats[alice]?.deliveriesAcknowledged == 1)
+        let restarted = try Kernel(storage: reopened)
+        #expect(try restarted.acknowledgeDeliveries(alice, through: 2, drop: true) == (2, 1))
+        _ = try restarted.queueToKref(target: k("ko20"), methargs: methargs("again", [KRef]()), result: .none)
+        _ = try restarted.run()
+        try reopened.flush()
+        #expect(try reopened.load()?.deliveries[alice]?.map(\.seq) == [3])
+        #expect(try dump(path).filter { $0.hasPrefix("deliveries") }.count == 1)
+    }
 }

@@ -41,7 +41,7 @@ import VatKernel
         }
         // Make it a version-1 database, as the first release wrote it.
         let c = try SQLiteConnection(path: path, flags: 0x2 /* SQLITE_OPEN_READWRITE */)
-        try c.execute("DROP TABLE vat_tokens; DROP TABLE activity; DROP TABLE events; PRAGMA user_version = 1; UPDATE meta SET value = 1 WHERE key = 'schema_version'")
+        try c.execute("DROP TABLE vat_tokens; DROP TABLE activity; DROP TABLE events; ALTER TABLE vats DROP COLUMN deliveries_acknowledged; PRAGMA user_version = 1; UPDATE meta SET value = 1 WHERE key = 'schema_version'")
         c.close()
 
         let store = try SQLiteStore(path: path)
@@ -75,7 +75,7 @@ import VatKernel
         // Make it a version-4 database holding alice's token in plain text.
         let c = try SQLiteConnection(path: path, flags: 0x2 /* SQLITE_OPEN_READWRITE */)
         try c.execute("""
-            ALTER TABLE vat_tokens RENAME COLUMN token_sha256 TO token;
+            ALTER TABLE vat_tokens RENAME COLUMN token_sha256 TO token; ALTER TABLE vats DROP COLUMN deliveries_acknowledged;
             UPDATE vat_tokens SET token = '\(token)';
             PRAGMA user_version = 4; UPDATE meta SET value = 4 WHERE key = 'schema_version'
             """)
