@@ -83,14 +83,6 @@ final class Credentials: Sendable {
     /// A new token: 32 random bytes from the system's generator, as 64 hex digits.
     static func newToken() -> String {
         var rng = SystemRandomNumberGenerator()
-        let hex = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for _ in 0..<32 {
-            let b = UInt8.random(in: 0...255, using: &rng)
-            out.append(hex[Int(b >> 4)])
-            out.append(hex[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
     }
 }

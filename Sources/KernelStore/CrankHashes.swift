@@ -35,15 +35,5 @@ public struct CrankHashes: Hashable, Sendable {
         return CrankHashes(crank: delta.crank, crankHash: crankHash, activityHash: hex(SHA256.hash(data: chain)))
     }
 
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    private static func hex(_ digest: SHA256.Digest) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for b in digest {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    private static func hex(_ digest: SHA256.Digest) -> String { Hex.encode(digest) }
 }
