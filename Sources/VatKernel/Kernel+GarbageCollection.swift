@@ -75,7 +75,7 @@ extension Kernel {
         addMaybeFree(kref)
         // Importers that opted in are told (§13.8); the action survives only while the object
         // is still an orphan and the importer still has the entry.
-        for importer in liveVatIDs() where state.vats[importer]!.receiveAbandonImport {
+        for importer in liveVatsReceivingAbandonImport() {
             if let e = state.clists[importer]?[kref], !e.vref.allocatedByVat {
                 setGCAction(GCAction(importer, .abandonImport, kref), present: true)
             }

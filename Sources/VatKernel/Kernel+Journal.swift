@@ -58,7 +58,10 @@ extension Kernel {
         let old = state.vats[id]
         journal.append(.vat(id, old))
         state.vats[id] = v
-        if old?.isAlive != v?.isAlive { liveVatsCache = nil }
+        if old?.isAlive != v?.isAlive || old?.receiveAbandonImport != v?.receiveAbandonImport {
+            liveVatsCache = nil
+            abandonImportVatsCache = nil
+        }
         if old?.status != v?.status || old?.cleanedUp != v?.cleanedUp { pendingCleanupCache = nil }
     }
 
@@ -148,6 +151,7 @@ extension Kernel {
         case .vat(let id, let v):
             state.vats[id] = v
             liveVatsCache = nil
+            abandonImportVatsCache = nil
             pendingCleanupCache = nil
         case .vatCreated(let id):
             state.clists[id] = nil

@@ -25,6 +25,8 @@ public final class Kernel {
     var cleanupWork: [VatID: CleanupCursor] = [:]
     /// Live vats sorted as strings; derived from `state.vats`, dropped whenever liveness changes.
     var liveVatsCache: [VatID]?
+    /// The live vats created with `receiveAbandonImport`, sorted as strings (derived).
+    var abandonImportVatsCache: [VatID]?
     /// Terminated vats whose cleanup is pending, oldest termination first; derived likewise.
     var pendingCleanupCache: [VatID]?
 
@@ -99,6 +101,7 @@ public final class Kernel {
     func dropDerivedCaches() {
         cleanupWork.removeAll()
         liveVatsCache = nil
+        abandonImportVatsCache = nil
         pendingCleanupCache = nil
     }
 
@@ -107,6 +110,15 @@ public final class Kernel {
         if let c = liveVatsCache { return c }
         let c = state.vats.values.filter(\.isAlive).map(\.id).sorted()
         liveVatsCache = c
+        return c
+    }
+
+    /// Live vats that are told of orphaned imports (§13.8): looked at for every orphan, so
+    /// kept apart from the (usually many more) vats that are not.
+    func liveVatsReceivingAbandonImport() -> [VatID] {
+        if let c = abandonImportVatsCache { return c }
+        let c = liveVatIDs().filter { state.vats[$0]!.receiveAbandonImport }
+        abandonImportVatsCache = c
         return c
     }
 
