@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// An epoll instance plus an eventfd registered in it, which other threads signal to wake the loop.
@@ -11,16 +12,16 @@ struct Epoll: Sendable {
     /// The eventfd that ``wake(_:)`` signals; registered for reading.
     let wakeFD: Int32
 
-    static let readable = LinuxSyscalls.epollIn
-    static let writable = LinuxSyscalls.epollOut
+    static let readable = vk_epoll_in
+    static let writable = vk_epoll_out
     /// Error and hang-up: reported whatever the interest.
-    static let failed = LinuxSyscalls.epollErr | LinuxSyscalls.epollHup
+    static let failed = vk_epoll_err | vk_epoll_hup
 
     /// Creates the epoll instance and the wake-up eventfd, registering the latter with `wakeToken`.
     init(wakeToken: UInt64) throws {
-        let fd = LinuxSyscalls.epollCreate1(LinuxSyscalls.epollCloexec)
+        let fd = vk_epoll_create()
         guard fd >= 0 else { throw HTTPServerError.systemCallFailed(call: "epoll_create1", reason: Socket.describe(errno)) }
-        let wakeFD = LinuxSyscalls.eventFD(0, LinuxSyscalls.eventFDNonblock | LinuxSyscalls.eventFDCloexec)
+        let wakeFD = vk_eventfd()
         guard wakeFD >= 0 else {
             let code = errno
             Glibc.close(fd)
@@ -28,7 +29,7 @@ struct Epoll: Sendable {
         }
         self.fd = fd
         self.wakeFD = wakeFD
-        guard control(LinuxSyscalls.epollCtlAdd, wakeFD, events: Self.readable, token: wakeToken) else {
+        guard vk_epoll_add(fd, wakeFD, Self.readable, wakeToken) == 0 else {
             let code = errno
             Glibc.close(wakeFD)
             Glibc.close(fd)
@@ -39,48 +40,20 @@ struct Epoll: Sendable {
     /// Starts watching `fd` for `events`, reporting them with `token`.
     @discardableResult
     func add(_ fd: Int32, events: UInt32, token: UInt64) -> Bool {
-        control(LinuxSyscalls.epollCtlAdd, fd, events: events, token: token)
+        vk_epoll_add(self.fd, fd, events, token) == 0
     }
 
     /// Changes what `fd` is watched for.
     @discardableResult
     func modify(_ fd: Int32, events: UInt32, token: UInt64) -> Bool {
-        control(LinuxSyscalls.epollCtlMod, fd, events: events, token: token)
+        vk_epoll_modify(self.fd, fd, events, token) == 0
     }
 
-    /// Stops watching `fd`.
-    func remove(_ fd: Int32) {
-        _ = LinuxSyscalls.epollCtl(self.fd, LinuxSyscalls.epollCtlDel, fd, nil)
-    }
-
-    private func control(_ operation: Int32, _ target: Int32, events: UInt32, token: UInt64) -> Bool {
-        withUnsafeTemporaryAllocation(byteCount: 16, alignment: 8) { event in
-            event.storeBytes(of: events, toByteOffset: 0, as: UInt32.self)
-            event.storeBytes(of: token, toByteOffset: LinuxSyscalls.epollEventDataOffset, as: UInt64.self)
-            return LinuxSyscalls.epollCtl(fd, operation, target, event.baseAddress) == 0
-        }
-    }
-
-    /// Waits up to `timeoutMilliseconds` (-1: forever) for events, filling `buffer`, which holds
-    /// ``eventBufferSize(capacity:)`` bytes. Returns how many arrived; 0 on timeout or signal.
-    func wait(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32) -> Int {
-        let capacity = Int32(buffer.count / LinuxSyscalls.epollEventSize)
-        let count = LinuxSyscalls.epollWait(fd, buffer.baseAddress, capacity, timeoutMilliseconds)
+    /// Waits up to `timeoutMilliseconds` (-1: forever) for events, filling `buffer`.
+    /// Returns how many arrived; 0 on timeout or signal.
+    func wait(into buffer: UnsafeMutableBufferPointer<vk_epoll_event>, timeoutMilliseconds: Int32) -> Int {
+        let count = vk_epoll_wait(fd, buffer.baseAddress, Int32(buffer.count), timeoutMilliseconds)
         return count < 0 ? 0 : Int(count)  // EINTR: just go round again
-    }
-
-    /// Bytes needed for a wait buffer of `capacity` events.
-    static func eventBufferSize(capacity: Int) -> Int {
-        capacity * LinuxSyscalls.epollEventSize
-    }
-
-    /// The flags and token of event `index` in a buffer filled by ``wait(into:timeoutMilliseconds:)``.
-    static func event(at index: Int, in buffer: UnsafeMutableRawBufferPointer) -> (events: UInt32, token: UInt64) {
-        let base = index * LinuxSyscalls.epollEventSize
-        return (
-            buffer.loadUnaligned(fromByteOffset: base, as: UInt32.self),
-            buffer.loadUnaligned(fromByteOffset: base + LinuxSyscalls.epollEventDataOffset, as: UInt64.self)
-        )
     }
 
     /// Signals `wakeFD` from any thread, making the loop's next (or current) wait return.

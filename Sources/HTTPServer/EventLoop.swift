@@ -1,3 +1,5 @@
+import CLinux
+
 /// The server's single event-loop thread: accepts connections, reads and parses requests, hands
 /// them to the handler, collects responses from any thread, writes them, and enforces deadlines.
 ///
@@ -45,7 +47,7 @@ final class EventLoop {
     private var nextConnectionID: UInt64 = 1
     /// One read buffer for every connection: only the parser's partial state is per connection.
     private let readBuffer: UnsafeMutableRawBufferPointer
-    private let eventBuffer: UnsafeMutableRawBufferPointer
+    private let eventBuffer: UnsafeMutableBufferPointer<vk_epoll_event>
     private var completions: [ResponseInbox.Completion] = []
     private var dirty: [Connection] = []
     private var now: UInt64
@@ -71,7 +73,7 @@ final class EventLoop {
         self.shutdownTimeout = configuration.shutdownTimeout.nanoseconds
         self.date = configuration.sendsDate ? HTTPDate() : nil
         self.readBuffer = .allocate(byteCount: Self.readChunkSize, alignment: 16)
-        self.eventBuffer = .allocate(byteCount: Epoll.eventBufferSize(capacity: Self.maxEventsPerWait), alignment: 16)
+        self.eventBuffer = .allocate(capacity: Self.maxEventsPerWait)
         self.now = MonotonicClock.now()
     }
 
@@ -90,7 +92,7 @@ final class EventLoop {
             if !hasWork { inbox.markAwake() }
             now = MonotonicClock.now()
             for index in 0..<count {
-                let (events, token) = Epoll.event(at: index, in: eventBuffer)
+                let (events, token) = (eventBuffer[index].events, eventBuffer[index].token)
                 switch token {
                 case Self.listenerToken: acceptConnections()
                 case Self.wakeToken: epoll.consumeWake()

@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// The POSIX socket calls the server makes, with errno turned into values the loop can switch on.
@@ -127,7 +128,7 @@ enum Socket {
     /// Accepts one waiting connection, non-blocking, with TCP_NODELAY set: responses go out as
     /// soon as they are written instead of waiting on Nagle's algorithm.
     static func accept(_ listener: Int32) -> AcceptResult {
-        let fd = LinuxSyscalls.accept4(listener, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+        let fd = vk_accept(listener)
         if fd >= 0 {
             var on: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))

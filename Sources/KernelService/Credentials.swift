@@ -21,8 +21,6 @@ final class Credentials: Sendable {
         vatTokens = Mutex(vatTokenHashes.mapValues { TokenHash.digest(hex: $0) ?? Credentials.standIn })
     }
 
-    var hasAdminToken: Bool { admin != nil }
-
     /// Makes `token` the token of `vat` (once its creation is durable); only its digest is kept.
     func setVatToken(_ token: String, for vat: VatID) {
         let digest = TokenHash.digest(token.utf8)
