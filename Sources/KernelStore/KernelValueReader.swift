@@ -55,20 +55,17 @@ struct KernelValueReader {
     }
 
     static func kref(_ text: String, _ context: String) throws -> KRef {
-        var t = text
-        guard let k = t.withUTF8(RefText.kref) else { throw RowError("\(context): not a kref: \(text)") }
+        guard let k = KRef(text) else { throw RowError("\(context): not a kref: \(text)") }
         return k
     }
 
     static func vref(_ text: String, _ context: String) throws -> VRef {
-        var t = text
-        guard let v = t.withUTF8(RefText.vref) else { throw RowError("\(context): not a vref: \(text)") }
+        guard let v = VRef(text) else { throw RowError("\(context): not a vref: \(text)") }
         return v
     }
 
     static func vatID(_ text: String, _ context: String) throws -> VatID {
-        var t = text
-        guard let v = t.withUTF8(RefText.vatID) else { throw RowError("\(context): not a vat ID: \(text)") }
+        guard let v = VatID(text) else { throw RowError("\(context): not a vat ID: \(text)") }
         return v
     }
 

@@ -165,21 +165,21 @@ extension SQLiteStatement {
     /// The column as a vat ID, parsed from its bytes; `context` names it in the error.
     func vatID(_ column: Int32, _ context: String) throws -> VatID {
         try withText(column) { b in
-            guard let b, let id = RefText.vatID(b) else { throw RowError("\(context): not a vat ID: \(text(column) ?? "NULL")") }
+            guard let b, let id = VatID(utf8: b) else { throw RowError("\(context): not a vat ID: \(text(column) ?? "NULL")") }
             return id
         }
     }
 
     func kref(_ column: Int32, _ context: String) throws -> KRef {
         try withText(column) { b in
-            guard let b, let k = RefText.kref(b) else { throw RowError("\(context): not a kref: \(text(column) ?? "NULL")") }
+            guard let b, let k = KRef(utf8: b) else { throw RowError("\(context): not a kref: \(text(column) ?? "NULL")") }
             return k
         }
     }
 
     func vref(_ column: Int32, _ context: String) throws -> VRef {
         try withText(column) { b in
-            guard let b, let v = RefText.vref(b) else { throw RowError("\(context): not a vref: \(text(column) ?? "NULL")") }
+            guard let b, let v = VRef(utf8: b) else { throw RowError("\(context): not a vref: \(text(column) ?? "NULL")") }
             return v
         }
     }

@@ -28,7 +28,18 @@ public struct KRef: Hashable, Sendable, Comparable, CustomStringConvertible, Cod
 
     /// Parses `koN`, `kpN`, `kdN`; nil for anything else.
     public init?(_ text: String) {
-        let u = Array(text.utf8)
+        var t = text
+        guard let k = t.withUTF8(KRef.parse) else { return nil }
+        self = k
+    }
+
+    /// Parses a kref from its UTF-8 bytes, exactly as ``init(_:)`` does.
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard let k = KRef.parse(bytes) else { return nil }
+        self = k
+    }
+
+    private static func parse(_ u: UnsafeBufferPointer<UInt8>) -> KRef? {
         guard u.count >= 3, u[0] == UInt8(ascii: "k") else { return nil }
         let kind: Kind
         switch u[1] {
@@ -38,7 +49,7 @@ public struct KRef: Hashable, Sendable, Comparable, CustomStringConvertible, Cod
         default: return nil
         }
         guard let n = parseCanonicalDecimal(u[2...]), n < 1 << 56 else { return nil }
-        self.init(kind, n)
+        return KRef(kind, n)
     }
 
     /// `koN`.

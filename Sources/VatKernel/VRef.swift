@@ -50,7 +50,18 @@ public struct VRef: Hashable, Sendable, CustomStringConvertible, Codable {
 
     /// Parses a vref; nil if the text is not in the grammar.
     public init?(_ text: String) {
-        let u = Array(text.utf8)
+        var t = text
+        guard let v = t.withUTF8(VRef.parse) else { return nil }
+        self = v
+    }
+
+    /// Parses a vref from its UTF-8 bytes (a stored column, say), exactly as ``init(_:)`` does.
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard let v = VRef.parse(bytes) else { return nil }
+        self = v
+    }
+
+    private static func parse(_ u: UnsafeBufferPointer<UInt8>) -> VRef? {
         guard u.count >= 3 else { return nil }
         let kind: Kind
         switch u[0] {
@@ -91,7 +102,7 @@ public struct VRef: Hashable, Sendable, CustomStringConvertible, Codable {
                 facet = f
             }
         }
-        self.init(kind: kind, allocatedByVat: byVat, durability: durability, id: id, instance: instance, facet: facet)
+        return VRef(kind: kind, allocatedByVat: byVat, durability: durability, id: id, instance: instance, facet: facet)
     }
 
     /// An object the vat allocated (`o+…`).

@@ -11,10 +11,20 @@ public struct VatID: Hashable, Sendable, Comparable, CustomStringConvertible, Co
 
     /// Parses `vN` (N a positive decimal without leading zeros); nil for anything else.
     public init?(_ text: String) {
-        guard text.hasPrefix("v"), let n = parseCanonicalDecimal(text.utf8.dropFirst()), n > 0 else {
-            return nil
-        }
-        number = n
+        var t = text
+        guard let id = t.withUTF8(VatID.parse) else { return nil }
+        self = id
+    }
+
+    /// Parses a vat ID from its UTF-8 bytes, exactly as ``init(_:)`` does.
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard let id = VatID.parse(bytes) else { return nil }
+        self = id
+    }
+
+    private static func parse(_ u: UnsafeBufferPointer<UInt8>) -> VatID? {
+        guard u.count >= 2, u[0] == UInt8(ascii: "v"), let n = parseCanonicalDecimal(u[1...]), n > 0 else { return nil }
+        return VatID(n)
     }
 
     public var description: String { "v\(number)" }

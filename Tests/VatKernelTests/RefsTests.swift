@@ -172,3 +172,44 @@ import Testing
         #expect(GCAction.Kind.allCases.map(\.name) == ["dropExport", "retireExport", "retireImport", "abandonImport"])
     }
 }
+
+/// The byte parsers (what the store reads columns with) accept exactly what the text parsers
+/// accept, and refuse out-of-range parts instead of trapping.
+@Suite struct RefBytesTests {
+    static let vrefs = ["o+0", "o-50", "p+1", "p-60", "d-70", "o+d5/3", "o+v7/1:0", "o+d12/0:34", "o+7",
+                        "o+05", "o+d5/", "o+5/3", "o+d5/3:", "o+v/1", "p+d5", "x+1", "o*1", "o+", "o", "",
+                        "o+1234567890123456789", "o+-1", "o-d5/3", "o+d5/3:1:2", "o+d05/3", "o+d5/03",
+                        "o+9999999999999", "o+1099511627775", "o+1099511627776", "o+v1/1:65534", "o+v1/1:65535"]
+    static let krefs = ["ko20", "kp40", "kd1", "ko0", "ko", "k", "ko01", "kx1", "ko-1", "ko72057594037927936",
+                        "ko72057594037927935", "KO20", "ko2 "]
+    static let vatIDs = ["v1", "v10", "v0", "v01", "v", "x1", "v-1", "v1.0", "v999999999999999999", "v1234567890123456789"]
+
+    @Test(arguments: vrefs)
+    func aVRefParsesFromBytesAsFromText(_ text: String) {
+        var t = text
+        #expect(t.withUTF8(VRef.init(utf8:)) == VRef(text))
+        if let v = VRef(text) { #expect(v.description == text) }
+    }
+
+    @Test(arguments: krefs)
+    func aKRefParsesFromBytesAsFromText(_ text: String) {
+        var t = text
+        #expect(t.withUTF8(KRef.init(utf8:)) == KRef(text))
+        if let k = KRef(text) { #expect(k.description == text) }
+    }
+
+    @Test(arguments: vatIDs)
+    func aVatIDParsesFromBytesAsFromText(_ text: String) {
+        var t = text
+        #expect(t.withUTF8(VatID.init(utf8:)) == VatID(text))
+        if let id = VatID(text) { #expect(id.description == text) }
+    }
+
+    @Test func outOfRangePartsAreRefusedNotTrapped() {
+        #expect(VRef("o+9999999999999") == nil)
+        #expect(VRef("o+1099511627776") == nil)
+        #expect(VRef("o+1099511627775")?.id == VRef.maxID)
+        #expect(VRef("o+v1/1:65535") == nil)
+        #expect(VRef("o+v1/1:65534")?.facet == VRef.maxFacet)
+    }
+}

@@ -81,6 +81,12 @@ if command -v sqlite3 >/dev/null; then
   out="$("$VATKERNEL_BIN" serve --port 0 --db "$DB" 2>&1)"; rc=$?
   assert_eq "vatkernel refuses to serve it: exit 70" '70' "$rc"
   assert_eq "and prints the problem" '1' "$(printf '%s' "$out" | grep -c 'ko20: refCount is .* but holders add up to')"
+  sqlite3 "$DB" "UPDATE objects SET recognizable = recognizable - 1 WHERE id = 20"
+  # An id past the vref grammar's 2^40-1 used to trap (SIGILL) in the store's own parser.
+  sqlite3 "$DB" "UPDATE clist SET vref = 'o+9999999999999' WHERE vref = 'o+0' AND vat = 'v2'"
+  out="$("$VATKERNEL_BIN" serve --port 0 --db "$DB" 2>&1)"; rc=$?
+  assert_eq "a corrupt stored vref is refused at load: exit 74, no trap" '74' "$rc"
+  assert_eq "and the message names the row" '1' "$(printf '%s' "$out" | grep -c 'not a vref: o+9999999999999')"
 else
   echo "skip: sqlite3 is not installed"
 fi
