@@ -47,12 +47,14 @@ let package = Package(
             name: "KernelBench", dependencies: ["VatKernel"],
             path: "Benchmarks/KernelBench"),
         .executableTarget(
-            name: "StoreBench", dependencies: ["VatKernel", "KernelStore", "CSQLite"],
+            name: "StoreBench", dependencies: ["VatKernel", "KernelStore", "CSQLite", "TestSupport"],
             path: "Benchmarks/StoreBench"),
-        .testTarget(name: "VatKernelTests", dependencies: ["VatKernel"]),
-        .testTarget(name: "KernelStoreTests", dependencies: ["KernelStore"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "KernelServiceTests", dependencies: ["KernelService"]),
+        // Builders for kernel values and a seeded generator, shared by the tests and benchmarks.
+        .target(name: "TestSupport", dependencies: ["VatKernel"], path: "Tests/TestSupport"),
+        .testTarget(name: "VatKernelTests", dependencies: ["VatKernel", "TestSupport"]),
+        .testTarget(name: "KernelStoreTests", dependencies: ["KernelStore", "TestSupport"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "KernelServiceTests", dependencies: ["KernelService", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

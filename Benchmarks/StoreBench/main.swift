@@ -20,6 +20,7 @@ import CSQLite
 import Foundation
 import KernelStore
 import VatKernel
+import TestSupport
 
 // MARK: - Options
 
@@ -134,19 +135,6 @@ func rowShape(_ d: CrankDelta, before: KernelState) -> [String] {
 
 /// The row shape `RawLoop` writes per crank; checked against the kernel's at start.
 let rawShape = ["clist new", "counters update", "objects update", "promises new", "queue new"]
-
-/// A small seeded generator, so an order of slices can be repeated (`--seed`).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 // MARK: - (a) The raw loop
 

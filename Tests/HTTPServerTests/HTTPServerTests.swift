@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import HTTPServer
+import TestSupport
 
 @Suite("HTTPServer over real sockets")
 struct HTTPServerTests {

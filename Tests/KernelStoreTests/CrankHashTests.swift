@@ -1,6 +1,7 @@
 import Testing
 import VatKernel
 @testable import KernelStore
+import TestSupport
 
 /// Crank hashes and the activity hash chain (issue 10, "Compare two kernels").
 @Suite struct CrankHashTests {

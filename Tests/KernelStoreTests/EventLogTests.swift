@@ -1,6 +1,7 @@
 import Testing
 import VatKernel
 @testable import KernelStore
+import TestSupport
 
 /// The event log the store writes with each crank (issue 10).
 @Suite struct EventLogTests {

@@ -1,6 +1,7 @@
 import Testing
 import VatKernel
 @testable import KernelStore
+import TestSupport
 
 /// Every kernel value written into a JSON column reads back equal, and its text is canonical
 /// (sorted keys, compact), so a person can `json_extract` it and the bytes are deterministic.

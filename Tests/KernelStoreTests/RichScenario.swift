@@ -1,4 +1,5 @@
 import VatKernel
+import TestSupport
 
 /// A kernel state with something in every table, built through the kernel's public calls only,
 /// so the same calls on two kernels give the same state. Ends mid-way: a terminated vat with

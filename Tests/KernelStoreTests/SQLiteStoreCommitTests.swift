@@ -1,6 +1,7 @@
 import Testing
 import VatKernel
 @testable import KernelStore
+import TestSupport
 
 /// Crank atomicity and group commit: a crank is in the store whole or not at all, and a
 /// group of cranks is durable only once flushed, all of it.

@@ -1,6 +1,7 @@
 import Testing
 import VatKernel
 @testable import KernelStore
+import TestSupport
 
 /// Restart: what a kernel committed through a SQLiteStore comes back exactly, and the
 /// restarted kernel carries on as if it had never stopped.

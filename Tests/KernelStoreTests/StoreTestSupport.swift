@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VatKernel
 @testable import KernelStore
+import TestSupport
 
 /// A fresh directory under the system temporary directory, removed by `remove()`.
 struct TempDir {
@@ -73,22 +74,6 @@ func dump(_ path: String) throws -> [String] {
 
 // MARK: Building kernel values
 
-func v(_ s: String) -> VRef { VRef(s)! }
-func k(_ s: String) -> KRef { KRef(s)! }
-
-/// Methargs `[method, [{$slot:0}, …]]` with one argument per slot.
-func methargs<S>(_ method: String, _ slots: [S]) -> CapData<S> {
-    CapData(body: .array([.string(method), .array(slots.indices.map { JSONValue.slot($0) })]), slots: slots)
-}
-
-func send(_ target: String, _ method: String, _ slots: [String] = [], result: String? = nil) -> Syscall {
-    .send(target: v(target), methargs: methargs(method, slots.map(v)), result: result.map(v))
-}
-
-/// A c-list's entries in vref text order.
-func sorted(_ c: CList) -> [(kref: KRef, entry: CListEntry)] {
-    c.byKRef.map { (kref: $0.key, entry: $0.value) }.sorted { $0.entry.vref.description < $1.entry.vref.description }
-}
 
 /// The tables in which two states differ (a readable failure instead of two whole states).
 func differences(_ a: KernelState?, _ b: KernelState?) -> [String] {

@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// The seed's test plan (KERNEL-SPEC §5.8): B exports an object to A, then abandons it.
 @Suite struct AbandonExportsTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §13.8 `abandonImports`, beyond SwingSet: an importer created with
 /// `options.receiveAbandonImport: true` is told when an object it imports becomes an orphan,

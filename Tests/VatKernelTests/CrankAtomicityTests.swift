@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §4, §13.2, §13.3: every crank is atomic; what the store holds is exactly what
 /// the kernel committed; a kernel reloaded from the store, or fed the same calls, behaves the same.

@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §4: `step()` picks work in strict priority: acceptance queue, termination
 /// cleanup, the GC action set, the reap queue (bringOutYourDead), then the run-queue.

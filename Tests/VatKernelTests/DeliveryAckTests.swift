@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// Issue 9 part 2: a vat's driver acknowledges what it has handled; acknowledged deliveries
 /// leave the log (unless kept), unacknowledged ones never do, and numbering goes on.

@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §13.8: the last `exit` of a batch wins, and the references in an exit reason
 /// are held by the host until it releases them.

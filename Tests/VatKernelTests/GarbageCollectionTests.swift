@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §3, §5.5–5.7, §6 (GC deliveries), §8: distributed GC between live vats.
 /// Unless said otherwise the start is `World.exported()`: B (v2) exports ko22 = `o+100` to

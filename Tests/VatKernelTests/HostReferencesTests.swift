@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §13.5 (and §12 test hooks, §13.7 "why is this kref alive"): what the host holds
 /// counts like a kernel-held reference.

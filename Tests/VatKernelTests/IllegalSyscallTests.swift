@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §5, §13.2: a well-formed syscall that breaks a rule is vat-fatal. The whole
 /// batch is rolled back, the vat is terminated with `Error(problem)`, and the outcome names

@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §13.8: the audit tells leaks (unreferenced, counts right) from corruption, and
 /// `reconsider` collects what is in fact unreferenced and leaves everything else alone.

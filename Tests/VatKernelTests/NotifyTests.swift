@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §5.2 (subscribe) and §6 (notify deliveries).
 @Suite struct NotifyTests {

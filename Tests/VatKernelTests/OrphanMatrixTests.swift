@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §5.8, §8 "Orphans", §9: B (v2) exports ko22 (`o+100`) to A (v1, `o-50`), then
 /// B orphans it, by `abandonExports` or by being terminated (host `terminate`, then cleanup).

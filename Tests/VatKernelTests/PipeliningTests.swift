@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §5.1, §6, §7: a vat created with `enablePipelining` (SwingSet's comms vat)
 /// receives messages sent to promises it decides at once, addressed to the promise, instead of

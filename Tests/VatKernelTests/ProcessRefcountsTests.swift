@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §8, §13.8: processRefcounts works its maybe-free list until it is empty, so
 /// what is released by deleting something else in the same pass is collected in that crank

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §1: vrefs, krefs, vat IDs, and the GC action strings of §2/§8.
 @Suite struct RefsTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// Scenarios that once showed the kernel differing from KERNEL-SPEC, kept so the bugs stay fixed.
 @Suite struct RegressionTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §7: sends are routed when they leave the acceptance queue and again at the
 /// front of the run-queue; messages to unresolved promises wait in the promise's queue.

@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §9 (and §4 priorities, §12 "owner fields until cleanup", §13.7 bounded cleanup).
 @Suite struct TerminationTests {

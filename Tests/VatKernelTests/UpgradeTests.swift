@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §10 and §13.4: upgrade is one crank.
 @Suite struct UpgradeTests {

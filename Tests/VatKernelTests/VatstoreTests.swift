@@ -1,5 +1,6 @@
 import Testing
 @testable import VatKernel
+import TestSupport
 
 /// KERNEL-SPEC §5.9: each vat's own string store, part of the crank transaction.
 @Suite struct VatstoreTests {
@@ -112,7 +113,7 @@ import Testing
         // leaves), the vatstore holds exactly the model's byte strings, walks them in byte order,
         // and `key(after:)` is the model's next key, for keys present or not.
         let alphabet: [String] = ["e", "\u{E9}", "\u{301}", "K", "\u{212A}", "A", "\u{C5}", "A\u{30A}", "\u{0}", "z"]
-        var random = SplitMix(seed: 9)
+        var random = SplitMix64(seed: 9)
         func word() -> String {
             (0..<Int.random(in: 0...4, using: &random)).map { _ in alphabet.randomElement(using: &random)! }.joined()
         }
@@ -154,18 +155,5 @@ import Testing
             #expect(store[key] == nil)
         }
         #expect(store.isEmpty && store.firstKey == nil && store.key(after: "") == nil && store == Vatstore())
-    }
-}
-
-/// A small deterministic random number generator (SplitMix64), so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 @testable import VatKernel
+import TestSupport
 
 /// A kernel with an in-memory store, and terse helpers to drive and read it in tests.
 /// Helpers build state and read tables; the assertions stay in the tests.
@@ -56,18 +57,6 @@ final class World {
         if storage.state != kernel.state { p.append("stored state differs from the kernel's") }
         return p
     }
-}
-
-func v(_ s: String) -> VRef { VRef(s)! }
-func k(_ s: String) -> KRef { KRef(s)! }
-
-/// Methargs `[method, [{$slot:0}, {$slot:1}, …]]` with one argument per slot.
-func methargs<S>(_ method: String, _ slots: [S]) -> CapData<S> {
-    CapData(body: .array([.string(method), .array(slots.indices.map { JSONValue.slot($0) })]), slots: slots)
-}
-
-func send(_ target: String, _ method: String, _ slots: [String] = [], result: String? = nil) -> Syscall {
-    .send(target: v(target), methargs: methargs(method, slots.map(v)), result: result.map(v))
 }
 
 func rejected(_ vpid: String, _ message: String) -> VatResolution {
