@@ -114,7 +114,7 @@ struct IdentityTests {
         #expect(o["status"] == .int(400))
         #expect(o["time"]?.stringValue?.hasSuffix("Z") == true)
         let second = try JSONValue.parse(Array(logged[1].utf8))
-        guard case .object(let p) = second else { return }
+        guard case .object(let p) = second else { Issue.record("not an object: \(logged[1])"); return }
         #expect(p["target"] == .string("/kernel/run-queue?limit=1"))
         #expect(p["status"] == .int(200))
         #expect(!logged[0].contains("\n"))

@@ -63,12 +63,12 @@ import TestSupport
         try w.run()
         #expect(w.clist(b)["ko22"] == "_ o+100")
         let before = w.kernel.state
-        do {
+        #expect(throws: KernelError.rejected("ko22 was dropped by its exporter v2 and can no longer be reached")) {
             _ = try w.kernel.queueToKref(target: k("ko22"), methargs: methargs("poke", [KRef]()), result: .none)
-        } catch {
-            #expect(w.kernel.state == before)  // refused, nothing changed: fine
         }
-        _ = try? w.kernel.run()
+        #expect(w.kernel.state == before)
+        try w.kernel.run()
+        #expect(w.deliveries(b).last == .dropExports([v("o+100")]))
         #expect(w.kernel.haltedReason == nil)
         #expect(w.problems() == [])
     }
@@ -81,7 +81,9 @@ import TestSupport
         let (w, a, b) = try World.exported()
         try w.syscalls(a, [.dropImports([v("o-50")])])
         try w.run()
-        _ = try? w.kernel.pin(k("ko22"))
+        #expect(throws: KernelError.rejected("ko22 was dropped by its exporter v2 and can no longer be reached")) {
+            try w.kernel.pin(k("ko22"))
+        }
         _ = try w.syscalls(b, [.retireExports([v("o+100")])])
         try w.run()
         #expect(w.problems() == [])
@@ -98,7 +100,11 @@ import TestSupport
         try w.syscalls(a, [.dropImports([v("o-51")])])
         try w.run()
         #expect(w.clist(b)["ko23"] == "_ o+d5/1")
-        _ = try? w.kernel.upgrade(b, UpgradeRequest(vatParameters: CapData(body: .slot(0), slots: [k("ko23")]), upgradeMessage: "m"))
+        let before = w.kernel.state
+        #expect(throws: KernelError.rejected("ko23 was dropped by its exporter v2 and can no longer be reached")) {
+            _ = try w.kernel.upgrade(b, UpgradeRequest(vatParameters: CapData(body: .slot(0), slots: [k("ko23")]), upgradeMessage: "m"))
+        }
+        #expect(w.kernel.state == before)
         #expect(w.kernel.haltedReason == nil)
         #expect(w.problems() == [])
     }
