@@ -14,17 +14,15 @@ final class Credentials: Sendable {
     /// Each vat's token digest.
     private let vatTokens: Mutex<[VatID: [UInt8]]>
 
-    /// `vatTokenHashes` as the store keeps them (`TokenHash.hex`); one that is not a hash
-    /// matches no token.
-    init(adminToken: String?, vatTokenHashes: [VatID: String]) {
+    /// `vatTokenHashes`: each vat's token digest (`VatRecord.tokenHash`).
+    init(adminToken: String?, vatTokenHashes: [VatID: [UInt8]]) {
         admin = adminToken.map { Array($0.utf8) }
-        vatTokens = Mutex(vatTokenHashes.mapValues { TokenHash.digest(hex: $0) ?? Credentials.standIn })
+        vatTokens = Mutex(vatTokenHashes)
     }
 
-    /// Makes `token` the token of `vat` (once its creation is durable); only its digest is kept.
-    func setVatToken(_ token: String, for vat: VatID) {
-        let digest = TokenHash.digest(token.utf8)
-        vatTokens.withLock { $0[vat] = digest }
+    /// Makes the token whose digest is `hash` the token of `vat` (once its creation is durable).
+    func setVatTokenHash(_ hash: [UInt8], for vat: VatID) {
+        vatTokens.withLock { $0[vat] = hash }
     }
 
     /// Checks the `Authorization` header for a request on `resource`; throws 401 (no token)

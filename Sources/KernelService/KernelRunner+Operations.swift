@@ -89,15 +89,12 @@ extension KernelRunner {
             }))
 
         case .createVat(let name, let options, let parameters):
-            // The token is staged first, for the vat ID the creation will take: if the crank
-            // then fails, the row names no vat and the next creation overwrites it.
-            let vat = VatID(state.counters.nextVat)
+            // The token's hash is kernel input, kept in the vat's record and durable with its
+            // creation; the service accepts the token once the group is committed.
             let token = Credentials.newToken()
-            do { try tokenStore.setTokenHash(TokenHash.hex(token.utf8), for: vat) } catch { throw ServiceError.storageFailure(String(describing: error)) }
-            groupWroteTokens = true
-            let created = try kernel.createVat(name: name, options: options, vatParameters: parameters)
-            precondition(created.vatID == vat, "createVat took \(created.vatID), expected \(vat)")
-            pendingTokens.append((vat, token))
+            let created = try kernel.createVat(name: name, options: options, vatParameters: parameters,
+                                               tokenHash: TokenHash.digest(token.utf8))
+            let vat = created.vatID
             var r = response(201, .object([
                 ("vatID", .string(vat.description)),
                 ("name", .string(name.string)),

@@ -36,16 +36,15 @@ final class KernelRunner: @unchecked Sendable {
     /// What `GET /metrics` shows; fed by this thread and the loop thread.
     let metrics: ServiceMetrics
 
-    init(configuration: KernelServiceConfiguration, storage: (any KernelStorage)?, tokenStore: any TokenStore) throws {
+    init(configuration: KernelServiceConfiguration, storage: (any KernelStorage)?) throws {
         self.configuration = configuration
         self.storage = storage
-        self.tokenStore = tokenStore
         runMode = configuration.runMode
         metrics = ServiceMetrics(version: configuration.identity.version, storePath: configuration.storePath)
         let kernel = try Kernel(configuration: configuration.kernel, storage: storage)
         self.kernel = kernel
-        let hashes = try tokenStore.loadTokenHashes().filter { kernel.state.vats[$0.key] != nil }
-        credentials = Credentials(adminToken: configuration.adminToken, vatTokenHashes: hashes)
+        credentials = Credentials(adminToken: configuration.adminToken, vatTokenHashes: Dictionary(
+            uniqueKeysWithValues: kernel.state.vats.compactMap { v in v.value.tokenHash.map { (v.key, $0) } }))
         publishSummary()
     }
 
@@ -89,14 +88,9 @@ final class KernelRunner: @unchecked Sendable {
 
     let configuration: KernelServiceConfiguration
     let storage: (any KernelStorage)?
-    let tokenStore: any TokenStore
     /// Nil only after a store failure from which the state could not be reloaded yet.
     var kernel: Kernel?
     var runMode: RunMode
-    /// Vat tokens written in the running group, published once the group is durable.
-    var pendingTokens: [(VatID, String)] = []
-    /// True when the running group wrote something outside the kernel's cranks (a token).
-    var groupWroteTokens = false
     /// Set when the store failed during the running group: nothing more runs in it.
     var groupFailed = false
     /// Cranks of the run (`step()`) within the request being executed, for the metrics.
@@ -138,8 +132,7 @@ final class KernelRunner: @unchecked Sendable {
     private func runGroup(_ items: [Work]) {
         if kernel == nil { reload() }
         let crankBefore = kernel?.state.counters.crank
-        groupWroteTokens = false
-        pendingTokens.removeAll()
+        let nextVatBefore = kernel?.state.counters.nextVat
         var answers: [(@Sendable (HTTPResponse) -> Void, HTTPResponse)] = []
         groupFailed = false
         for item in items {
@@ -157,7 +150,7 @@ final class KernelRunner: @unchecked Sendable {
                 answers.append((respond, response))
             }
         }
-        let changed = kernel?.state.counters.crank != crankBefore || groupWroteTokens
+        let changed = kernel?.state.counters.crank != crankBefore
         if changed, let storage {
             do {
                 let started = ContinuousClock.now
@@ -168,13 +161,11 @@ final class KernelRunner: @unchecked Sendable {
                 log("flush failed; answering \(answers.count) request(s) with 503: \(error)")
                 let response = ServiceError.storageFailure(String(describing: error)).response
                 answers = answers.map { ($0.0, response) }
-                pendingTokens.removeAll()
                 groupFailed = true
             }
         }
-        for (vat, token) in pendingTokens { credentials.setVatToken(token, for: vat) }
-        pendingTokens.removeAll()
         if groupFailed { reload() }
+        acceptTokensOfVatsCreated(since: nextVatBefore)
         publishSummary()
         for (respond, response) in answers { respond(response) }
         serveEventWaiters()
@@ -192,6 +183,15 @@ final class KernelRunner: @unchecked Sendable {
             let e = ServiceError(any: error, resource: operation.resource)
             if e.code == "storage-failure" { log(e.message) }
             return (e.response, e.code == "storage-failure")
+        }
+    }
+
+    /// Accepts the tokens of the vats created since `nextVat` that are durable now: after a
+    /// failure the kernel was reloaded, so a vat whose creation was lost is not there.
+    private func acceptTokensOfVatsCreated(since nextVat: Int?) {
+        guard let kernel, let nextVat else { return }
+        for n in nextVat..<kernel.state.counters.nextVat {
+            if let hash = kernel.state.vats[VatID(n)]?.tokenHash { credentials.setVatTokenHash(hash, for: VatID(n)) }
         }
     }
 

@@ -11,7 +11,7 @@ import VatKernel
 /// (`KernelRunner`), which runs work in groups and answers after a single flush per group.
 ///
 /// ```swift
-/// let service = try KernelService(configuration: config, storage: store, tokenStore: store)
+/// let service = try KernelService(configuration: config, storage: store)
 /// service.start()
 /// let server = HTTPServer(configuration: http, handler: service)
 /// ```
@@ -23,13 +23,13 @@ public final class KernelService: HTTPHandler {
     private let ready = Atomic<Bool>(false)
     private let leaks = Mutex<[String]>([])
 
-    /// Loads the kernel's committed state from `storage` (a new kernel if it is empty) and the
-    /// vats' tokens from `tokenStore`. Call `start()` before serving.
+    /// Loads the kernel's committed state from `storage` (a new kernel if it is empty), the
+    /// vats' token hashes included. Call `start()` before serving.
     public init(configuration: KernelServiceConfiguration = KernelServiceConfiguration(),
-                storage: (any KernelStorage)?, tokenStore: any TokenStore) throws {
+                storage: (any KernelStorage)?) throws {
         self.configuration = configuration
         observer = RequestObserver(accessLog: configuration.accessLog)
-        runner = try KernelRunner(configuration: configuration, storage: storage, tokenStore: tokenStore)
+        runner = try KernelRunner(configuration: configuration, storage: storage)
     }
 
     /// Whether the loaded state passed its audit in ``start()``: `GET /readyz` answers 200 and

@@ -74,6 +74,7 @@ extension SQLiteStore {
                 st.bind(10, v.nextDeviceImport)
                 st.bind(11, v.cleanedUp)
                 st.bind(12, v.deliveriesAcknowledged)
+                st.bind(13, v.tokenHash.map(Hex.encode))
                 try run(st)
             } else {
                 s.deleteVat.bind(1, id.description)

@@ -47,7 +47,7 @@ extension SQLiteStore {
         var state = KernelState()
         // Queued events go through `apply`, the public way to build a FIFO.
         var delta = CrankDelta(crank: counters.crank, counters: counters)
-        try rows(c, "SELECT vat_id, name, options, incarnation, status, termination, vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up, deliveries_acknowledged FROM vats") { r in
+        try rows(c, "SELECT vat_id, name, options, incarnation, status, termination, vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up, deliveries_acknowledged, token_sha256 FROM vats") { r in
             let id = try r.vatID(0, "vats row")
             let at = "vats row \(id)"
             guard let name = r.byteText(1) else { throw RowError("\(at): name is not UTF-8 text") }
@@ -67,6 +67,10 @@ extension SQLiteStore {
             v.nextDeviceImport = r.int(9)
             v.cleanedUp = r.int(10) != 0
             v.deliveriesAcknowledged = r.int(11)
+            if !r.isNull(12) {
+                guard let hex = r.text(12), let hash = TokenHash.digest(hex: hex) else { throw RowError("\(at): token_sha256 is not a SHA-256 in hex") }
+                v.tokenHash = hash
+            }
             state.vats[id] = v
             state.clists[id] = CList()
             state.vatstores[id] = Vatstore()

@@ -39,6 +39,7 @@ enum Schema {
         Migration(summary: "the event log", sql: version4),
         Migration(summary: "vat tokens kept as their SHA-256 only", sql: version5, rewrite: hashTokensInPlace),
         Migration(summary: "what each vat's driver acknowledged of its delivery log", sql: version6),
+        Migration(summary: "each vat's token hash in its vats row, no side table", sql: version7),
     ]
 
     /// Krefs, vrefs and vat IDs are stored as their text (`ko21`, `o+d5/3`, `v1`), JSON
@@ -160,6 +161,15 @@ enum Schema {
         ALTER TABLE vats ADD COLUMN deliveries_acknowledged INTEGER NOT NULL DEFAULT 0;
         """
 
+    /// Version 7: the token hash moves into the vat's own row (`VatRecord.tokenHash`), written
+    /// with the crank that created the vat like the rest of it; `vat_tokens` goes. Rows of vats
+    /// whose creation never committed are dropped with it.
+    static let version7 = """
+        ALTER TABLE vats ADD COLUMN token_sha256 TEXT;
+        UPDATE vats SET token_sha256 = (SELECT token_sha256 FROM vat_tokens WHERE vat_tokens.vat = vats.vat_id);
+        DROP TABLE vat_tokens;
+        """
+
     /// Hashes every token a version-4 database kept in plain text, in place.
     static func hashTokensInPlace(_ c: SQLiteConnection) throws {
         let read = try c.prepare("SELECT vat, token_sha256 FROM vat_tokens")
@@ -206,6 +216,6 @@ enum Schema {
     /// The tables a database of the current version has, to tell ours from a stranger's.
     static let tables: Set<String> = [
         "meta", "counters", "objects", "promises", "vats", "clist", "vatstore", "queue",
-        "gc_actions", "pins", "held_results", "deliveries", "vat_tokens", "activity", "events",
+        "gc_actions", "pins", "held_results", "deliveries", "activity", "events",
     ]
 }

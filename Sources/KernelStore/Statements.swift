@@ -13,7 +13,6 @@ final class Statements {
     let addHeld, deleteHeld: SQLiteStatement
     let addDelivery: SQLiteStatement
     let deleteDelivery: SQLiteStatement
-    let putToken: SQLiteStatement
     let putActivity: SQLiteStatement
     let addEvent: SQLiteStatement
     private var all: [SQLiteStatement] = []
@@ -48,8 +47,8 @@ final class Statements {
             putVat = try p("""
                 INSERT OR REPLACE INTO vats (vat_id, name, options, incarnation, status, termination,
                     vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up,
-                    deliveries_acknowledged)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                    deliveries_acknowledged, token_sha256)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                 """)
             deleteVat = try p("DELETE FROM vats WHERE vat_id = ?1")
             // OR REPLACE also drops a row holding the same vref under another kref: the crank
@@ -62,7 +61,6 @@ final class Statements {
             removeQueued = try p("DELETE FROM queue WHERE id = ?1 AND queue_name = ?2")
             addGCAction = try p("INSERT OR IGNORE INTO gc_actions (action) VALUES (?1)")
             deleteGCAction = try p("DELETE FROM gc_actions WHERE action = ?1")
-            putToken = try p("INSERT OR REPLACE INTO vat_tokens (vat, token_sha256) VALUES (?1, ?2)")
             putPin = try p("INSERT OR REPLACE INTO pins (kref, count) VALUES (?1, ?2)")
             deletePin = try p("DELETE FROM pins WHERE kref = ?1")
             addHeld = try p("INSERT OR IGNORE INTO held_results (kpid) VALUES (?1)")

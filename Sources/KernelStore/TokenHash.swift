@@ -6,7 +6,7 @@ public enum TokenHash {
     /// SHA-256 of the token's bytes.
     public static func digest(_ token: some Collection<UInt8>) -> [UInt8] { Array(SHA256.hash(data: Array(token))) }
 
-    /// The digest as 64 lowercase hex digits, as the `vat_tokens` table stores it.
+    /// The digest as 64 lowercase hex digits, as the `vats` table stores it.
     public static func hex(_ token: some Collection<UInt8>) -> String { Hex.encode(digest(token)) }
 
     /// The digest a stored hex text names, or nil if it is not 64 hex digits.

@@ -21,16 +21,17 @@ public struct CreatedVat: Hashable, Sendable {
 
 extension Kernel {
     /// Creates a vat: its root `o+0` exported and pinned (`1,1`), its parameters held, and a
-    /// `startVat` delivery as the first entry of its log.
+    /// `startVat` delivery as the first entry of its log. `tokenHash` (the SHA-256 of the vat's
+    /// bearer token, chosen by the host) is kept in the vat's record.
     public func createVat(name: ByteString, options: JSONValue = .object([:]),
-                          vatParameters: CapData<KRef> = CapData(body: .null)) throws -> CreatedVat {
+                          vatParameters: CapData<KRef> = CapData(body: .null), tokenHash: [UInt8]? = nil) throws -> CreatedVat {
         try checkHostSlots(vatParameters.slots)
         return try crank {
             var c = state.counters
             let vat = VatID(c.nextVat)
             c.nextVat += 1
             setCounters(c)
-            setVat(vat, VatRecord(id: vat, name: name, options: options, vatParameters: vatParameters))
+            setVat(vat, VatRecord(id: vat, name: name, options: options, vatParameters: vatParameters, tokenHash: tokenHash))
             createVatTables(vat)
             let root = try mapV2K(vat, .root)
             try pinWithinCrank(root)

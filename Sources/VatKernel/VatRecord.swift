@@ -41,10 +41,15 @@ public struct VatRecord: Hashable, Sendable {
     public var deliveriesAcknowledged: Int = 0
     /// True once termination cleanup has removed every c-list entry and vatstore key.
     public var cleanedUp: Bool = false
+    /// The SHA-256 of the vat's bearer token, as the host gave it at creation; nil when the host
+    /// gave none. The kernel only keeps it (journaled and committed with the vat's creation);
+    /// it is left out of the crank hash, since it is the digest of a random secret.
+    public var tokenHash: [UInt8]?
 
     /// A running vat at incarnation 0.
-    public init(id: VatID, name: ByteString, options: JSONValue, vatParameters: CapData<KRef>) {
+    public init(id: VatID, name: ByteString, options: JSONValue, vatParameters: CapData<KRef>, tokenHash: [UInt8]? = nil) {
         self.id = id
+        self.tokenHash = tokenHash
         self.name = name
         self.options = options
         enablePipelining = Self.pipelining(options)

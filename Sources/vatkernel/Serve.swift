@@ -118,7 +118,7 @@ struct Serve: ParsableCommand {
         }
         let service: KernelService
         do {
-            service = try KernelService(configuration: serviceConfiguration, storage: store, tokenStore: store)
+            service = try KernelService(configuration: serviceConfiguration, storage: store)
         } catch {
             fail("cannot load the kernel from \(s.db): \(error)", .storeFailed)
         }
@@ -162,6 +162,3 @@ struct Serve: ParsableCommand {
         say("vatkernel: stopped")
     }
 }
-
-/// Vat tokens live in the kernel's own database, in the same flush group as the vat's creation.
-extension SQLiteStore: TokenStore {}

@@ -34,10 +34,14 @@ struct GroupCommitTests {
         #expect(read.body == #"{"type":"ran","results":[null]}"#)
     }
 
-    @Test func aFailedTokenWriteAnswers503AndCreatesNoVat() throws {
+    /// The token's hash is part of the vat's record: a creation that does not commit leaves
+    /// neither the vat nor a token behind.
+    @Test func aFailedCreationAnswers503AndLeavesNoVatAndNoToken() throws {
         let h = try Harness()
-        h.tokens.failNextSet = TestStoreError.commitFailed
-        #expect(h.call("POST", "/vats", #"{"name":"alice"}"#).status == 503)
+        h.storage.failNextCommit = true
+        let failed = h.call("POST", "/vats", #"{"name":"alice"}"#)
+        #expect(failed.status == 503)
+        #expect(!failed.body.contains("token"))
         #expect(h.call("GET", "/vats").body == #"{"vats":[],"next":null,"limit":100,"maxBytes":1048576}"#)
         #expect(h.call("POST", "/vats", #"{"name":"alice"}"#).string("vatID") == "v1")
     }
@@ -76,14 +80,14 @@ struct GroupCommitTests {
     }
 
     @Test func tokensAndStateSurviveARestart() throws {
-        let storage = StagedStorage(), tokens = InMemoryTokenStore()
+        let storage = StagedStorage()
         var alice = ""
         do {
-            let h = try Harness(storage: storage, tokens: tokens)
+            let h = try Harness(storage: storage)
             alice = h.createVat("alice")
             h.call("POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreSet","key":"a","value":"1"}]}"#, token: alice)
         }
-        let h = try Harness(storage: storage, tokens: tokens)
+        let h = try Harness(storage: storage)
         #expect(h.call("POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreGet","key":"a"}]}"#, token: alice).body
             == #"{"type":"ran","results":["1"]}"#)
         #expect(h.call("GET", "/vats/v1/deliveries", token: "not-alice").status == 403)

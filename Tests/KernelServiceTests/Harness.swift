@@ -9,13 +9,11 @@ import VatKernel
 final class Harness {
     let service: KernelService
     let storage: StagedStorage
-    let tokens: InMemoryTokenStore
 
     init(_ configuration: KernelServiceConfiguration = KernelServiceConfiguration(),
-         storage: StagedStorage = StagedStorage(), tokens: InMemoryTokenStore = InMemoryTokenStore()) throws {
+         storage: StagedStorage = StagedStorage()) throws {
         self.storage = storage
-        self.tokens = tokens
-        service = try KernelService(configuration: configuration, storage: storage, tokenStore: tokens)
+        service = try KernelService(configuration: configuration, storage: storage)
         service.start()
     }
 

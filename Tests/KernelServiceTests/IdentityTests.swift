@@ -43,7 +43,7 @@ struct IdentityTests {
     }
 
     @Test func notReadyUntilStartedAndAudited() throws {
-        let service = try KernelService(storage: StagedStorage(), tokenStore: InMemoryTokenStore())
+        let service = try KernelService(storage: StagedStorage())
         #expect(!service.isReady)
         let early = call(service, "GET", "/readyz")
         #expect(early.status == 503)
@@ -69,7 +69,7 @@ struct IdentityTests {
         }
         var state = try #require(storage.durable)
         state.objects[20]!.reachable += 5
-        let service = try KernelService(storage: FixedStorage(state), tokenStore: InMemoryTokenStore())
+        let service = try KernelService(storage: FixedStorage(state))
         let problems = service.start()
         #expect(!problems.isEmpty)
         #expect(!service.isReady)

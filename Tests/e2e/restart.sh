@@ -45,7 +45,7 @@ do_curl -t "$ALICE" GET /vats/v2/deliveries
 assert_eq "alice's token still does not open bob's log" '403' "$STATUS"
 if command -v sqlite3 >/dev/null; then
   assert_eq "the database keeps only the SHA-256 of bob's token" "$(printf '%s' "$BOB" | sha256sum | cut -d' ' -f1)" \
-    "$(sqlite3 "$DB" "SELECT token_sha256 FROM vat_tokens WHERE vat = 'v2'")"
+    "$(sqlite3 "$DB" "SELECT token_sha256 FROM vats WHERE vat_id = 'v2'")"
   assert_eq "no token is anywhere in the database files" '0' "$(cat "$DB" "$DB-wal" 2>/dev/null | grep -c -a -e "$ALICE" -e "$BOB")"
 fi
 do_curl POST /kernel/run '{}'
