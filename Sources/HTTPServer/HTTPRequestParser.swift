@@ -254,125 +254,32 @@ struct HTTPRequestParser {
 
     /// Parses a complete head (request line through the final CRLF) and sets up the body.
     private mutating func finishHead(_ head: UnsafeRawBufferPointer) -> Event? {
-        // Request line: method SP request-target SP HTTP-version CRLF, single spaces only.
-        var index = 0
-        while ASCII.isTokenCharacter(head[index]) { index += 1 }
-        let methodEnd = index
-        guard methodEnd > 0, head[index] == ASCII.space else {
-            return fail(.badRequest("invalid method in request line"))
-        }
-        index += 1
-        let targetStart = index
-        while head[index] != ASCII.space && head[index] != ASCII.cr { index += 1 }
-        let targetEnd = index
-        guard targetEnd > targetStart, head[index] == ASCII.space else {
-            return fail(.badRequest("malformed request line"))
-        }
-        index += 1
-        let versionStart = index
-        while head[index] != ASCII.cr { index += 1 }
-        guard head[index + 1] == ASCII.lf else { return fail(.badRequest("bare CR in request line")) }
-        let versionBytes = UnsafeRawBufferPointer(rebasing: head[versionStart..<index])
-        let version: HTTPVersion
-        switch Self.parseVersion(versionBytes) {
-        case .success(let parsed): version = parsed
+        let line: RequestLine
+        switch Self.parseRequestLine(head) {
+        case .success(let parsed): line = parsed
         case .failure(let error): return fail(error)
         }
-        index += 2
-
-        let method = String(decoding: UnsafeRawBufferPointer(rebasing: head[0..<methodEnd]), as: UTF8.self)
-        let targetBytes = UnsafeRawBufferPointer(rebasing: head[targetStart..<targetEnd])
-        if method == "CONNECT" {
-            return fail(.notImplemented("CONNECT is not supported"))
-        }
-        let components: RequestTarget.Components
-        switch RequestTarget.parse(targetBytes, allowsAsterisk: method == "OPTIONS") {
-        case .success(let parsed): components = parsed
-        case .failure(let error): return fail(error)
-        }
-
-        // Header fields: field-name ":" OWS field-value OWS CRLF.
-        var headers: [HTTPHeaders.Field] = []
         var facts = HeadFacts()
-        while head[index] != ASCII.cr {
-            let lineStart = index
-            if head[index] == ASCII.space || head[index] == ASCII.tab {
-                return fail(.badRequest("obsolete line folding or whitespace before a header field"))
-            }
-            while ASCII.isTokenCharacter(head[index]) { index += 1 }
-            let nameEnd = index
-            guard nameEnd > lineStart, head[index] == ASCII.colon else {
-                return fail(.badRequest("invalid header field name"))
-            }
-            index += 1
-            while head[index] == ASCII.space || head[index] == ASCII.tab { index += 1 }
-            let valueStart = index
-            var valueEnd = index
-            while head[index] != ASCII.cr {
-                let byte = head[index]
-                guard ASCII.isFieldValueCharacter(byte) else {
-                    return fail(.badRequest("invalid character in header field value"))
-                }
-                if byte != ASCII.space && byte != ASCII.tab { valueEnd = index + 1 }
-                index += 1
-            }
-            guard head[index + 1] == ASCII.lf else { return fail(.badRequest("bare CR in header field")) }
-            index += 2
-            let name = UnsafeRawBufferPointer(rebasing: head[lineStart..<nameEnd])
-            let value = UnsafeRawBufferPointer(rebasing: head[valueStart..<valueEnd])
-            if let error = Self.inspect(name: name, value: value, into: &facts) {
-                return fail(error)
-            }
-            headers.append((name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
+        let headers: [HTTPHeaders.Field]
+        switch Self.parseHeaderFields(head, from: line.end, into: &facts) {
+        case .success(let parsed): headers = parsed
+        case .failure(let error): return fail(error)
         }
+        if let error = framingError(facts, version: line.version) { return fail(error) }
 
-        // Framing (RFC 9112 §6): exactly one way to know where the body ends, or none.
-        if facts.hostCount == 0 && version == .http1_1 {
-            return fail(.badRequest("missing Host header"))
-        }
-        if facts.hostCount > 1 {
-            return fail(.badRequest("more than one Host header"))
-        }
-        let chunked = facts.transferCodings > 0
-        if chunked {
-            if version == .http1_0 {
-                return fail(.badRequest("Transfer-Encoding is not allowed in an HTTP/1.0 request"))
-            }
-            if facts.contentLength != nil || facts.contentLengthInvalid || facts.contentLengthTooLarge {
-                return fail(.badRequest("both Transfer-Encoding and Content-Length"))
-            }
-            if !facts.lastCodingIsChunked {
-                return fail(.badRequest("chunked must be the final transfer coding"))
-            }
-            if facts.chunkedCount > 1 {
-                return fail(.badRequest("chunked applied more than once"))
-            }
-            if let coding = facts.unsupportedCoding {
-                return fail(.notImplemented("transfer coding \"\(coding)\" is not supported"))
-            }
-        }
-        if facts.contentLengthInvalid {
-            return fail(.badRequest("invalid Content-Length"))
-        }
-        let contentLength = facts.contentLength ?? 0
-        if facts.contentLengthTooLarge || contentLength > limits.maxBodyBytes {
-            return fail(.payloadTooLarge(limit: limits.maxBodyBytes))
-        }
-        if let expectation = facts.unsupportedExpectation {
-            return fail(.expectationFailed(expectation))
-        }
-
+        let version = line.version
         pendingKeepAlive =
             version == .http1_1 ? !facts.connectionClose : (facts.connectionKeepAlive && !facts.connectionClose)
         pending = HTTPRequest(
-            method: method,
-            target: String(decoding: targetBytes, as: UTF8.self),
-            path: components.path,
-            query: components.query,
+            method: line.method,
+            target: line.target,
+            path: line.components.path,
+            query: line.components.query,
             version: version,
             headers: HTTPHeaders(fields: headers),
             body: [])
-        if chunked {
+        let contentLength = facts.contentLength ?? 0
+        if facts.transferCodings > 0 {
             state = .chunkSizeLine
         } else if contentLength > 0 {
             state = .body(remaining: contentLength)
@@ -381,6 +288,127 @@ struct HTTPRequestParser {
         }
         // RFC 9110 §10.1.1: an HTTP/1.0 client cannot expect 100-continue, so it is ignored there.
         return facts.expectContinue && version == .http1_1 ? .expectContinue : nil
+    }
+
+    /// A parsed request line, and where the header fields start.
+    private struct RequestLine {
+        var method: String
+        var target: String
+        var components: RequestTarget.Components
+        var version: HTTPVersion
+        var end: Int
+    }
+
+    /// Request line: method SP request-target SP HTTP-version CRLF, single spaces only.
+    private static func parseRequestLine(_ head: UnsafeRawBufferPointer) -> Result<RequestLine, HTTPProtocolError> {
+        var index = 0
+        while ASCII.isTokenCharacter(head[index]) { index += 1 }
+        let methodEnd = index
+        guard methodEnd > 0, head[index] == ASCII.space else {
+            return .failure(.badRequest("invalid method in request line"))
+        }
+        index += 1
+        let targetStart = index
+        while head[index] != ASCII.space && head[index] != ASCII.cr { index += 1 }
+        let targetEnd = index
+        guard targetEnd > targetStart, head[index] == ASCII.space else {
+            return .failure(.badRequest("malformed request line"))
+        }
+        index += 1
+        let versionStart = index
+        while head[index] != ASCII.cr { index += 1 }
+        guard head[index + 1] == ASCII.lf else { return .failure(.badRequest("bare CR in request line")) }
+        let version: HTTPVersion
+        switch parseVersion(UnsafeRawBufferPointer(rebasing: head[versionStart..<index])) {
+        case .success(let parsed): version = parsed
+        case .failure(let error): return .failure(error)
+        }
+        let method = String(decoding: UnsafeRawBufferPointer(rebasing: head[0..<methodEnd]), as: UTF8.self)
+        let targetBytes = UnsafeRawBufferPointer(rebasing: head[targetStart..<targetEnd])
+        if method == "CONNECT" {
+            return .failure(.notImplemented("CONNECT is not supported"))
+        }
+        return RequestTarget.parse(targetBytes, allowsAsterisk: method == "OPTIONS").map { components in
+            RequestLine(method: method, target: String(decoding: targetBytes, as: UTF8.self), components: components,
+                        version: version, end: index + 2)
+        }
+    }
+
+    /// Header fields: field-name ":" OWS field-value OWS CRLF, up to the empty line; what
+    /// framing needs is noted in `facts`.
+    private static func parseHeaderFields(_ head: UnsafeRawBufferPointer, from start: Int,
+                                          into facts: inout HeadFacts) -> Result<[HTTPHeaders.Field], HTTPProtocolError> {
+        var headers: [HTTPHeaders.Field] = []
+        var index = start
+        while head[index] != ASCII.cr {
+            let lineStart = index
+            if head[index] == ASCII.space || head[index] == ASCII.tab {
+                return .failure(.badRequest("obsolete line folding or whitespace before a header field"))
+            }
+            while ASCII.isTokenCharacter(head[index]) { index += 1 }
+            let nameEnd = index
+            guard nameEnd > lineStart, head[index] == ASCII.colon else {
+                return .failure(.badRequest("invalid header field name"))
+            }
+            index += 1
+            while head[index] == ASCII.space || head[index] == ASCII.tab { index += 1 }
+            let valueStart = index
+            var valueEnd = index
+            while head[index] != ASCII.cr {
+                let byte = head[index]
+                guard ASCII.isFieldValueCharacter(byte) else {
+                    return .failure(.badRequest("invalid character in header field value"))
+                }
+                if byte != ASCII.space && byte != ASCII.tab { valueEnd = index + 1 }
+                index += 1
+            }
+            guard head[index + 1] == ASCII.lf else { return .failure(.badRequest("bare CR in header field")) }
+            index += 2
+            let name = UnsafeRawBufferPointer(rebasing: head[lineStart..<nameEnd])
+            let value = UnsafeRawBufferPointer(rebasing: head[valueStart..<valueEnd])
+            if let error = inspect(name: name, value: value, into: &facts) {
+                return .failure(error)
+            }
+            headers.append((name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
+        }
+        return .success(headers)
+    }
+
+    /// Framing (RFC 9112 §6): exactly one way to know where the body ends, or none.
+    private func framingError(_ facts: HeadFacts, version: HTTPVersion) -> HTTPProtocolError? {
+        if facts.hostCount == 0 && version == .http1_1 {
+            return .badRequest("missing Host header")
+        }
+        if facts.hostCount > 1 {
+            return .badRequest("more than one Host header")
+        }
+        if facts.transferCodings > 0 {
+            if version == .http1_0 {
+                return .badRequest("Transfer-Encoding is not allowed in an HTTP/1.0 request")
+            }
+            if facts.contentLength != nil || facts.contentLengthInvalid || facts.contentLengthTooLarge {
+                return .badRequest("both Transfer-Encoding and Content-Length")
+            }
+            if !facts.lastCodingIsChunked {
+                return .badRequest("chunked must be the final transfer coding")
+            }
+            if facts.chunkedCount > 1 {
+                return .badRequest("chunked applied more than once")
+            }
+            if let coding = facts.unsupportedCoding {
+                return .notImplemented("transfer coding \"\(coding)\" is not supported")
+            }
+        }
+        if facts.contentLengthInvalid {
+            return .badRequest("invalid Content-Length")
+        }
+        if facts.contentLengthTooLarge || (facts.contentLength ?? 0) > limits.maxBodyBytes {
+            return .payloadTooLarge(limit: limits.maxBodyBytes)
+        }
+        if let expectation = facts.unsupportedExpectation {
+            return .expectationFailed(expectation)
+        }
+        return nil
     }
 
     /// `HTTP/1.1`, `HTTP/1.0`, a later 1.x minor (read as 1.1), or a well-formed other major (505).

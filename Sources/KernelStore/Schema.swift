@@ -26,20 +26,20 @@ enum Schema {
     /// One step from version `index` to `index + 1`: its SQL, then a step in code for what
     /// SQL cannot do (hashing).
     struct Migration: Sendable {
-        let summary: String
         let sql: String
         var rewrite: (@Sendable (SQLiteConnection) throws -> Void)? = nil
     }
 
-    /// `migrations[n]` takes a database from version n to n+1, inside the opening transaction.
+    /// `migrations[n]` takes a database from version n to n+1, inside the opening transaction;
+    /// each `versionN` says what its step changes.
     static let migrations: [Migration] = [
-        Migration(summary: "the kernel's tables (KERNEL-SPEC §2)", sql: version1),
-        Migration(summary: "each vat's bearer token, kept with the crank that created the vat", sql: version2),
-        Migration(summary: "the last crank's crankHash and activityHash", sql: version3),
-        Migration(summary: "the event log", sql: version4),
-        Migration(summary: "vat tokens kept as their SHA-256 only", sql: version5, rewrite: hashTokensInPlace),
-        Migration(summary: "what each vat's driver acknowledged of its delivery log", sql: version6),
-        Migration(summary: "each vat's token hash in its vats row, no side table", sql: version7),
+        Migration(sql: version1),  // the kernel's tables (KERNEL-SPEC §2)
+        Migration(sql: version2),  // each vat's bearer token, kept with the crank that created the vat
+        Migration(sql: version3),  // the last crank's crankHash and activityHash
+        Migration(sql: version4),  // the event log
+        Migration(sql: version5, rewrite: hashTokensInPlace),  // vat tokens kept as their SHA-256 only
+        Migration(sql: version6),  // what each vat's driver acknowledged of its delivery log
+        Migration(sql: version7),  // each vat's token hash in its vats row, no side table
     ]
 
     /// Krefs, vrefs and vat IDs are stored as their text (`ko21`, `o+d5/3`, `v1`), JSON

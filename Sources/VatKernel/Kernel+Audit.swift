@@ -117,6 +117,16 @@ extension Kernel {
     /// says whether it is corruption or a leak (KERNEL-SPEC §13.8).
     public func audit() -> [AuditProblem] {
         var problems: [AuditProblem] = []
+        let (objectCounts, promiseCounts) = countHolders(&problems)
+        auditObjects(objectCounts, &problems)
+        auditPromises(promiseCounts, &problems)
+        auditCLists(&problems)
+        return problems.sorted { $0.description.precedesInBytes($1.description) }
+    }
+
+    /// What the holders add up to, per object (`reachable,recognizable`, exporters aside) and
+    /// per promise; a holder of something that does not exist is a problem.
+    private func countHolders(_ problems: inout [AuditProblem]) -> (objects: [Int: (Int, Int)], promises: [Int: Int]) {
         var objectCounts: [Int: (Int, Int)] = [:]
         var promiseCounts: [Int: Int] = [:]
         forEachHolder { kref, h in
@@ -142,9 +152,13 @@ extension Kernel {
                 return
             }
         }
+        return (objectCounts, promiseCounts)
+    }
+
+    private func auditObjects(_ counts: [Int: (Int, Int)], _ problems: inout [AuditProblem]) {
         for (n, o) in state.objects {
             let kref = KRef.object(n)
-            let (r, rc) = objectCounts[n] ?? (0, 0)
+            let (r, rc) = counts[n] ?? (0, 0)
             if o.reachable != r || o.recognizable != rc {
                 problems.append(AuditProblem(kref: kref, message: "refCount is \(o.reachable),\(o.recognizable) but holders add up to \(r),\(rc)"))
             }
@@ -168,9 +182,12 @@ extension Kernel {
                 }
             }
         }
+    }
+
+    private func auditPromises(_ counts: [Int: Int], _ problems: inout [AuditProblem]) {
         for (n, p) in state.promises {
             let kref = KRef.promise(n)
-            let expected = promiseCounts[n] ?? 0
+            let expected = counts[n] ?? 0
             if p.refCount != expected {
                 problems.append(AuditProblem(kref: kref, message: "refCount is \(p.refCount) but holders add up to \(expected)"))
             }
@@ -185,6 +202,9 @@ extension Kernel {
                 problems.append(AuditProblem(kref: kref, message: "settled but still has a decider, subscribers or queue"))
             }
         }
+    }
+
+    private func auditCLists(_ problems: inout [AuditProblem]) {
         for (vat, clist) in state.clists {
             for (kref, e) in clist.byKRef where clist[e.vref] != kref {
                 problems.append(AuditProblem(kref: kref, message: "\(vat) c-list maps \(kref)→\(e.vref) but \(e.vref)→\(clist[e.vref].map { "\($0)" } ?? "nothing")"))
@@ -201,6 +221,5 @@ extension Kernel {
                 }
             }
         }
-        return problems.sorted { $0.description.precedesInBytes($1.description) }
     }
 }
