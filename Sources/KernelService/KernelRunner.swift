@@ -23,7 +23,18 @@ final class KernelRunner: @unchecked Sendable {
 
     private struct Inbox {
         var items: [Work] = []
+        /// Requests among `items`, and the bytes of their bodies: what the bounds count.
+        var requests = 0
+        var bytes = 0
         var accepting = true
+    }
+
+    /// What became of submitted work.
+    enum Submission: Equatable {
+        case queued
+        /// The queue is at a bound (`maxQueuedRequests` or `maxQueuedBytes`), named here.
+        case overloaded(String)
+        case stopping
     }
 
     private let inbox = Mutex(Inbox())
@@ -63,13 +74,29 @@ final class KernelRunner: @unchecked Sendable {
     /// Queues `work`; false once the runner is stopping (the caller answers 503).
     @discardableResult
     func submit(_ work: Work) -> Bool {
-        let accepted = inbox.withLock { inbox in
-            guard inbox.accepting else { return false }
+        submit(work, bytes: 0) == .queued
+    }
+
+    /// Queues `work`, whose request body is `bytes` long, unless the runner is stopping or a
+    /// request would pass a bound of the queue (tasks are not counted).
+    func submit(_ work: Work, bytes: Int) -> Submission {
+        let result = inbox.withLock { inbox -> Submission in
+            guard inbox.accepting else { return .stopping }
+            if case .request = work {
+                if inbox.requests >= configuration.maxQueuedRequests {
+                    return .overloaded("\(configuration.maxQueuedRequests) requests (maxQueuedRequests)")
+                }
+                if inbox.requests > 0, inbox.bytes + bytes > configuration.maxQueuedBytes {
+                    return .overloaded("\(configuration.maxQueuedBytes) bytes of requests (maxQueuedBytes)")
+                }
+                inbox.requests += 1
+                inbox.bytes += bytes
+            }
             inbox.items.append(work)
-            return true
+            return .queued
         }
-        if accepted { wake.signal() }
-        return accepted
+        if result == .queued { wake.signal() }
+        return result
     }
 
     /// Stops taking work, finishes what was queued (answering and flushing it), and waits
@@ -109,7 +136,11 @@ final class KernelRunner: @unchecked Sendable {
                 wake.wait()
             }
             let (items, accepting) = inbox.withLock { inbox in
-                defer { inbox.items.removeAll() }
+                defer {
+                    inbox.items.removeAll()
+                    inbox.requests = 0
+                    inbox.bytes = 0
+                }
                 return (inbox.items, inbox.accepting)
             }
             if !items.isEmpty { runGroup(items) } else { serveEventWaiters() }

@@ -120,7 +120,11 @@ public final class KernelService: HTTPHandler {
                     respond(ServiceError.storageFailure("the kernel state could not be loaded from the store").response)
                 }
             case let operation?:
-                if !runner.submit(.request(operation, respond: respond)) { respond(ServiceError.shuttingDown.response) }
+                switch runner.submit(.request(operation, respond: respond), bytes: request.body.count) {
+                case .queued: break
+                case .overloaded(let limit): respond(ServiceError.overloaded(limit).response)
+                case .stopping: respond(ServiceError.shuttingDown.response)
+                }
             }
         } catch {
             respond(error.response)

@@ -23,6 +23,11 @@ public struct KernelServiceConfiguration: Sendable {
     /// Keep acknowledged deliveries in the log (`--keep-deliveries`); by default
     /// `POST /vats/{vatID}/deliveries/ack` drops them.
     public var keepDeliveries = false
+    /// Most requests waiting for the kernel thread at once; beyond it a request is answered 503
+    /// `overloaded` with `Retry-After` and changes nothing (`--max-queued-requests`). Default 4,096.
+    public var maxQueuedRequests = 4096
+    /// Most request-body bytes waiting for the kernel thread at once, likewise. Default 64 MiB.
+    public var maxQueuedBytes = 64 << 20
     /// Where the JSON access log goes, one line per answered request; nil (the default) for none.
     public var accessLog: (@Sendable (String) -> Void)?
 

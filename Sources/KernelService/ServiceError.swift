@@ -95,6 +95,14 @@ struct ServiceError: Error, Equatable {
 
     static let shuttingDown = ServiceError(status: 503, code: "shutting-down", message: "the service is shutting down")
 
+    /// The queue to the kernel thread is at its bound (`limit` names which one); the request
+    /// was not queued and changed nothing.
+    static func overloaded(_ limit: String) -> ServiceError {
+        ServiceError(status: 503, code: "overloaded",
+                     message: "the kernel is busy: \(limit) are already waiting; nothing was changed, retry later",
+                     details: [("limit", .string(limit))], headers: [("Retry-After", "1")])
+    }
+
     // MARK: From the kernel
 
     /// The mapping of every kernel refusal to a status: the one place it is decided.

@@ -61,6 +61,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Most syscalls in one batch (and in each list of an upgrade); a longer batch is answered 400. [env: VATKERNEL_MAX_SYSCALLS] (default: 10000)")
     var maxSyscalls: Int?
 
+    @Option(help: "Most requests waiting for the kernel thread; more are answered 503 overloaded with Retry-After. [env: VATKERNEL_MAX_QUEUED_REQUESTS] (default: 4096)")
+    var maxQueuedRequests: Int?
+
+    @Option(help: "Most request-body bytes waiting for the kernel thread; more are answered 503 overloaded with Retry-After. [env: VATKERNEL_MAX_QUEUED_BYTES] (default: 67108864)")
+    var maxQueuedBytes: Int?
+
     @Option(help: "Seconds a keep-alive connection may sit idle. [env: VATKERNEL_IDLE_TIMEOUT] (default: 60)")
     var idleTimeout: Int?
 
@@ -113,6 +119,8 @@ struct Serve: ParsableCommand {
             maxCranksPerRequest: s.maxCranks, storePath: s.db, durability: s.durability.rawValue)
         serviceConfiguration.identity = ServiceIdentity(schemaVersion: SQLiteStore.schemaVersion)
         serviceConfiguration.keepDeliveries = s.keepDeliveries
+        serviceConfiguration.maxQueuedRequests = s.maxQueuedRequests
+        serviceConfiguration.maxQueuedBytes = s.maxQueuedBytes
         if s.accessLog {
             serviceConfiguration.accessLog = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }

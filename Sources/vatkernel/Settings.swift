@@ -16,6 +16,8 @@ struct Settings {
     var http: HTTPServerConfiguration
     var accessLog: Bool
     var keepDeliveries: Bool
+    var maxQueuedRequests: Int
+    var maxQueuedBytes: Int
 
     /// Shortest admin token accepted: a guessable token is worse than none, since it invites
     /// a public bind.
@@ -86,6 +88,8 @@ struct Settings {
         let maxBody = try int(o.maxBody, "VATKERNEL_MAX_BODY", default: 1 << 20, range: 0...(1 << 30), option: "--max-body")
         let maxHeader = try int(o.maxHeader, "VATKERNEL_MAX_HEADER", default: 16 * 1024, range: 256...(1 << 20), option: "--max-header")
         let maxConnections = try int(o.maxConnections, "VATKERNEL_MAX_CONNECTIONS", default: 1024, range: 1...1_000_000, option: "--max-connections")
+        maxQueuedRequests = try int(o.maxQueuedRequests, "VATKERNEL_MAX_QUEUED_REQUESTS", default: 4096, range: 1...1_000_000, option: "--max-queued-requests")
+        maxQueuedBytes = try int(o.maxQueuedBytes, "VATKERNEL_MAX_QUEUED_BYTES", default: 64 << 20, range: 1...(1 << 40), option: "--max-queued-bytes")
         let idle = try int(o.idleTimeout, "VATKERNEL_IDLE_TIMEOUT", default: 60, range: 1...86_400, option: "--idle-timeout")
         let read = try int(o.readTimeout, "VATKERNEL_READ_TIMEOUT", default: 10, range: 1...3_600, option: "--read-timeout")
         accessLog = o.accessLog || ["1", "true", "yes"].contains(env["VATKERNEL_ACCESS_LOG"]?.lowercased() ?? "")

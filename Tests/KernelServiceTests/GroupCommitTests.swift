@@ -79,6 +79,53 @@ struct GroupCommitTests {
         #expect(h.storage.flushes == flushesBefore + 1)
     }
 
+    /// The queue to the kernel thread is bounded in requests and in bytes: past either bound a
+    /// request is answered 503 `overloaded` with `Retry-After` at once and changes nothing,
+    /// while those already queued run as usual.
+    @Test(arguments: [
+        (2, 64 << 20, "2 requests (maxQueuedRequests)"),
+        (4096, 150, "150 bytes of requests (maxQueuedBytes)"),
+    ])
+    func aFullKernelQueueAnswers503AndChangesNothing(_ maxRequests: Int, _ maxBytes: Int, _ limit: String) throws {
+        var configuration = KernelServiceConfiguration()
+        configuration.maxQueuedRequests = maxRequests
+        configuration.maxQueuedBytes = maxBytes
+        let h = try Harness(configuration)
+        let alice = h.createVat("alice")
+        let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let service = h.service
+        DispatchQueue.global().async {
+            _ = service.withKernel { _ in
+                entered.signal()
+                release.wait()
+                return 0
+            }
+        }
+        entered.wait()
+        let answered = DispatchSemaphore(value: 0)
+        let replies = Mutex<[Int: HTTPResponse]>([:])
+        for i in 0..<3 {
+            // Each body is 60 bytes: two fit in 150, the third does not.
+            let body = #"{"syscalls":[{"type":"vatstoreSet","key":"k\#(i)","value":"v"}]}"#
+            service.handle(.init(method: "POST", target: "/vats/v1/syscalls", headers: HTTPHeadersForTest.bearer(alice), body: Array(body.utf8))) { r in
+                replies.withLock { $0[i] = r }
+                answered.signal()
+            }
+        }
+        answered.wait()  // the refusal comes at once, while the kernel thread is still held
+        let refused = try #require(replies.withLock { $0[2] })
+        #expect(refused.status == 503)
+        #expect(refused.headers.first { $0.0 == "Retry-After" }?.1 == "1")
+        #expect(String(decoding: refused.body, as: UTF8.self)
+            == #"{"error":{"code":"overloaded","message":"the kernel is busy: \#(limit) are already waiting; nothing was changed, retry later","details":{"limit":"\#(limit)"}}}"#)
+        release.signal()
+        answered.wait()
+        answered.wait()
+        #expect(replies.withLock { [$0[0]?.status, $0[1]?.status] } == [200, 200])
+        let read = h.call("POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreGet","key":"k0"},{"type":"vatstoreGet","key":"k2"}]}"#, token: alice)
+        #expect(read.body == #"{"type":"ran","results":["v",null]}"#)
+    }
+
     @Test func tokensAndStateSurviveARestart() throws {
         let storage = StagedStorage()
         var alice = ""
