@@ -67,6 +67,9 @@ final class Connection {
     /// The earliest time the loop must look at this connection again.
     var deadline: UInt64 = .max
 
+    /// What handlers see of this connection: whether it is still open.
+    let peer = PeerConnection()
+
     init(fd: Int32, id: UInt64, token: UInt64, limits: HTTPRequestParser.Limits, now: UInt64, interest: UInt32, isRejected: Bool = false) {
         self.fd = fd
         self.id = id

@@ -279,6 +279,8 @@ final class EventLoop {
         let inbox = self.inbox
         let fd = connection.fd
         let id = connection.id
+        var request = request
+        request.peer = connection.peer
         handler.handle(request) { response in
             inbox.post(ResponseInbox.Completion(fd: fd, connectionID: id, sequence: sequence, response: response))
         }
@@ -403,6 +405,7 @@ final class EventLoop {
     private func close(_ connection: Connection) {
         guard !connection.isClosed else { return }
         connection.isClosed = true
+        connection.peer.markClosed()
         Socket.close(connection.fd)  // also removes it from the epoll set
         connections[Int(connection.fd)] = nil
         openConnections -= 1

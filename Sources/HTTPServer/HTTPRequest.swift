@@ -25,6 +25,8 @@ public struct HTTPRequest: Sendable, Equatable {
     public var headers: HTTPHeaders
     /// The request content; empty when the request has none.
     public var body: [UInt8]
+    /// The connection it came in on, set by the server (nil for a request made by hand).
+    public var peer: PeerConnection?
 
     /// A request with every part given explicitly.
     public init(

@@ -16,7 +16,8 @@ import VatKernel
 final class KernelRunner: @unchecked Sendable {
     /// A unit of work for the kernel thread.
     enum Work {
-        case request(Operation, respond: @Sendable (HTTPResponse) -> Void)
+        /// `peer`: the connection it came on, if any; a read for a closed one is dropped unrun.
+        case request(Operation, peer: PeerConnection?, respond: @Sendable (HTTPResponse) -> Void)
         /// Runs a closure against the kernel (start-up audit, tests).
         case task(@Sendable (Kernel?) -> Void)
     }
@@ -170,7 +171,12 @@ final class KernelRunner: @unchecked Sendable {
             switch item {
             case .task(let body):
                 body(groupFailed ? nil : kernel)
-            case .request(let operation, let respond):
+            case .request(let operation, let peer, let respond):
+                // Nobody will read this answer, and running it would change nothing: skip it.
+                if !operation.changesState, peer?.isClosed == true {
+                    metrics.requestDropped()
+                    continue
+                }
                 if !groupFailed, park(operation, respond) { continue }
                 if groupFailed {
                     answers.append((respond, ServiceError.storageFailure("an earlier request of the same commit group failed to commit").response))

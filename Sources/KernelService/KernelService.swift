@@ -120,7 +120,7 @@ public final class KernelService: HTTPHandler {
                     respond(ServiceError.storageFailure("the kernel state could not be loaded from the store").response)
                 }
             case let operation?:
-                switch runner.submit(.request(operation, respond: respond), bytes: request.body.count) {
+                switch runner.submit(.request(operation, peer: request.peer, respond: respond), bytes: request.body.count) {
                 case .queued: break
                 case .overloaded(let limit): respond(ServiceError.overloaded(limit).response)
                 case .stopping: respond(ServiceError.shuttingDown.response)

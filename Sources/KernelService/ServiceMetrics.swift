@@ -19,6 +19,7 @@ final class ServiceMetrics: Sendable {
     private let commitSize: ValueHistogram
     private let illegalSyscalls: Counter
     private let terminations: Counter
+    private let droppedRequests: Counter
     private let storeSize: Gauge
     /// Terminated vats seen at the last group, so that terminations count as they happen.
     private let terminatedSeen = Mutex<Int?>(nil)
@@ -40,6 +41,8 @@ final class ServiceMetrics: Sendable {
         illegalSyscalls = registry.makeCounter(
             descriptor: Self.name("illegal_syscalls", "total", "Syscall batches refused as illegal (each terminates its vat)."))
         terminations = registry.makeCounter(descriptor: Self.name("terminations", "total", "Vats terminated, for any reason."))
+        droppedRequests = registry.makeCounter(
+            descriptor: Self.name("requests_dropped", "total", "Reads not run because their connection had closed while they waited."))
         storeSize = registry.makeGauge(descriptor: Self.name("store_size", "bytes", "Size of the database file and its WAL (0 in memory)."))
         // Families whose samples appear as they happen, declared up front so the page lists them.
         for kind in ["host-request", "route", "cleanup-terminated-vat", "gc-delivery", "negated-gc-action", "bringOutYourDead", "delivery", "dropped"] {
@@ -86,6 +89,9 @@ final class ServiceMetrics: Sendable {
 
     /// A batch was refused as illegal.
     func illegalSyscall() { illegalSyscalls.increment() }
+
+    /// A read skipped because its connection closed while it waited for the kernel thread.
+    func requestDropped() { droppedRequests.increment() }
 
     /// An upgrade ended with `outcome` (`upgraded` or `failed`).
     func upgrade(_ outcome: String) {

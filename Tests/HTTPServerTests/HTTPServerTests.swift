@@ -442,6 +442,21 @@ struct HTTPServerTests {
         }
     }
 
+    @Test("a handler can see that the connection of a request it holds has closed")
+    func peerClosed() throws {
+        let handler = ManualHandler()
+        try withServer(handler: handler) { port, _ in
+            let client = try TestClient(port: port)
+            try client.send("GET /held HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(handler.waitFor(1))
+            let peer = try #require(handler.request(0).request.peer)
+            #expect(!peer.isClosed)
+            client.reset()
+            #expect(eventually { peer.isClosed })
+            handler.request(0).respond(HTTPResponse(status: 200))  // ignored, as for any closed connection
+        }
+    }
+
     @Test("a client that half-closes after its request still gets the response")
     func halfClose() throws {
         try withServer { port, _ in

@@ -76,6 +76,13 @@ final class TestClient: @unchecked Sendable {
         }
     }
 
+    /// Closes with a reset (SO_LINGER 0): the server's next read or write fails at once.
+    func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close()
+    }
+
     /// Half-closes: the server reads end-of-file.
     func shutdownWrite() {
         shutdown(fd, Int32(SHUT_WR))

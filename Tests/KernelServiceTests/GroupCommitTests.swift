@@ -126,6 +126,47 @@ struct GroupCommitTests {
         #expect(read.body == #"{"type":"ran","results":["v",null]}"#)
     }
 
+    /// A read whose connection closed while it waited is dropped before it runs (and
+    /// counted); a change is made anyway, since the client may have meant it.
+    @Test func readsForAClosedConnectionAreDroppedButChangesRun() throws {
+        let h = try Harness()
+        let alice = h.createVat("alice")
+        let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let service = h.service
+        DispatchQueue.global().async {
+            _ = service.withKernel { _ in
+                entered.signal()
+                release.wait()
+                return 0
+            }
+        }
+        entered.wait()
+        let gone = PeerConnection(), open = PeerConnection()
+        gone.markClosed()
+        let answered = Mutex<[String]>([])
+        let done = DispatchSemaphore(value: 0)
+        func send(_ name: String, _ method: String, _ target: String, _ body: String, _ peer: PeerConnection) {
+            var request = HTTPRequest(method: method, target: target, headers: HTTPHeadersForTest.bearer(alice), body: Array(body.utf8))
+            request.peer = peer
+            service.handle(request) { r in
+                answered.withLock { $0.append("\(name) \(r.status)") }
+                done.signal()
+            }
+        }
+        send("read-gone", "GET", "/vats/v1/deliveries", "", gone)
+        send("write-gone", "POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreSet","key":"k","value":"v"}]}"#, gone)
+        send("read-open", "GET", "/vats/v1/deliveries", "", open)
+        release.signal()
+        done.wait()
+        done.wait()
+        #expect(done.wait(timeout: .now() + 0.2) == .timedOut)
+        #expect(answered.withLock { $0 } == ["write-gone 200", "read-open 200"])
+        let read = h.call("POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreGet","key":"k"}]}"#, token: alice)
+        #expect(read.body == #"{"type":"ran","results":["v"]}"#)
+        let metrics = h.call("GET", "/metrics").body
+        #expect(metrics.contains("vatkernel_requests_dropped_total 1\n"))
+    }
+
     @Test func tokensAndStateSurviveARestart() throws {
         let storage = StagedStorage()
         var alice = ""
