@@ -6,8 +6,7 @@ import VatKernel
 /// A `GET /events?wait=` that found nothing yet: answered by the kernel thread once a matching
 /// event is durable, or with an empty page at its deadline.
 struct EventWaiter {
-    let type: String?
-    let vat: VatID?
+    let filter: EventFilter
     let page: Page
     let deadline: ContinuousClock.Instant
     let respond: @Sendable (HTTPResponse) -> Void
@@ -19,14 +18,14 @@ struct EventWaiter {
 extension KernelRunner {
     /// Parks `operation` if it is an event wait with nothing to show yet; true if parked.
     func park(_ operation: Operation, _ respond: @escaping @Sendable (HTTPResponse) -> Void) -> Bool {
-        guard case .listEvents(let type, let vat, let page, let wait) = operation, wait > 0,
+        guard case .listEvents(let filter, let page, let wait) = operation, wait > 0,
               let store = storage as? SQLiteStore else { return false }
         let after = page.after ?? 0
         // Something already matches: answer in the group, as any read.
-        if store.lastEventSeq > after, (try? store.events(after: after, limit: 1, type: type, vat: vat))?.events.isEmpty != true {
+        if store.lastEventSeq > after, (try? loggedEvents(filter, after: after, limit: 1, maxBytes: .max))?.events.isEmpty != true {
             return false
         }
-        eventWaiters.append(EventWaiter(type: type, vat: vat, page: page, deadline: .now + .seconds(wait), respond: respond))
+        eventWaiters.append(EventWaiter(filter: filter, page: page, deadline: .now + .seconds(wait), respond: respond))
         return true
     }
 
@@ -41,7 +40,7 @@ extension KernelRunner {
         var kept: [EventWaiter] = []
         for w in eventWaiters {
             let mayHave = newEvents && lastSeq > (w.page.after ?? 0)
-            if mayHave, let found = try? store?.events(after: w.page.after ?? 0, limit: 1, type: w.type, vat: w.vat), !found.events.isEmpty {
+            if mayHave, let found = try? loggedEvents(w.filter, after: w.page.after ?? 0, limit: 1, maxBytes: .max), !found.events.isEmpty {
                 w.respond(answerPage(w))
             } else if ending || w.deadline <= now {
                 w.respond(answerPage(w))
@@ -54,7 +53,7 @@ extension KernelRunner {
 
     private func answerPage(_ w: EventWaiter) -> HTTPResponse {
         do {
-            return try eventsPage(type: w.type, vat: w.vat, w.page)
+            return try eventsPage(w.filter, w.page)
         } catch {
             return ServiceError(any: error, resource: nil).response
         }

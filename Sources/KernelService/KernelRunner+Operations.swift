@@ -57,8 +57,8 @@ extension KernelRunner {
         switch operation {
         case .kernelSummary, .version, .readiness, .metrics:
             return ok(summaryJSON(kernel))
-        case .listEvents(let type, let vat, let page, _):
-            return try eventsPage(type: type, vat: vat, page)
+        case .listEvents(let filter, let page, _):
+            return try eventsPage(filter, page)
         case .step:
             guard let report = try step(kernel) else { return ok(.object([("type", .string("idle")), ("idle", .bool(true))])) }
             return ok(Representation.crankReport(report))
@@ -262,13 +262,8 @@ extension KernelRunner {
 
     /// `{"events":[…],"next":seq|null,"limit":N,"maxBytes":B}`, the page shape of every list,
     /// the events copied as the store keeps them; a page stops before `Limits.maxPageBytes`.
-    func eventsPage(type: String?, vat: VatID?, _ page: Page) throws -> HTTPResponse {
-        var events: [[UInt8]] = []
-        var next: Int?
-        if let store = storage as? SQLiteStore {
-            (events, next) = try store.events(after: page.after ?? 0, limit: page.limit, type: type, vat: vat,
-                                              maxBytes: Limits.maxPageBytes)
-        }
+    func eventsPage(_ filter: EventFilter, _ page: Page) throws -> HTTPResponse {
+        let (events, next) = try loggedEvents(filter, after: page.after ?? 0, limit: page.limit, maxBytes: Limits.maxPageBytes)
         var body = Array(#"{"events":["#.utf8)
         for (i, e) in events.enumerated() {
             if i > 0 { body.append(UInt8(ascii: ",")) }
@@ -276,6 +271,13 @@ extension KernelRunner {
         }
         body.append(contentsOf: "],\"next\":\(next.map(String.init) ?? "null"),\"limit\":\(page.limit),\"maxBytes\":\(Limits.maxPageBytes)}".utf8)
         return .json(200, body)
+    }
+
+    /// Events of the log after `after` that pass `filter` (none without a SQLite store): the
+    /// one read of the log behind pages, waits and streams.
+    func loggedEvents(_ filter: EventFilter, after: Int, limit: Int, maxBytes: Int) throws -> (events: [[UInt8]], next: Int?) {
+        guard let store = storage as? SQLiteStore else { return ([], nil) }
+        return try store.events(after: after, limit: limit, type: filter.type, vat: filter.vat, kref: filter.kref, maxBytes: maxBytes)
     }
 
     func summaryJSON(_ kernel: Kernel) -> JSON {

@@ -23,6 +23,15 @@ struct Page: Equatable {
     var limit: Int
 }
 
+/// Which events `GET /events` and `GET /events/stream` show: all, or those of one type, about
+/// one vat, mentioning one kref (any of them given must match).
+struct EventFilter: Equatable {
+    var type: String?
+    var vat: VatID?
+    /// Every event that mentions it: one object's or promise's life story.
+    var kref: KRef?
+}
+
 /// What a list's `after` names; every list is in the numeric order of its cursors.
 enum PageCursor {
     /// A sequence number or queue id.
@@ -72,9 +81,9 @@ enum Operation: Equatable {
     case send(target: KRef, methargs: CapData<KRef>, result: ResultPolicy)
     case listObjects(owner: OwnerFilter?, Page)
     case listPromises(decider: VatID?, state: KernelPromise.State?, Page)
-    /// `GET /events`: a page of the event log, of one type and about one vat if asked; with
-    /// `wait` > 0 seconds, answered as soon as such an event exists, or empty when the wait ends.
-    case listEvents(type: String?, vat: VatID?, Page, wait: Int)
+    /// `GET /events`: a page of the event log, filtered; with `wait` > 0 seconds, answered as
+    /// soon as such an event exists, or empty when the wait ends.
+    case listEvents(EventFilter, Page, wait: Int)
     case showObject(KRef)
     case showPromise(KRef)
     case pin(KRef)
@@ -283,22 +292,7 @@ extension Operation {
             }
             return .listObjects(owner: owner, try page(query, cursor: .kref(.object)))
         case .events:
-            var vat: VatID?
-            if let v = query["vat"] {
-                guard let id = VatID(v), Limits.accepts(id) else { throw .invalidParameter("vat", "\"\(v)\" is not a vat ID (v1, v2, …)") }
-                vat = id
-            }
-            if let t = query["type"], !Limits.eventTypes.contains(t) {
-                throw .invalidParameter("type", "must be one of \(Limits.eventTypes.joined(separator: ", "))")
-            }
-            var wait = 0
-            if let w = query["wait"] {
-                guard let n = canonicalInt(w), (0...Limits.maxEventWait).contains(n) else {
-                    throw .invalidParameter("wait", "must be an integer between 0 and \(Limits.maxEventWait) (seconds)")
-                }
-                wait = n
-            }
-            return .listEvents(type: query["type"], vat: vat, try page(query), wait: wait)
+            return .listEvents(try eventFilter(query), try page(query), wait: try wait(query))
         case .promises:
             var decider: VatID?
             if let d = query["decider"] {
@@ -330,6 +324,35 @@ extension Operation {
     }
 
     // MARK: Pieces
+
+    /// `type=`, `vat=` and `kref=` of the event routes.
+    static func eventFilter(_ query: [String: String]) throws(ServiceError) -> EventFilter {
+        var filter = EventFilter()
+        if let v = query["vat"] {
+            guard let id = VatID(v), Limits.accepts(id) else { throw .invalidParameter("vat", "\"\(v)\" is not a vat ID (v1, v2, …)") }
+            filter.vat = id
+        }
+        if let t = query["type"] {
+            guard Limits.eventTypes.contains(t) else {
+                throw .invalidParameter("type", "must be one of \(Limits.eventTypes.joined(separator: ", "))")
+            }
+            filter.type = t
+        }
+        if let k = query["kref"] {
+            guard let kref = KRef(k), Limits.accepts(kref) else { throw .invalidParameter("kref", "\"\(k)\" is not a kref (koN or kpN)") }
+            filter.kref = kref
+        }
+        return filter
+    }
+
+    /// `wait=SECONDS` of a long poll: 0 (the default) to `Limits.maxEventWait`.
+    static func wait(_ query: [String: String]) throws(ServiceError) -> Int {
+        guard let w = query["wait"] else { return 0 }
+        guard let n = canonicalInt(w), (0...Limits.maxEventWait).contains(n) else {
+            throw .invalidParameter("wait", "must be an integer between 0 and \(Limits.maxEventWait) (seconds)")
+        }
+        return n
+    }
 
     /// Refuses a query parameter the resource does not take, and one given twice (which value
     /// would count is not for the server to guess): 400 `invalid-parameter` naming the first

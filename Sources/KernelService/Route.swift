@@ -115,7 +115,7 @@ enum Resource: Equatable {
         case .kernelRunQueue, .kernelAcceptanceQueue, .vatDeliveries, .vats, .vatCList: return ["after", "limit"]
         case .objects: return ["owner", "after", "limit"]
         case .promises: return ["decider", "state", "after", "limit"]
-        case .events: return ["after", "limit", "type", "vat", "wait"]
+        case .events: return ["after", "limit", "type", "vat", "kref", "wait"]
         case .healthz, .version, .readyz, .metrics, .kernel, .kernelStep, .kernelRun, .kernelRunMode, .kernelGCActions, .kernelAudit,
              .vat, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate,
              .vatTerminationHold, .vatDeliveriesAck, .kernelGCReconsider, .messages, .object, .objectPin, .promise, .promiseHold:

@@ -50,22 +50,26 @@ extension SQLiteStore {
         }
     }
 
-    /// Events with `seq > after`, oldest first, at most `limit`, of `type` and about `vat` if
-    /// given, and no more than `maxBytes` of them (the first always); with the seq to pass as
-    /// `after` for the next page (nil: no more).
-    public func events(after: Int, limit: Int, type: String? = nil, vat: VatID? = nil,
+    /// Events with `seq > after`, oldest first, at most `limit`, of `type`, about `vat` and
+    /// mentioning `kref` if given (`kref` through the `event_krefs` index, Schema version 7),
+    /// and no more than `maxBytes` of them (the first always); with the seq to pass as `after`
+    /// for the next page (nil: no more).
+    public func events(after: Int, limit: Int, type: String? = nil, vat: VatID? = nil, kref: KRef? = nil,
                        maxBytes: Int = .max) throws -> (events: [[UInt8]], next: Int?) {
         let (c, _) = try open()
-        var sql = "SELECT seq, event FROM events WHERE seq > ?1"
+        var sql = kref == nil
+            ? "SELECT seq, event FROM events WHERE seq > ?1"
+            : "SELECT events.seq, event FROM event_krefs JOIN events USING (seq) WHERE kref = ?5 AND event_krefs.seq > ?1"
         if type != nil { sql += " AND type = ?2" }
         if vat != nil { sql += " AND vat = ?3" }
-        sql += " ORDER BY seq LIMIT ?4"
+        sql += kref == nil ? " ORDER BY seq LIMIT ?4" : " ORDER BY event_krefs.seq LIMIT ?4"
         let q = try c.prepare(sql)
         defer { q.finalize() }
         q.bind(1, after)
         if let type { q.bind(2, type) }
         if let vat { q.bind(3, vat.description) }
         q.bind(4, limit + 1)
+        if let kref { q.bind(5, kref.description) }
         var out: [[UInt8]] = []
         var lastSeq = after
         var more = false

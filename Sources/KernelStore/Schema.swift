@@ -40,6 +40,7 @@ enum Schema {
         Migration(sql: version5, rewrite: hashTokensInPlace),  // vat tokens kept as their SHA-256 only
         Migration(sql: version6),  // what each vat's driver acknowledged of its delivery log
         Migration(sql: version7),  // each vat's token hash in its vats row, no side table
+        Migration(sql: version8),  // the krefs each event mentions, for GET /events?kref=
     ]
 
     /// Krefs, vrefs and vat IDs are stored as their text (`ko21`, `o+d5/3`, `v1`), JSON
@@ -170,6 +171,37 @@ enum Schema {
         DROP TABLE vat_tokens;
         """
 
+    /// Version 8: every kref an event mentions, so `GET /events?kref=` is an index lookup.
+    ///
+    /// Filled by triggers from the event's JSON itself: any string in it (a field, an element
+    /// of a capdata `slots` array, anywhere) that is a canonical kref (`koN`, `kpN`, `kdN`).
+    /// So every event type, whoever writes it, is indexed without the writer knowing;
+    /// deleting an event (retention) deletes its rows. Events already logged are indexed here.
+    static let version8 = """
+        CREATE TABLE event_krefs (
+            kref TEXT NOT NULL,
+            seq  INTEGER NOT NULL,
+            PRIMARY KEY (kref, seq)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TRIGGER events_index_krefs AFTER INSERT ON events BEGIN
+            INSERT OR IGNORE INTO event_krefs (kref, seq)
+                SELECT value, NEW.seq FROM json_tree(NEW.event) WHERE \(krefTest);
+        END;
+        CREATE TRIGGER events_unindex_krefs AFTER DELETE ON events BEGIN
+            DELETE FROM event_krefs WHERE seq = OLD.seq
+                AND kref IN (SELECT value FROM json_tree(OLD.event) WHERE \(krefTest));
+        END;
+        INSERT OR IGNORE INTO event_krefs (kref, seq)
+            SELECT value, seq FROM (SELECT seq, event AS logged FROM events), json_tree(logged) WHERE \(krefTest);
+        """
+
+    /// A `json_tree` row that is a string holding a canonical kref, as `KRef.init?(_:)` reads
+    /// one: `k`, `o`/`p`/`d`, then `0` or digits without a leading zero (below 2^56).
+    static let krefTest = """
+        type = 'text' AND length(value) BETWEEN 3 AND 19 AND value GLOB 'k[opd][0-9]*'
+        AND substr(value, 3) NOT GLOB '*[^0-9]*' AND (substr(value, 3, 1) != '0' OR length(value) = 3)
+        """
+
     /// Hashes every token a version-4 database kept in plain text, in place.
     static func hashTokensInPlace(_ c: SQLiteConnection) throws {
         let read = try c.prepare("SELECT vat, token_sha256 FROM vat_tokens")
@@ -217,5 +249,6 @@ enum Schema {
     static let tables: Set<String> = [
         "meta", "counters", "objects", "promises", "vats", "clist", "vatstore", "queue",
         "gc_actions", "pins", "held_results", "deliveries", "activity", "events",
+        "event_krefs",
     ]
 }

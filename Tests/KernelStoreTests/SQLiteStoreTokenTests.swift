@@ -43,7 +43,7 @@ import VatKernel
         }
         // Make it a version-1 database, as the first release wrote it.
         let c = try SQLiteConnection(path: path, flags: 0x2 /* SQLITE_OPEN_READWRITE */)
-        try c.execute("ALTER TABLE vats DROP COLUMN token_sha256; DROP TABLE activity; DROP TABLE events; ALTER TABLE vats DROP COLUMN deliveries_acknowledged; PRAGMA user_version = 1; UPDATE meta SET value = 1 WHERE key = 'schema_version'")
+        try c.execute("ALTER TABLE vats DROP COLUMN token_sha256; DROP TABLE activity; DROP TABLE event_krefs; DROP TABLE events; ALTER TABLE vats DROP COLUMN deliveries_acknowledged; PRAGMA user_version = 1; UPDATE meta SET value = 1 WHERE key = 'schema_version'")
         c.close()
 
         let store = try SQLiteStore(path: path)
@@ -65,6 +65,7 @@ import VatKernel
         let column = version == 4 ? "token" : "token_sha256"
         try c.execute("""
             ALTER TABLE vats DROP COLUMN token_sha256;
+            DROP TRIGGER events_index_krefs; DROP TRIGGER events_unindex_krefs; DROP TABLE event_krefs;
             CREATE TABLE vat_tokens (vat TEXT PRIMARY KEY, \(column) TEXT NOT NULL) STRICT, WITHOUT ROWID;
             INSERT INTO vat_tokens VALUES ('v1', '\(v1Token)'), ('v9', '\(v1Token)');
             \(version == 4 ? "ALTER TABLE vats DROP COLUMN deliveries_acknowledged;" : "")
