@@ -149,8 +149,11 @@ final class EventLoop {
         }
     }
 
-    /// Takes a new connection; beyond maxConnections it is answered 503 and closed.
+    /// Takes a new connection. At maxConnections the connection idle longest (keep-alive with
+    /// nothing in progress, or never a byte sent) is closed to make room; when none is idle,
+    /// the new one is answered 503 and closed.
     private func register(_ fd: Int32) {
+        if openConnections - rejectedConnections >= maxConnections { closeOldestIdleConnection() }
         let overLimit = openConnections - rejectedConnections >= maxConnections
         if overLimit && rejectedConnections >= Self.maxLingeringRejections {
             Self.serviceUnavailableBytes.withUnsafeBytes { _ = Socket.write(fd, $0) }
@@ -177,6 +180,17 @@ final class EventLoop {
         } else {
             refresh(connection)
         }
+    }
+
+    /// Closes the admitted connection with the oldest activity among those idle, if any. One
+    /// scan of the table, only when the limit is reached.
+    private func closeOldestIdleConnection() {
+        var oldest: Connection?
+        for case let connection? in connections
+        where connection.isIdle && !connection.isRejected && !connection.lingering && !connection.isClosed {
+            if oldest.map({ connection.lastActivity < $0.lastActivity }) ?? true { oldest = connection }
+        }
+        if let oldest { close(oldest) }
     }
 
     private static let serviceUnavailableBytes: [UInt8] = {

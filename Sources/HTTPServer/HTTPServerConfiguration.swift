@@ -14,9 +14,10 @@ public struct HTTPServerConfiguration: Sendable {
     /// Most bytes of a request body (after chunked decoding); beyond it the server answers 413 and
     /// closes, as soon as a Content-Length announces it. Default 1 MiB.
     public var maxBodyBytes: Int
-    /// Most connections open at once, server-wide. A connection beyond it is accepted, answered
-    /// `503` with `Connection: close` and closed, so that a client learns why instead of hanging in
-    /// the backlog. Default 1024.
+    /// Most connections open at once, server-wide. At the limit, the connection idle longest
+    /// (keep-alive with nothing in progress, or silent since it opened) is closed to admit a new
+    /// one; when none is idle, the new one is accepted, answered `503` with `Connection: close`
+    /// and closed, so that a client learns why instead of hanging in the backlog. Default 1024.
     public var maxConnections: Int
     /// How long a keep-alive connection may sit with no request in progress and nothing left to
     /// send before the server closes it. Default 60 s.

@@ -315,30 +315,74 @@ struct HTTPServerTests {
 
     // MARK: - Connection limit
 
-    @Test("connections beyond maxConnections are answered 503 and closed; a freed slot is reused")
+    @Test("connections beyond maxConnections are answered 503 and closed while all are busy; a freed slot is reused")
     func maxConnections() throws {
-        try withServer({ $0.maxConnections = 2 }) { port, _ in
+        let handler = ManualHandler()
+        try withServer(handler: handler, { $0.maxConnections = 2 }) { port, _ in
             let first = try TestClient(port: port)
             let second = try TestClient(port: port)
-            for client in [first, second] {
-                try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-                #expect(try client.readResponse().status == 200)
+            for (i, client) in [first, second].enumerated() {
+                try client.send("GET /\(i) HTTP/1.1\r\nHost: a\r\n\r\n")
+                #expect(handler.waitFor(i + 1))
             }
+            // Both hold a request in progress: neither is idle, so the third is refused.
             let third = try TestClient(port: port)
             #expect(try third.readToEnd() == serverError(
                 503, "Service Unavailable", code: "service-unavailable", message: "too many open connections"))
 
-            try first.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            handler.request(0).respond(HTTPResponse(status: 200, headers: [("Connection", "close")]))
             _ = try first.readToEnd()
             first.close()
             var served = false
             for _ in 0..<50 where !served {  // the server notices the close a moment later
                 let fourth = try TestClient(port: port)
                 try fourth.send("GET /4 HTTP/1.1\r\nHost: a\r\n\r\n")
-                served = try fourth.readResponse().status == 200
+                if handler.waitFor(3, timeout: 0.2) {
+                    handler.request(2).respond(HTTPResponse(status: 200))
+                    served = try fourth.readResponse().status == 200
+                }
                 if !served { usleep(20_000) }
             }
             #expect(served)
+            handler.request(1).respond(HTTPResponse(status: 200))
+            #expect(try second.readResponse().status == 200)
+        }
+    }
+
+    @Test("at maxConnections, the oldest idle keep-alive connection is closed to admit a new one")
+    func oldestIdleConnectionMakesRoom() throws {
+        try withServer({ $0.maxConnections = 2 }) { port, _ in
+            let oldest = try TestClient(port: port)
+            try oldest.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(try oldest.readResponse().status == 200)
+            usleep(20_000)
+            let newer = try TestClient(port: port)
+            try newer.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(try newer.readResponse().status == 200)
+            // Both are idle now; a third client takes the place of the one idle longest.
+            let third = try TestClient(port: port)
+            try third.send("GET /c HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(try third.readResponse().text == "GET /c  ")
+            #expect(try oldest.closesWithoutData())
+            try newer.send("GET /d HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(try newer.readResponse().text == "GET /d  ")
+        }
+    }
+
+    @Test("a connection that never sent a byte counts as idle: silent sockets cannot lock others out")
+    func silentSocketsMakeRoom() throws {
+        try withServer({ $0.maxConnections = 3 }) { port, _ in
+            let silent = try (0..<3).map { _ in try TestClient(port: port) }
+            usleep(20_000)
+            var clients: [TestClient] = []  // kept open, so each one needs a silent socket's place
+            for i in 0..<3 {
+                let client = try TestClient(port: port)
+                try client.send("GET /\(i) HTTP/1.1\r\nHost: a\r\n\r\n")
+                #expect(try client.readResponse().text == "GET /\(i)  ")
+                clients.append(client)
+            }
+            for s in silent { #expect(try s.closesWithoutData()) }
+            #expect(clients.count == 3)
         }
     }
 
