@@ -85,6 +85,9 @@ final class Connection {
 
     /// Whether there are bytes still to write.
     var hasPendingOutput: Bool { outputOffset < output.count }
+    /// Bytes answered but not yet taken by the client: encoded output not written, and the
+    /// bodies of responses waiting for an earlier one.
+    var unsentBytes: Int { output.count - outputOffset + slots.reduce(0) { $0 + ($1.response?.body.count ?? 0) } }
 
     /// Nothing in flight: no request partly received, none unanswered, nothing to send.
     var isIdle: Bool { slots.isEmpty && !parser.isMidRequest && !hasPendingOutput && stash.isEmpty }

@@ -34,6 +34,7 @@ final class EventLoop {
     private let limits: HTTPRequestParser.Limits
     private let maxConnections: Int
     private let maxPipelinedRequests: Int
+    private let maxUnsentBytes: Int
     private let idleTimeout: UInt64
     private let readTimeout: UInt64
     private let writeTimeout: UInt64
@@ -67,6 +68,7 @@ final class EventLoop {
             maxHeaderBytes: configuration.maxHeaderBytes, maxBodyBytes: configuration.maxBodyBytes)
         self.maxConnections = configuration.maxConnections
         self.maxPipelinedRequests = configuration.maxPipelinedRequests
+        self.maxUnsentBytes = configuration.maxUnsentBytes
         self.idleTimeout = configuration.idleTimeout.nanoseconds
         self.readTimeout = configuration.readTimeout.nanoseconds
         self.writeTimeout = configuration.writeTimeout.nanoseconds
@@ -247,10 +249,12 @@ final class EventLoop {
     }
 
     /// Whether the connection may parse another request now. Not while it has
-    /// maxPipelinedRequests unanswered, nor while the client is not taking our responses.
+    /// maxPipelinedRequests unanswered, nor while the client is not taking our responses (its
+    /// socket is full, or maxUnsentBytes of answers wait for it).
     private func canParse(_ connection: Connection) -> Bool {
         connection.acceptingRequests && !connection.closeAfterOutput
             && connection.unanswered < maxPipelinedRequests && !connection.writeBlocked
+            && connection.unsentBytes < maxUnsentBytes
     }
 
     /// Parses requests out of `input` and hands each to the handler. What cannot be parsed yet is

@@ -31,6 +31,11 @@ public struct HTTPServerConfiguration: Sendable {
     /// Most requests a connection may have handed to the handler but not yet answered; past it the
     /// server stops reading from that connection until responses go out. Default 64.
     public var maxPipelinedRequests: Int
+    /// Most bytes of answers a connection may have waiting for its client (written to no socket
+    /// yet); past it the server stops reading that connection's requests until they drain, so a
+    /// client that asks for large answers and does not read them pins only this much (plus the
+    /// answers of requests already in progress). Default 4 MiB. Not an init parameter.
+    public var maxUnsentBytes = 4 << 20
     /// How long ``HTTPServer/shutdown()`` lets in-flight requests finish before it closes every
     /// connection regardless. Default 5 s.
     public var shutdownTimeout: Duration
@@ -73,6 +78,7 @@ public struct HTTPServerConfiguration: Sendable {
         if maxBodyBytes < 0 { return "maxBodyBytes must not be negative" }
         if maxConnections < 1 { return "maxConnections must be at least 1" }
         if maxPipelinedRequests < 1 { return "maxPipelinedRequests must be at least 1" }
+        if maxUnsentBytes < 1 { return "maxUnsentBytes must be at least 1" }
         for (name, value) in [
             ("idleTimeout", idleTimeout), ("readTimeout", readTimeout), ("writeTimeout", writeTimeout),
         ] where value <= .zero {

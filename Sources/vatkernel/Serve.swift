@@ -67,6 +67,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Most request-body bytes waiting for the kernel thread; more are answered 503 overloaded with Retry-After. [env: VATKERNEL_MAX_QUEUED_BYTES] (default: 67108864)")
     var maxQueuedBytes: Int?
 
+    @Option(help: "Most bytes of answers a connection may have waiting for its client before the server stops reading its requests. [env: VATKERNEL_MAX_UNSENT_BYTES] (default: 4194304)")
+    var maxUnsentBytes: Int?
+
     @Option(help: "Seconds a keep-alive connection may sit idle. [env: VATKERNEL_IDLE_TIMEOUT] (default: 60)")
     var idleTimeout: Int?
 

@@ -94,9 +94,11 @@ struct Settings {
         let read = try int(o.readTimeout, "VATKERNEL_READ_TIMEOUT", default: 10, range: 1...3_600, option: "--read-timeout")
         accessLog = o.accessLog || ["1", "true", "yes"].contains(env["VATKERNEL_ACCESS_LOG"]?.lowercased() ?? "")
         keepDeliveries = o.keepDeliveries || ["1", "true", "yes"].contains(env["VATKERNEL_KEEP_DELIVERIES"]?.lowercased() ?? "")
+        let maxUnsent = try int(o.maxUnsentBytes, "VATKERNEL_MAX_UNSENT_BYTES", default: 4 << 20, range: 1...(1 << 40), option: "--max-unsent-bytes")
         http = HTTPServerConfiguration(
             host: host, port: port, maxHeaderBytes: maxHeader, maxBodyBytes: maxBody, maxConnections: maxConnections,
             idleTimeout: .seconds(idle), readTimeout: .seconds(read))
+        http.maxUnsentBytes = maxUnsent
     }
 
     /// True for addresses only this machine can reach: 127.0.0.0/8, ::1, `localhost`.

@@ -174,5 +174,7 @@ assert_eq "--max-queued-requests 0 exits 64" '64' "$rc"
 assert_eq "and names the bound" '1' "$(printf '%s' "$out" | grep -c -- '--max-queued-requests must be between 1 and 1000000, not 0')"
 out="$(VATKERNEL_MAX_QUEUED_BYTES=lots "$VATKERNEL_BIN" serve --port 0 --db :memory: 2>&1)"; rc=$?
 assert_eq "VATKERNEL_MAX_QUEUED_BYTES=lots exits 64" '64' "$rc"
+out="$("$VATKERNEL_BIN" serve --port 0 --db :memory: --max-unsent-bytes 0 2>&1)"; rc=$?
+assert_eq "--max-unsent-bytes 0 exits 64" '64' "$rc"
 
 finish
