@@ -299,6 +299,7 @@ final class EventLoop {
         let id = connection.id
         var request = request
         request.peer = connection.peer
+        request.earlierUnanswered = connection.unanswered - 1
         handler.handle(request) { response in
             inbox.post(ResponseInbox.Completion(fd: fd, connectionID: id, sequence: sequence, response: response))
         }

@@ -27,6 +27,10 @@ public struct HTTPRequest: Sendable, Equatable {
     public var body: [UInt8]
     /// The connection it came in on, set by the server (nil for a request made by hand).
     public var peer: PeerConnection?
+    /// How many requests before this one on its connection the server has handed out and not
+    /// yet answered (pipelining): a handler that answers from a snapshot must not answer this
+    /// one from a snapshot older than those. Set by the server; 0 for a request made by hand.
+    public var earlierUnanswered = 0
 
     /// A request with every part given explicitly.
     public init(

@@ -43,7 +43,7 @@ final class KernelRunner: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     /// The body of `GET /kernel` as of the last group, served without a trip to the kernel
     /// thread; nil while the kernel could not be loaded from the store.
-    let summary = Mutex<[UInt8]?>(nil)
+    let summary = Mutex<(body: [UInt8], crank: Int)?>(nil)
     let credentials: Credentials
     /// What `GET /metrics` shows; fed by this thread and the loop thread.
     let metrics: ServiceMetrics
@@ -214,13 +214,17 @@ final class KernelRunner: @unchecked Sendable {
         guard let kernel else {
             return (ServiceError.storageFailure("the kernel state could not be loaded from the store").response, false)
         }
+        var result: (HTTPResponse, storageFailure: Bool)
         do {
-            return (try execute(operation, on: kernel), false)
+            result = (try execute(operation, on: kernel), false)
         } catch {
             let e = ServiceError(any: error, resource: operation.resource)
             if e.code == "storage-failure" { log(e.message) }
-            return (e.response, e.code == "storage-failure")
+            result = (e.response, e.code == "storage-failure")
         }
+        // The state the answer reflects: durable by the time it is sent (the group's flush).
+        result.0.headers.append(("X-Kernel-Crank", String(kernel.state.counters.crank)))
+        return result
     }
 
     /// Accepts the tokens of the vats created since `nextVat` that are durable now: after a
@@ -243,8 +247,8 @@ final class KernelRunner: @unchecked Sendable {
     }
 
     func publishSummary() {
-        let bytes = kernel.map { summaryJSON($0).bytes }
-        summary.withLock { $0 = bytes }
+        let published = kernel.map { (body: summaryJSON($0).bytes, crank: $0.state.counters.crank) }
+        summary.withLock { $0 = published }
         if let kernel { metrics.publish(kernel.state, gcActions: kernel.state.gcActions.count) }
     }
 

@@ -113,9 +113,14 @@ public final class KernelService: HTTPHandler {
                                      body: metrics.exposition()))
             case _? where !isReady:
                 respond(ServiceError.starting.response)
-            case .kernelSummary?:
+            case .kernelSummary? where request.earlierUnanswered == 0:
+                // Nothing of this connection's is still queued, so the last committed state
+                // already holds its changes: answered here, without a trip to the kernel thread.
+                // Behind a pipelined request it goes through the queue instead (read-your-writes).
                 if let summary = runner.summary.withLock({ $0 }) {
-                    respond(.json(200, summary))
+                    var r = HTTPResponse.json(200, summary.body)
+                    r.headers.append(("X-Kernel-Crank", String(summary.crank)))
+                    respond(r)
                 } else {
                     respond(ServiceError.storageFailure("the kernel state could not be loaded from the store").response)
                 }

@@ -167,6 +167,51 @@ struct GroupCommitTests {
         #expect(metrics.contains("vatkernel_requests_dropped_total 1\n"))
     }
 
+    /// `GET /kernel` is answered from the last committed state at once, unless an earlier
+    /// request of its connection is still queued: then it waits its turn and shows that
+    /// request's effect (read-your-writes). Every answer says which crank it reflects.
+    @Test func aPipelinedKernelSummarySeesTheRequestBeforeIt() throws {
+        let h = try Harness()
+        _ = h.createVat("alice")
+        let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let service = h.service
+        DispatchQueue.global().async {
+            _ = service.withKernel { _ in
+                entered.signal()
+                release.wait()
+                return 0
+            }
+        }
+        entered.wait()
+        let answers = Mutex<[String: HTTPResponse]>([:])
+        let done = DispatchSemaphore(value: 0)
+        func send(_ name: String, _ method: String, _ target: String, _ body: String = "", earlier: Int) {
+            var request = HTTPRequest(method: method, target: target, body: Array(body.utf8))
+            request.earlierUnanswered = earlier
+            service.handle(request) { r in
+                answers.withLock { $0[name] = r }
+                done.signal()
+            }
+        }
+        send("create", "POST", "/vats", #"{"name":"bob"}"#, earlier: 0)
+        send("pipelined", "GET", "/kernel", earlier: 1)
+        send("other", "GET", "/kernel", earlier: 0)
+        done.wait()  // the other connection's summary comes at once, from before bob
+        func field(_ name: String, _ key: String) -> String? {
+            answers.withLock { $0[name] }.flatMap { try? JSONValue.parse($0.body) }.flatMap { $0[key] }.map { "\($0)" }
+        }
+        func crank(_ name: String) -> String? { answers.withLock { $0[name] }?.headers.first { $0.0 == "X-Kernel-Crank" }?.1 }
+        #expect(answers.withLock { Array($0.keys) } == ["other"])
+        #expect(field("other", "vats") == "int(1)")
+        #expect(crank("other") == "1")
+        release.signal()
+        done.wait()
+        done.wait()
+        #expect(field("pipelined", "vats") == "int(2)")
+        #expect(crank("create") == "2")
+        #expect(crank("pipelined") == "2")
+    }
+
     @Test func tokensAndStateSurviveARestart() throws {
         let storage = StagedStorage()
         var alice = ""

@@ -30,6 +30,11 @@ raw="$(printf 'GET /kernel HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n' 
 assert_eq "a 400 from the HTTP layer carries Date" 'yes' "$(printf '%s' "$raw" | grep -Eq '^Date: .* GMT$' && echo yes)"
 
 do_curl POST /vats '{"name":"alice"}'; ALICE="$(jqr .token)"
+do_curl GET /kernel
+CRANK="$(jqb .crank)"
+assert_eq "GET /kernel says in X-Kernel-Crank which crank it shows" "$CRANK" "$(header X-Kernel-Crank)"
+do_curl GET /vats
+assert_eq "so does a read through the kernel thread" "200 $CRANK" "$STATUS $(header X-Kernel-Crank)"
 do_curl -t "$ALICE" POST /vats/v1/syscalls '{"syscalls":[{"type":"dropImports","vrefs":["o-99"]}]}'
 assert_status "an illegal syscall" 422
 sleep 0.2
@@ -53,6 +58,12 @@ assert_eq "build info, vats, illegal syscalls, terminations, startVat deliveries
   '1.0 0.0 1.0 1 1 1' \
   "$(sample 'vatkernel_build_info{version="0.1.0"}') $(sample 'vatkernel_vats{status="running"}') $(sample 'vatkernel_vats{status="terminated"}') $(sample vatkernel_illegal_syscalls_total) $(sample vatkernel_terminations_total) $(sample 'vatkernel_deliveries_total{type="startVat"}')"
 assert_eq "every name is vatkernel_*" '' "$(grep -v '^#' "$E2E_TMP/metrics.txt" | grep -v '^vatkernel_' | grep -v '^$')"
+# Pipelined on one connection: GET /kernel sees the POST /vats sent just before it.
+body='{"name":"pipelined"}'
+raw="$(printf 'POST /vats HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%sGET /kernel HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "${#body}" "$body" \
+  | curl -sS --max-time 5 telnet://"${URL#http://}" 2>/dev/null | tr -d '\r')"
+assert_eq "a pipelined GET /kernel counts the vat created just before it" '2' \
+  "$(printf '%s' "$raw" | grep -o '"vats":[0-9]*' | tail -1 | cut -d: -f2)"
 stop_server
 
 start_server
