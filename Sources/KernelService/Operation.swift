@@ -1,3 +1,4 @@
+import KernelStore
 import VatKernel
 
 /// How the kernel is driven between requests (KERNEL-SPEC §13.3).
@@ -117,7 +118,7 @@ enum Limits {
     /// The longest `GET /events?wait=`, in seconds.
     static let maxEventWait = 60
     /// The event types the log holds (`GET /events?type=`).
-    static let eventTypes = ["deliver", "gc-action", "crank-finish"]
+    static let eventTypes = SQLiteStore.eventTypes
     static let maxPageSize = 1000
     /// Most bytes of items one page holds (each page has at least one item, so paging always
     /// moves on): a page of big delivery bodies stops here even below its `limit`.

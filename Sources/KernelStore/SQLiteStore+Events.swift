@@ -4,45 +4,43 @@ import VatKernel
 /// durable exactly when the crank is, read back in `seq` order.
 ///
 /// Each event is one JSON object `{"seq","crank","type",…}`, with field names from SwingSet's
-/// slog where one exists: `deliver` (`vatID`, `deliveryNum`, `vd`: the delivery as the vat
-/// sees it), `gc-action` (`vatID`, `action`, `kref`, `added`: false when it was done or
-/// negated), `crank-finish` (`crankNum`, `changes`: rows the crank wrote, `crankhash`,
-/// `activityhash`).
+/// slog where one exists. A crank writes its `crank-start`, then its trace (`CrankTraceEntry`:
+/// `deliver`, `syscall`, `illegal-syscall`, `object-exported`, `object-orphaned`,
+/// `object-retired`, `promise-fulfilled`, `promise-rejected`, `create-vat`, `terminate`,
+/// `vat-cleanup`, `vat-cleanup-complete`, `vat-upgrade`) in the order things happened, then
+/// its `gc-action` changes (`added`: false when one was done or negated), then `crank-finish`
+/// (`changes`: rows the crank wrote, `crankhash`, `activityhash`). openapi.yaml lists each
+/// type's fields.
 extension SQLiteStore {
+    /// Every event type the log holds, in the order a crank can write them.
+    public static let eventTypes = [
+        "crank-start", "deliver", "syscall", "illegal-syscall", "object-exported", "object-orphaned",
+        "object-retired", "promise-fulfilled", "promise-rejected", "create-vat", "terminate", "vat-cleanup",
+        "vat-cleanup-complete", "vat-upgrade", "gc-action", "crank-finish",
+    ]
+
     /// Writes crank `d`'s events after those of earlier cranks.
     func writeEvents(_ d: CrankDelta, _ h: CrankHashes, _ s: Statements) throws {
-        func add(_ type: String, vat: VatID?, _ fields: (inout JSONWriter) throws -> Void) throws {
-            var w = JSONWriter(capacity: 160)
-            w.beginObject()
-            w.key("seq"); w.int(nextEventSeq)
-            w.key("crank"); w.int(d.crank)
-            w.key("type"); w.string(type)
-            try fields(&w)
-            w.endObject()
-            s.addEvent.bind(1, nextEventSeq)
-            s.addEvent.bind(2, d.crank)
-            s.addEvent.bind(3, type)
-            s.addEvent.bind(4, vat?.description)
-            s.addEvent.bind(5, utf8: w.bytes)
-            try s.addEvent.run()
-            nextEventSeq += 1
-        }
-        for (vat, r) in d.deliveries {
-            try add("deliver", vat: vat) { w in
-                w.key("vatID"); w.string(vat.description)
-                w.key("deliveryNum"); w.int(r.seq)
-                w.key("vd"); try w.delivery(r.delivery)
+        let log = EventLog(store: self, crank: d.crank, statement: s.addEvent)
+        if let start = d.start {
+            try log.add("crank-start", vat: start.vat) { w in
+                w.key("crankNum"); w.int(d.crank)
+                w.key("crankType"); w.string(start.kind.rawValue)
+                w.key("vatID"); w.optionalString(start.vat)
+                if let r = start.request { w.key("request"); try w.hostRequest(r) }
+                if let m = start.message { w.key("message"); try w.kernelEvent(m) }
             }
         }
+        for entry in d.trace { try log.add(entry) }
         for (a, present) in d.gcActions.sorted(by: { $0.key < $1.key }) {
-            try add("gc-action", vat: a.vat) { w in
+            try log.add("gc-action", vat: a.vat) { w in
                 w.key("vatID"); w.string(a.vat.description)
                 w.key("action"); w.string(a.kind.name)
                 w.key("kref"); w.string(a.kref.description)
                 w.key("added"); w.bool(present)
             }
         }
-        try add("crank-finish", vat: nil) { w in
+        try log.add("crank-finish", vat: nil) { w in
             w.key("crankNum"); w.int(d.crank)
             w.key("changes"); w.int(d.rowCount)
             w.key("crankhash"); w.string(h.crankHash)

@@ -50,6 +50,10 @@ public struct CrankDelta: Sendable {
     public var deliveries: [(VatID, DeliveryRecord)] = []
     /// Log records dropped because the vat's driver acknowledged them: (vat, seq).
     public var droppedDeliveries: [(VatID, Int)] = []
+    /// How the crank began (nil for a delta not made by a kernel crank).
+    public var start: CrankStart?
+    /// What the crank did, in order, for the event log; not rows, and not hashed.
+    public var trace: [CrankTraceEntry] = []
 
     /// An empty delta for crank `crank`.
     public init(crank: Int, counters: KernelCounters) {

@@ -9,6 +9,7 @@ extension Kernel {
             // promise may have settled or changed deciders.
             switch try route(target, message) {
             case .vat(let vat, let newTarget):
+                noteCrankVat(vat)
                 try retarget(from: target, to: newTarget)
                 return try deliverMessage(vat, target: newTarget, message)
             case .promiseQueue(let kpid):
@@ -54,7 +55,8 @@ extension Kernel {
             }
             setPromise(r.number, q)
         }
-        let record = appendDelivery(vat, .message(target: vtarget, methargs: vargs, result: vresult))
+        let record = appendDelivery(vat, .message(target: vtarget, methargs: vargs, result: vresult),
+                                    kd: .message(target: target, message: message))
         return CrankReport(crank: currentCrank, kind: .delivery, vat: vat, delivery: record, note: .delivered("message"))
     }
 
@@ -70,14 +72,16 @@ extension Kernel {
         }
         let targets = kpidsToRetire(kpid)
         var resolutions: [VatResolution] = []
+        var kresolutions: [KernelResolution] = []
         for t in targets {
             let p = state.promises[t.number]!
             let vpid = try mapK2V(vat, t)
             let data = try mapK2V(vat, p.data!)
             resolutions.append(VatResolution(vpid: vpid, rejected: p.state == .rejected, data: data))
+            kresolutions.append(KernelResolution(kpid: t, rejected: p.state == .rejected, data: p.data!))
         }
         for t in targets { try deleteCListEntry(vat, t) }
-        let record = appendDelivery(vat, .notify(resolutions))
+        let record = appendDelivery(vat, .notify(resolutions), kd: .notify(kresolutions))
         return CrankReport(crank: currentCrank, kind: .delivery, vat: vat, delivery: record, note: .delivered("notify"))
     }
 
@@ -101,7 +105,7 @@ extension Kernel {
         guard state.vats[vat]?.isAlive == true else {
             return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, note: .deliveryDropped("bringOutYourDead: vat is terminated"))
         }
-        let record = appendDelivery(vat, .bringOutYourDead)
+        let record = appendDelivery(vat, .bringOutYourDead, kd: .bringOutYourDead)
         return CrankReport(crank: currentCrank, kind: .bringOutYourDead, vat: vat, delivery: record, note: .delivered("bringOutYourDead"))
     }
 
@@ -110,8 +114,10 @@ extension Kernel {
         guard state.vats[vat]?.isAlive == true else {
             return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, note: .deliveryDropped("GC delivery: vat is terminated"))
         }
+        noteCrankVat(vat)
         var vrefs: [VRef] = []
         let delivery: Delivery
+        let kd: KernelDelivery
         switch kind {
         case .dropExport:
             for kref in krefs {
@@ -119,19 +125,22 @@ extension Kernel {
                 try clearReachableFlag(vat, kref)
             }
             delivery = .dropExports(vrefs)
+            kd = .dropExports(krefs)
         case .retireExport:
             for kref in krefs {
-                setObject(kref.number, nil)
+                retireObject(kref)
                 vrefs.append(try mapK2V(vat, kref, setReachable: false, required: true))
                 try deleteCListEntry(vat, kref)
             }
             delivery = .retireExports(vrefs)
+            kd = .retireExports(krefs)
         case .retireImport:
             for kref in krefs {
                 vrefs.append(try mapK2V(vat, kref, setReachable: false, required: true))
                 try deleteCListEntry(vat, kref)
             }
             delivery = .retireImports(vrefs)
+            kd = .retireImports(krefs)
         case .abandonImport:
             // The vat's share goes with its entries (reachable −1 if it was reachable,
             // recognizable −1); the orphan may then be retired in this crank.
@@ -140,8 +149,9 @@ extension Kernel {
                 try deleteCListEntry(vat, kref)
             }
             delivery = .abandonImports(vrefs)
+            kd = .abandonImports(krefs)
         }
-        let record = appendDelivery(vat, delivery)
+        let record = appendDelivery(vat, delivery, kd: kd)
         return CrankReport(crank: currentCrank, kind: .gcDelivery, vat: vat, delivery: record,
                            note: .gcDelivery(kind: kind, krefs: krefs))
     }

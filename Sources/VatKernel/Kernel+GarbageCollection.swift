@@ -42,11 +42,12 @@ extension Kernel {
             if state.clists[owner]?[kref] != nil { setCListEntry(owner, kref, nil) }
             o.owner = nil
             setObject(kref.number, o)
+            traceEvent(.objectOrphaned(kref: kref, formerOwner: owner))
         }
         if o.recognizable > 0 {
             try retireKernelObjects([kref])
         } else {
-            setObject(kref.number, nil)
+            retireObject(kref)
         }
     }
 
@@ -59,7 +60,7 @@ extension Kernel {
                     setGCAction(GCAction(vat, .retireImport, kref), present: true)
                 }
             }
-            setObject(kref.number, nil)
+            retireObject(kref)
         }
     }
 
@@ -72,6 +73,7 @@ extension Kernel {
         o.owner = nil
         setObject(kref.number, o)
         setCListEntry(vat, kref, nil)
+        traceEvent(.objectOrphaned(kref: kref, formerOwner: vat))
         addMaybeFree(kref)
         // Importers that opted in are told (§13.8); the action survives only while the object
         // is still an orphan and the importer still has the entry.

@@ -26,17 +26,20 @@ extension Kernel {
     public func createVat(name: ByteString, options: JSONValue = .object([:]),
                           vatParameters: CapData<KRef> = CapData(body: .null), tokenHash: [UInt8]? = nil) throws -> CreatedVat {
         try checkHostSlots(vatParameters.slots)
-        return try crank {
+        let start = CrankStart(kind: .host, vat: VatID(state.counters.nextVat),
+                               request: .createVat(name: name, options: options, vatParameters: vatParameters))
+        return try crank(start) {
             var c = state.counters
             let vat = VatID(c.nextVat)
             c.nextVat += 1
             setCounters(c)
             setVat(vat, VatRecord(id: vat, name: name, options: options, vatParameters: vatParameters, tokenHash: tokenHash))
+            traceEvent(.vatCreated(vat: vat, name: name, options: options, vatParameters: vatParameters))
             createVatTables(vat)
             let root = try mapV2K(vat, .root)
             try pinWithinCrank(root)
             try incRefSlots(vatParameters.slots)
-            appendDelivery(vat, .startVat(vatParameters: try mapK2V(vat, vatParameters)))
+            appendDelivery(vat, .startVat(vatParameters: try mapK2V(vat, vatParameters)), kd: .startVat(vatParameters: vatParameters))
             return CreatedVat(vatID: vat, rootKref: root, incarnation: 0)
         }
     }
@@ -45,7 +48,7 @@ extension Kernel {
     /// promise, if one was asked for.
     public func queueToKref(target: KRef, methargs: CapData<KRef>, result: ResultPolicy) throws -> KRef? {
         try checkHostSlots([target] + methargs.slots)
-        return try crank {
+        return try crank(CrankStart(kind: .host, request: .send(target: target, methargs: methargs, result: result))) {
             var kresult: KRef?
             if result != .none {
                 let kpid = allocatePromise(decider: nil)
@@ -68,7 +71,7 @@ extension Kernel {
         guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
         guard record.isAlive else { throw KernelError.vatTerminated(vat) }
         guard vref.isExport else { throw KernelError.rejected("\(vref) is not an object export (o+…)") }
-        return try crank {
+        return try crank(CrankStart(kind: .host, vat: vat, request: .addExport(vat: vat, vref: vref))) {
             let kref = try mapV2K(vat, vref)
             try pinWithinCrank(kref)
             return kref
@@ -79,7 +82,7 @@ extension Kernel {
     public func pin(_ kref: KRef) throws {
         guard kref.isObject else { throw KernelError.rejected("only objects can be pinned, not \(kref)") }
         try checkHostSlots([kref])
-        try crank { try pinWithinCrank(kref) }
+        try crank(CrankStart(kind: .host, request: .pin(kref))) { try pinWithinCrank(kref) }
     }
 
     /// Removes one host pin; the object may then be collected.
@@ -87,7 +90,7 @@ extension Kernel {
         guard kref.isObject, state.objects[kref.number] != nil else { throw KernelError.unknownKRef(kref) }
         let n = state.pins[kref] ?? 0
         guard n > 0 else { throw KernelError.rejected("\(kref) is not pinned") }
-        try crank {
+        try crank(CrankStart(kind: .host, request: .unpin(kref))) {
             setPins(kref, n - 1)
             try decRef(kref)
         }
@@ -97,7 +100,7 @@ extension Kernel {
     public func releaseResult(_ kpid: KRef) throws {
         guard kpid.isPromise, state.promises[kpid.number] != nil else { throw KernelError.unknownKRef(kpid) }
         guard state.heldResults.contains(kpid) else { throw KernelError.rejected("\(kpid) is not held by the host") }
-        try crank {
+        try crank(CrankStart(kind: .host, request: .releaseResult(kpid))) {
             setHeld(kpid, false)
             try decRef(kpid)
         }
@@ -110,7 +113,7 @@ extension Kernel {
         guard var record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
         guard var t = record.termination else { throw KernelError.rejected("\(vat) is not terminated") }
         guard t.reasonHeld else { throw KernelError.rejected("the host holds nothing of \(vat)'s termination reason") }
-        try crank {
+        try crank(CrankStart(kind: .host, vat: vat, request: .releaseTerminationReason(vat))) {
             t.reasonHeld = false
             record.status = .terminated(t)
             setVat(vat, record)
@@ -131,7 +134,7 @@ extension Kernel {
         let acknowledged = max(record.deliveriesAcknowledged, seq)
         let droppable = drop ? (state.deliveries[vat]?.prefix { $0.seq <= acknowledged }.count ?? 0) : 0
         if acknowledged == record.deliveriesAcknowledged && droppable == 0 { return (acknowledged, 0) }
-        try crank {
+        try crank(CrankStart(kind: .host, vat: vat, request: .acknowledgeDeliveries(vat: vat, through: seq, drop: drop))) {
             record.deliveriesAcknowledged = acknowledged
             setVat(vat, record)
             dropDeliveries(vat, first: droppable)
@@ -143,14 +146,16 @@ extension Kernel {
     public func bringOutYourDead(_ vat: VatID) throws {
         guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
         guard record.isAlive else { throw KernelError.vatTerminated(vat) }
-        try crank { push(.reap, .bringOutYourDead(vat: vat)) }
+        try crank(CrankStart(kind: .host, vat: vat, request: .bringOutYourDead(vat))) { push(.reap, .bringOutYourDead(vat: vat)) }
     }
 
     /// The host's `terminateVatExternally`: the vat dies with `Error(reason)`.
     public func terminate(_ vat: VatID, reason: String) throws {
         guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
         guard record.isAlive else { throw KernelError.vatTerminated(vat) }
-        try crank { try terminateVat(vat, isFailure: true, info: .error(reason)) }
+        try crank(CrankStart(kind: .host, vat: vat, request: .terminate(vat: vat, reason: reason))) {
+            try terminateVat(vat, isFailure: true, info: .error(reason))
+        }
     }
 
     func pinWithinCrank(_ kref: KRef) throws {
@@ -180,18 +185,24 @@ extension Kernel {
     @discardableResult
     public func step() throws -> CrankReport? {
         if let reason = haltedReason { throw KernelError.halted(reason: reason) }
-        if !state.acceptanceQueue.isEmpty { return try crank { try routeAcceptanceHead() } }
-        if let vat = pendingCleanupVats().first { return try crank { try cleanupStep(vat) } }
-        if !state.gcActions.isEmpty { return try crank { try processGCActionSet() } }
-        if !state.reapQueue.isEmpty {
-            return try crank {
+        if let head = state.acceptanceQueue.first {
+            return try crank(CrankStart(kind: .routing, vat: head.event.vat, message: head.event)) { try routeAcceptanceHead() }
+        }
+        if let vat = pendingCleanupVats().first {
+            return try crank(CrankStart(kind: .cleanup, vat: vat)) { try cleanupStep(vat) }
+        }
+        if !state.gcActions.isEmpty { return try crank(CrankStart(kind: .gc)) { try processGCActionSet() } }
+        if let head = state.reapQueue.first {
+            return try crank(CrankStart(kind: .reap, vat: head.event.vat, message: head.event)) {
                 guard case .bringOutYourDead(let vat) = pop(.reap)!.event else {
                     throw KernelBug("reap queue holds something other than bringOutYourDead")
                 }
                 return try deliverBringOutYourDead(vat)
             }
         }
-        if !state.runQueue.isEmpty { return try crank { try deliverRunQueueHead() } }
+        if let head = state.runQueue.first {
+            return try crank(CrankStart(kind: .delivery, vat: head.event.vat, message: head.event)) { try deliverRunQueueHead() }
+        }
         return nil
     }
 

@@ -29,6 +29,13 @@ extension Kernel {
         state.objects[id] = o
     }
 
+    /// Deletes an object from the table, tracing its retirement.
+    func retireObject(_ kref: KRef) {
+        let owner = state.objects[kref.number]?.owner
+        setObject(kref.number, nil)
+        traceEvent(.objectRetired(kref: kref, owner: owner))
+    }
+
     /// Changes an existing object in place with one hash lookup; nil if it does not exist.
     @inline(__always)
     func modifyObject(_ id: Int, _ body: (inout KernelObject) throws -> Void) rethrows -> KernelObject? {
@@ -125,14 +132,16 @@ extension Kernel {
         if held { state.heldResults.insert(kpid) } else { state.heldResults.remove(kpid) }
     }
 
-    /// Appends a delivery to a vat's log, numbered and stamped with the running crank.
+    /// Appends a delivery to a vat's log, numbered and stamped with the running crank; `kd`
+    /// is the same delivery in kernel references, for the trace.
     @discardableResult
-    func appendDelivery(_ vat: VatID, _ d: Delivery) -> DeliveryRecord {
+    func appendDelivery(_ vat: VatID, _ d: Delivery, kd: KernelDelivery) -> DeliveryRecord {
         // After everything acknowledged was dropped the log is empty; numbering goes on.
         let seq = (state.deliveries[vat]?.last?.seq ?? state.vats[vat]?.deliveriesAcknowledged ?? 0) + 1
         let record = DeliveryRecord(seq: seq, crank: currentCrank, delivery: d)
         journal.append(.delivery(vat, record))
         state.deliveries[vat, default: []].append(record)
+        traceEvent(.deliver(vat: vat, record: record, kd: kd))
         return record
     }
 
@@ -214,6 +223,8 @@ extension Kernel {
             }
         }
         d.queueRemovals = removals
+        d.start = crankStart
+        d.trace = trace
         return d
     }
 }

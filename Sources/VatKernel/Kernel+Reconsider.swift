@@ -22,7 +22,7 @@ extension Kernel {
             case .device: throw KernelError.rejected("device node \(k) has no refcount to reconsider")
             }
         }
-        return try crank {
+        return try crank(CrankStart(kind: .host, request: .reconsider(krefs))) {
             let mark = journal.count
             for k in krefs { addMaybeFree(k) }
             try processRefcounts()

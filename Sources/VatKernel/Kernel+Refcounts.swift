@@ -138,6 +138,7 @@ extension Kernel {
                 throw IllegalSyscall("vat may not export device node \(vref)")
             }
             setCListEntry(vat, kref, CListEntry(vref: vref, reachable: false))
+            if kref.isObject { traceEvent(.objectExported(kref: kref, vat: vat, vref: vref)) }
         }
         if setReachable, state.clists[vat]?[kref]?.reachable == false {
             if kref.isObject && !vref.allocatedByVat {

@@ -49,6 +49,7 @@ extension Kernel {
         case .send(let target, let message):
             switch try route(target, message) {
             case .vat(let vat, let newTarget):
+                noteCrankVat(vat)
                 try retarget(from: target, to: newTarget)
                 push(.run, .send(target: newTarget, message: message))
                 return CrankReport(crank: currentCrank, kind: .route, vat: vat, note: .sendQueuedForVat(target: newTarget, vat: vat))
@@ -105,6 +106,7 @@ extension Kernel {
         p.subscribers = []
         p.queue = []
         setPromise(kpid.number, p)
+        traceEvent(.promiseSettled(kpid: kpid, decider: before.decider, rejected: rejected, data: data))
     }
 
     /// Moves a promise's waiting messages back to the acceptance queue, in order, addressed to

@@ -21,21 +21,23 @@ extension Kernel {
         guard batch.count <= configuration.maxSyscallsPerBatch else {
             throw KernelError.rejected("a batch holds at most \(configuration.maxSyscallsPerBatch) syscalls, not \(batch.count)")
         }
-        return try crank {
+        return try crank(CrankStart(kind: .host, vat: vat, request: .syscalls(vat: vat, count: batch.count))) {
             var results: [SyscallResult] = []
             results.reserveCapacity(batch.count)
             var exit: ExitRequest?
             // An illegal syscall undoes the whole batch and kills the vat (§13.2).
-            func fatal(_ illegal: IllegalSyscall, index: Int, syscall: String) throws -> SyscallBatchOutcome {
-                rollback(to: 0)
+            func fatal(_ illegal: IllegalSyscall, index: Int, syscall: Syscall) throws -> SyscallBatchOutcome {
+                rollback(to: 0, traceMark: 0)
+                traceEvent(.syscall(vat: vat, index: index, vsc: syscall, ksc: nil, result: .error(illegal.problem)))
+                traceEvent(.illegalSyscall(vat: vat, index: index, syscall: syscall.typeName, problem: illegal.problem))
                 try terminateVat(vat, isFailure: true, info: .error(illegal.problem))
-                return .illegal(index: index, syscall: syscall, problem: illegal.problem)
+                return .illegal(index: index, syscall: syscall.typeName, problem: illegal.problem)
             }
             for (index, syscall) in batch.enumerated() {
                 do {
                     results.append(try execute(syscall, from: vat, index: index, exit: &exit))
                 } catch let illegal as IllegalSyscall {
-                    return try fatal(illegal, index: index, syscall: syscall.typeName)
+                    return try fatal(illegal, index: index, syscall: syscall)
                 }
             }
             if let exit {
@@ -45,12 +47,16 @@ extension Kernel {
                     // new export or promise there is gone with the rollback, and its number
                     // would be handed out again. Map the vat's words again, in the state that
                     // stays, so every kref in the recorded reason is allocated and committed.
-                    rollback(to: 0)
+                    rollback(to: 0, traceMark: 0)
+                    let vsc = batch[exit.index]
+                    let slot = trace.count
+                    traceEvent(.syscall(vat: vat, index: exit.index, vsc: vsc, ksc: nil, result: .ok(.ok)))
                     do {
                         info = try mapV2K(vat, exit.vatInfo)
                     } catch let illegal as IllegalSyscall {
-                        return try fatal(illegal, index: exit.index, syscall: "exit")
+                        return try fatal(illegal, index: exit.index, syscall: vsc)
                     }
+                    trace[slot] = .syscall(vat: vat, index: exit.index, vsc: vsc, ksc: .exit(isFailure: true, info: info), result: .ok(.ok))
                 }
                 try terminateVat(vat, isFailure: exit.isFailure, info: info)
                 return .exited(isFailure: exit.isFailure, results: exit.isFailure ? [] : results)
@@ -69,26 +75,43 @@ extension Kernel {
         }
     }
 
-    /// Translates then executes one syscall (§5). Rule violations throw `IllegalSyscall`.
+    /// Translates then executes one syscall (§5), tracing it in both forms before what it
+    /// causes. Rule violations throw `IllegalSyscall` (the caller traces those).
     func execute(_ syscall: Syscall, from vat: VatID, index: Int, exit: inout ExitRequest?) throws -> SyscallResult {
+        let slot = trace.count
+        traceEvent(.syscall(vat: vat, index: index, vsc: syscall, ksc: nil, result: .ok(.ok)))
+        let (result, ksc) = try translateAndExecute(syscall, from: vat, index: index, exit: &exit)
+        trace[slot] = .syscall(vat: vat, index: index, vsc: syscall, ksc: ksc, result: .ok(result))
+        return result
+    }
+
+    private func translateAndExecute(_ syscall: Syscall, from vat: VatID, index: Int,
+                                     exit: inout ExitRequest?) throws -> (SyscallResult, KernelSyscall) {
         switch syscall {
         case .send(let target, let methargs, let result):
-            try syscallSend(vat, target: target, methargs: methargs, result: result)
+            let (ktarget, message) = try syscallSend(vat, target: target, methargs: methargs, result: result)
+            return (.ok, .send(target: ktarget, message: message))
         case .subscribe(let vpid):
-            try syscallSubscribe(vat, vpid)
+            return (.ok, .subscribe(kpid: try syscallSubscribe(vat, vpid)))
         case .resolve(let resolutions):
-            try syscallResolve(vat, resolutions)
+            return (.ok, .resolve(try syscallResolve(vat, resolutions)))
         case .exit(let isFailure, let info):
             // The last exit wins (KERNEL-SPEC §13.8): each one replaces the request an earlier
             // one recorded, as SwingSet overwrites vatRequestedTermination.
-            exit = ExitRequest(index: index, isFailure: isFailure, info: try mapV2K(vat, info), vatInfo: info)
+            let kinfo = try mapV2K(vat, info)
+            exit = ExitRequest(index: index, isFailure: isFailure, info: kinfo, vatInfo: info)
+            return (.ok, .exit(isFailure: isFailure, info: kinfo))
         case .dropImports(let vrefs):
+            var krefs: [KRef] = []
             for vref in vrefs {
                 guard vref.isObjectImport else { throw IllegalSyscall("syscall.dropImports but \(vref) is not an object import") }
                 let kref = try mapV2K(vat, vref, setReachable: false, required: true)
                 try clearReachableFlag(vat, kref)
+                krefs.append(kref)
             }
+            return (.ok, .dropImports(krefs))
         case .retireImports(let vrefs):
+            var krefs: [KRef] = []
             for vref in vrefs {
                 guard vref.isObjectImport else { throw IllegalSyscall("syscall.retireImports but \(vref) is not an object import") }
                 let kref = try mapV2K(vat, vref, setReachable: false, required: true)
@@ -96,47 +119,59 @@ extension Kernel {
                     throw IllegalSyscall("syscall.retireImports but \(vref) is still reachable")
                 }
                 try deleteCListEntry(vat, kref)
-            }
-        case .retireExports(let vrefs):
-            var krefs: [KRef] = []
-            for vref in vrefs {
-                guard vref.isExport else { throw IllegalSyscall("syscall.retireExports but \(vref) is not an object export") }
-                let kref = try mapV2K(vat, vref, setReachable: false, required: true)
-                if state.clists[vat]![kref]!.reachable {
-                    throw IllegalSyscall("syscall.retireExports but \(vref) is still reachable")
-                }
-                try deleteCListEntry(vat, kref)
                 krefs.append(kref)
             }
-            try retireKernelObjects(krefs)
+            return (.ok, .retireImports(krefs))
+        case .retireExports(let vrefs):
+            return (.ok, .retireExports(try syscallRetireExports(vat, vrefs)))
         case .abandonExports(let vrefs):
-            var seen: Set<VRef> = []
-            var krefs: [KRef] = []
-            for vref in vrefs {
-                guard vref.isExport else { throw IllegalSyscall("syscall.abandonExports but \(vref) is not an object export") }
-                guard seen.insert(vref).inserted else {
-                    throw IllegalSyscall("syscall.abandonExports names \(vref) twice")
-                }
-                krefs.append(try mapV2K(vat, vref, setReachable: false, required: true))
-            }
-            for kref in krefs { try orphanKernelObject(kref, formerOwner: vat) }
+            return (.ok, .abandonExports(try syscallAbandonExports(vat, vrefs)))
         case .vatstoreGet(let key):
-            return .value(state.vatstores[vat]?[key])
+            return (.value(state.vatstores[vat]?[key]), .vatstore(syscall))
         case .vatstoreSet(let key, let value):
             setVatstore(vat, key, value)
         case .vatstoreDelete(let key):
             if state.vatstores[vat]?[key] != nil { setVatstore(vat, key, nil) }
         case .vatstoreGetNextKey(let prior):
-            return .value(state.vatstores[vat]?.key(after: prior))
+            return (.value(state.vatstores[vat]?.key(after: prior)), .vatstore(syscall))
         }
-        return .ok
+        return (.ok, .vatstore(syscall))
+    }
+
+    private func syscallRetireExports(_ vat: VatID, _ vrefs: [VRef]) throws -> [KRef] {
+        var krefs: [KRef] = []
+        for vref in vrefs {
+            guard vref.isExport else { throw IllegalSyscall("syscall.retireExports but \(vref) is not an object export") }
+            let kref = try mapV2K(vat, vref, setReachable: false, required: true)
+            if state.clists[vat]![kref]!.reachable {
+                throw IllegalSyscall("syscall.retireExports but \(vref) is still reachable")
+            }
+            try deleteCListEntry(vat, kref)
+            krefs.append(kref)
+        }
+        try retireKernelObjects(krefs)
+        return krefs
+    }
+
+    private func syscallAbandonExports(_ vat: VatID, _ vrefs: [VRef]) throws -> [KRef] {
+        var seen: Set<VRef> = []
+        var krefs: [KRef] = []
+        for vref in vrefs {
+            guard vref.isExport else { throw IllegalSyscall("syscall.abandonExports but \(vref) is not an object export") }
+            guard seen.insert(vref).inserted else {
+                throw IllegalSyscall("syscall.abandonExports names \(vref) twice")
+            }
+            krefs.append(try mapV2K(vat, vref, setReachable: false, required: true))
+        }
+        for kref in krefs { try orphanKernelObject(kref, formerOwner: vat) }
+        return krefs
     }
 
     /// §5.1: the target and slots are mapped (new exports allocate), the result must be an
     /// unresolved promise decided by the vat, whose decider is then cleared (the message holds
     /// the authority). It must be brand-new unless the vat pipelines: a pipelining vat may pass
     /// on a result it received, or a promise it exported earlier, even in this send's arguments.
-    private func syscallSend(_ vat: VatID, target: VRef, methargs: CapData<VRef>, result: VRef?) throws {
+    private func syscallSend(_ vat: VatID, target: VRef, methargs: CapData<VRef>, result: VRef?) throws -> (KRef, Message) {
         let ktarget = try mapV2K(vat, target)
         let kargs = try mapV2K(vat, methargs)
         var kresult: KRef?
@@ -153,10 +188,11 @@ extension Kernel {
         let message = Message(methargs: kargs, result: kresult)
         try incRefMessage(target: ktarget, message)
         push(.acceptance, .send(target: ktarget, message: message))
+        return (ktarget, message)
     }
 
     /// §5.2: subscribe to an unresolved promise, or get a notify at once for a settled one.
-    private func syscallSubscribe(_ vat: VatID, _ vpid: VRef) throws {
+    private func syscallSubscribe(_ vat: VatID, _ vpid: VRef) throws -> KRef {
         guard vpid.kind == .promise else { throw IllegalSyscall("syscall.subscribe but \(vpid) is not a promise") }
         let kpid = try mapV2K(vat, vpid)
         guard var p = state.promises[kpid.number] else { throw KernelBug("subscribed promise \(kpid) is missing") }
@@ -169,11 +205,12 @@ extension Kernel {
         } else {
             try enqueueNotify(vat, kpid)
         }
+        return kpid
     }
 
     /// §5.3: map everything, drop the vat's entries for the resolved promises, then settle
     /// each, which only the decider may do.
-    private func syscallResolve(_ vat: VatID, _ resolutions: [VatResolution]) throws {
+    private func syscallResolve(_ vat: VatID, _ resolutions: [VatResolution]) throws -> [KernelResolution] {
         var mapped: [(kpid: KRef, rejected: Bool, data: CapData<KRef>, vpid: VRef)] = []
         for r in resolutions {
             guard r.vpid.kind == .promise else { throw IllegalSyscall("syscall.resolve but \(r.vpid) is not a promise") }
@@ -195,5 +232,6 @@ extension Kernel {
             }
             try resolveKernelPromise(m.kpid, rejected: m.rejected, data: m.data)
         }
+        return mapped.map { KernelResolution(kpid: $0.kpid, rejected: $0.rejected, data: $0.data) }
     }
 }

@@ -8,6 +8,7 @@ extension Kernel {
         try incRefSlots(info.slots)
         v.status = .terminated(TerminationInfo(isFailure: isFailure, info: info, crank: currentCrank, reasonHeld: !info.slots.isEmpty))
         setVat(vat, v)
+        traceEvent(.vatTerminated(vat: vat, isFailure: isFailure, info: info))
         for kpid in promisesDecided(by: vat) {
             try resolveKernelPromise(kpid, rejected: true, data: .error("vat terminated"))
         }
@@ -30,8 +31,7 @@ extension Kernel {
     func cleanupStep(_ vat: VatID) throws -> CrankReport {
         var cursor = cleanupWork[vat] ?? CleanupCursor(remaining: state.clists[vat]?.krefsInCleanupOrder() ?? [])
         var budget = max(1, configuration.cleanupBudget)
-        var exportsOrphaned = 0
-        var released = 0
+        var work = CleanupWork()
         while budget > 0, cursor.next < cursor.remaining.count {
             let kref = cursor.remaining[cursor.next]
             cursor.next += 1
@@ -40,19 +40,18 @@ extension Kernel {
             if entry.vref.isExport {
                 try insist(state.objects[kref.number]?.owner == vat, "terminated \(vat) exports \(kref) it does not own")
                 try orphanKernelObject(kref, formerOwner: vat)
-                exportsOrphaned += 1
+                work.exports += 1
             } else {
                 try deleteCListEntry(vat, kref)
-                released += 1
+                if kref.isPromise { work.promises += 1 } else { work.imports += 1 }
             }
         }
-        var keysDeleted = 0
         if cursor.next >= cursor.remaining.count {
             // Smallest key first, so each crank's share is the same whatever came before.
             while budget > 0, let key = state.vatstores[vat]?.firstKey {
                 setVatstore(vat, key, nil)
                 budget -= 1
-                keysDeleted += 1
+                work.kv += 1
             }
         }
         var done = false
@@ -68,7 +67,9 @@ extension Kernel {
         } else {
             cleanupWork[vat] = cursor
         }
+        traceEvent(.vatCleanup(vat: vat, work: work, done: done))
         return CrankReport(crank: currentCrank, kind: .cleanupTerminatedVat, vat: vat,
-                           note: .cleanup(vat: vat, exportsOrphaned: exportsOrphaned, released: released, vatstoreKeysDeleted: keysDeleted, done: done))
+                           note: .cleanup(vat: vat, exportsOrphaned: work.exports, released: work.imports + work.promises,
+                                          vatstoreKeysDeleted: work.kv, done: done))
     }
 }

@@ -45,9 +45,12 @@ extension Kernel {
         }
         struct UpgradeFailure: Error { let reason: String }
         do {
-            return try crank {
+            let start = CrankStart(kind: .host, vat: vat, request: .upgrade(
+                vat: vat, upgradeMessage: request.upgradeMessage, vatParameters: request.vatParameters,
+                boydSyscalls: request.boydSyscalls.count, startVatSyscalls: request.startVatSyscalls.count))
+            return try crank(start) {
                 let oldIncarnation = record.incarnation
-                appendDelivery(vat, .bringOutYourDead)
+                appendDelivery(vat, .bringOutYourDead, kd: .bringOutYourDead)
                 do { try executeWithinCrank(request.boydSyscalls, from: vat) } catch let e as IllegalSyscall {
                     throw UpgradeFailure(reason: "illegal syscall in the final bringOutYourDead: \(e.problem)")
                 }
@@ -61,10 +64,14 @@ extension Kernel {
                     try resolveKernelPromise(kpid, rejected: true, data: disconnection)
                     if !selfSubscribed { try deleteCListEntry(vat, kpid) }
                 }
+                var abandoned: [KRef] = []
                 for kref in state.clists[vat]!.krefsInCleanupOrder() {
                     guard let vref = state.clists[vat]![kref]?.vref else { continue }
                     guard vref.isExport else { break }
-                    if !vref.isDurable && vref != .root { try orphanKernelObject(kref, formerOwner: vat) }
+                    if !vref.isDurable && vref != .root {
+                        try orphanKernelObject(kref, formerOwner: vat)
+                        abandoned.append(kref)
+                    }
                 }
                 var v = state.vats[vat]!
                 try incRefSlots(request.vatParameters.slots)
@@ -72,7 +79,9 @@ extension Kernel {
                 v.incarnation = oldIncarnation + 1
                 v.vatParameters = request.vatParameters
                 setVat(vat, v)
-                appendDelivery(vat, .startVat(vatParameters: try mapK2V(vat, request.vatParameters)))
+                traceEvent(.vatUpgraded(vat: vat, incarnation: oldIncarnation, newIncarnation: v.incarnation, abandoned: abandoned))
+                appendDelivery(vat, .startVat(vatParameters: try mapK2V(vat, request.vatParameters)),
+                               kd: .startVat(vatParameters: request.vatParameters))
                 do { try executeWithinCrank(request.startVatSyscalls, from: vat) } catch let e as IllegalSyscall {
                     throw UpgradeFailure(reason: "illegal syscall in startVat: \(e.problem)")
                 }

@@ -17,6 +17,9 @@ public final class Kernel {
     /// Old values of everything the running crank changed, in order.
     var journal: [Undo] = []
     var inCrank = false
+    /// How the running crank began, and what it did so far, for the event log (`CrankTrace`).
+    var crankStart: CrankStart?
+    var trace: [CrankTraceEntry] = []
     /// Krefs whose counts may have reached zero this crank, in insertion order (§2).
     var maybeFree: [KRef] = []
     var maybeFreeSet: Set<KRef> = []
@@ -42,13 +45,18 @@ public final class Kernel {
 
     // MARK: - Cranks
 
-    /// Runs `body` as one crank: then `processRefcounts`, then commit. If anything throws,
-    /// every change is undone; a `KernelBug` also halts the kernel.
-    func crank<T>(_ body: () throws -> T) throws -> T {
+    /// Runs `body` as one crank begun as `start` says: then `processRefcounts`, then commit.
+    /// If anything throws, every change is undone; a `KernelBug` also halts the kernel.
+    func crank<T>(_ start: CrankStart, _ body: () throws -> T) throws -> T {
         if let reason = haltedReason { throw KernelError.halted(reason: reason) }
         precondition(!inCrank, "cranks do not nest")
         inCrank = true
-        defer { inCrank = false }
+        crankStart = start
+        defer {
+            inCrank = false
+            crankStart = nil
+            trace.removeAll(keepingCapacity: true)
+        }
         do {
             let result = try body()
             try processRefcounts()
@@ -86,13 +94,16 @@ public final class Kernel {
     /// Undoes the running crank's changes, newest first.
     func rollback() {
         while let u = journal.popLast() { undo(u) }
+        trace.removeAll(keepingCapacity: true)
         clearMaybeFree()
         dropDerivedCaches()
     }
 
-    /// Rolls back the changes made since `mark` (a journal length), keeping the crank open.
-    func rollback(to mark: Int) {
+    /// Rolls back the changes made since `mark` (a journal length) and what the trace says of
+    /// them (since `traceMark`, a trace length), keeping the crank open.
+    func rollback(to mark: Int, traceMark: Int) {
         while journal.count > mark { undo(journal.removeLast()) }
+        trace.removeSubrange(traceMark...)
         clearMaybeFree()
         dropDerivedCaches()
     }

@@ -6,8 +6,9 @@ import TestSupport
 /// The event log the store writes with each crank (issue 10).
 @Suite struct EventLogTests {
     /// Given alice and bob, when bob sends alice an export and alice drops it, then the log holds
-    /// exactly: each delivery as the vat sees it, the GC action added then done, and every
-    /// crank's finish with its changes and hashes, in order.
+    /// exactly, crank by crank: its start (kind, vat, the host request or queued event), the vats
+    /// created and objects exported, each delivery and syscall in both forms, the GC action added
+    /// then done, and its finish with its changes and hashes.
     @Test func deliveriesGCActionsAndCrankFinishesInOrder() throws {
         let store = try SQLiteStore(path: ":memory:")
         let kernel = try Kernel(storage: store)
@@ -23,45 +24,57 @@ import TestSupport
         while try kernel.step() != nil { note() }
 
         let events = try store.events(after: 0, limit: 100).events.map { String(decoding: $0, as: UTF8.self) }
-        let head = { (seq: Int, crank: Int, type: String) in #"{"seq":\#(seq),"crank":\#(crank),"type":"\#(type)","# }
-        let startVat = #""vd":{"type":"startVat","vatParameters":{"body":null,"slots":[]}}}"#
-        func message(_ method: String) -> String {
-            #""vd":{"methargs":{"body":["\#(method)",[{"$slot":0}]],"slots":["o-50"]},"result":null,"target":"o+0","type":"message"}}"#
-        }
         func finish(_ seq: Int, _ i: Int, _ changes: Int) -> String {
             let h = hashes[i]
-            return head(seq, h.crank, "crank-finish") + #""crankNum":\#(h.crank),"changes":\#(changes),"crankhash":"\#(h.crankHash)","activityhash":"\#(h.activityHash)"}"#
+            return #"{"seq":\#(seq),"crank":\#(h.crank),"type":"crank-finish","crankNum":\#(h.crank),"changes":\#(changes),"crankhash":"\#(h.crankHash)","activityhash":"\#(h.activityHash)"}"#
         }
         #expect(hashes.count == 10)
         #expect(events == [
-            head(1, 1, "deliver") + #""vatID":"v1","deliveryNum":1,"# + startVat,
-            finish(2, 0, 6),
-            head(3, 2, "deliver") + #""vatID":"v2","deliveryNum":1,"# + startVat,
-            finish(4, 1, 6),
-            finish(5, 2, 4),    // the host's send, accepted
-            finish(6, 3, 3),    // routed to bob
-            head(7, 5, "deliver") + #""vatID":"v2","deliveryNum":2,"# + message("meet"),
-            finish(8, 4, 7),
-            finish(9, 5, 5),    // bob's batch
-            finish(10, 6, 3),   // routed to alice
-            head(11, 8, "deliver") + #""vatID":"v1","deliveryNum":2,"# + message("take"),
-            finish(12, 7, 7),
-            head(13, 9, "gc-action") + #""vatID":"v2","action":"dropExport","kref":"ko22","added":true}"#,
-            finish(14, 8, 4),   // alice's drop
-            head(15, 10, "deliver") + #""vatID":"v2","deliveryNum":3,"vd":{"type":"dropExports","vrefs":["o+1"]}}"#,
-            head(16, 10, "gc-action") + #""vatID":"v2","action":"dropExport","kref":"ko22","added":false}"#,
-            finish(17, 9, 4),
+            #"{"seq":1,"crank":1,"type":"crank-start","crankNum":1,"crankType":"host","vatID":"v1","request":{"name":"alice","options":{},"type":"create-vat","vatParameters":{"body":null,"slots":[]}}}"#,
+            #"{"seq":2,"crank":1,"type":"create-vat","vatID":"v1","name":"alice","options":{},"vatParameters":{"body":null,"slots":[]}}"#,
+            #"{"seq":3,"crank":1,"type":"object-exported","kref":"ko20","vatID":"v1","vref":"o+0"}"#,
+            #"{"seq":4,"crank":1,"type":"deliver","vatID":"v1","deliveryNum":1,"kd":{"type":"startVat","vatParameters":{"body":null,"slots":[]}},"vd":{"type":"startVat","vatParameters":{"body":null,"slots":[]}}}"#,
+            finish(5, 0, 6),
+            #"{"seq":6,"crank":2,"type":"crank-start","crankNum":2,"crankType":"host","vatID":"v2","request":{"name":"bob","options":{},"type":"create-vat","vatParameters":{"body":null,"slots":[]}}}"#,
+            #"{"seq":7,"crank":2,"type":"create-vat","vatID":"v2","name":"bob","options":{},"vatParameters":{"body":null,"slots":[]}}"#,
+            #"{"seq":8,"crank":2,"type":"object-exported","kref":"ko21","vatID":"v2","vref":"o+0"}"#,
+            #"{"seq":9,"crank":2,"type":"deliver","vatID":"v2","deliveryNum":1,"kd":{"type":"startVat","vatParameters":{"body":null,"slots":[]}},"vd":{"type":"startVat","vatParameters":{"body":null,"slots":[]}}}"#,
+            finish(10, 1, 6),
+            #"{"seq":11,"crank":3,"type":"crank-start","crankNum":3,"crankType":"host","vatID":null,"request":{"methargs":{"body":["meet",[{"$slot":0}]],"slots":["ko20"]},"result":"none","target":"ko21","type":"send"}}"#,
+            finish(12, 2, 4),
+            #"{"seq":13,"crank":4,"type":"crank-start","crankNum":4,"crankType":"routing","vatID":"v2","message":{"message":{"methargs":{"body":["meet",[{"$slot":0}]],"slots":["ko20"]},"result":null},"target":"ko21","type":"send"}}"#,
+            finish(14, 3, 3),
+            #"{"seq":15,"crank":5,"type":"crank-start","crankNum":5,"crankType":"delivery","vatID":"v2","message":{"message":{"methargs":{"body":["meet",[{"$slot":0}]],"slots":["ko20"]},"result":null},"target":"ko21","type":"send"}}"#,
+            #"{"seq":16,"crank":5,"type":"deliver","vatID":"v2","deliveryNum":2,"kd":{"methargs":{"body":["meet",[{"$slot":0}]],"slots":["ko20"]},"result":null,"target":"ko21","type":"message"},"vd":{"methargs":{"body":["meet",[{"$slot":0}]],"slots":["o-50"]},"result":null,"target":"o+0","type":"message"}}"#,
+            finish(17, 4, 7),
+            #"{"seq":18,"crank":6,"type":"crank-start","crankNum":6,"crankType":"host","vatID":"v2","request":{"count":1,"type":"syscalls","vatID":"v2"}}"#,
+            #"{"seq":19,"crank":6,"type":"syscall","vatID":"v2","syscallNum":0,"ksc":{"methargs":{"body":["take",[{"$slot":0}]],"slots":["ko22"]},"result":null,"target":"ko20","type":"send"},"vsc":{"methargs":{"body":["take",[{"$slot":0}]],"slots":["o+1"]},"result":null,"target":"o-50","type":"send"},"vsr":["ok",null]}"#,
+            #"{"seq":20,"crank":6,"type":"object-exported","kref":"ko22","vatID":"v2","vref":"o+1"}"#,
+            finish(21, 5, 5),
+            #"{"seq":22,"crank":7,"type":"crank-start","crankNum":7,"crankType":"routing","vatID":"v1","message":{"message":{"methargs":{"body":["take",[{"$slot":0}]],"slots":["ko22"]},"result":null},"target":"ko20","type":"send"}}"#,
+            finish(23, 6, 3),
+            #"{"seq":24,"crank":8,"type":"crank-start","crankNum":8,"crankType":"delivery","vatID":"v1","message":{"message":{"methargs":{"body":["take",[{"$slot":0}]],"slots":["ko22"]},"result":null},"target":"ko20","type":"send"}}"#,
+            #"{"seq":25,"crank":8,"type":"deliver","vatID":"v1","deliveryNum":2,"kd":{"methargs":{"body":["take",[{"$slot":0}]],"slots":["ko22"]},"result":null,"target":"ko20","type":"message"},"vd":{"methargs":{"body":["take",[{"$slot":0}]],"slots":["o-50"]},"result":null,"target":"o+0","type":"message"}}"#,
+            finish(26, 7, 7),
+            #"{"seq":27,"crank":9,"type":"crank-start","crankNum":9,"crankType":"host","vatID":"v1","request":{"count":1,"type":"syscalls","vatID":"v1"}}"#,
+            #"{"seq":28,"crank":9,"type":"syscall","vatID":"v1","syscallNum":0,"ksc":{"krefs":["ko22"],"type":"dropImports"},"vsc":{"type":"dropImports","vrefs":["o-50"]},"vsr":["ok",null]}"#,
+            #"{"seq":29,"crank":9,"type":"gc-action","vatID":"v2","action":"dropExport","kref":"ko22","added":true}"#,
+            finish(30, 8, 4),
+            #"{"seq":31,"crank":10,"type":"crank-start","crankNum":10,"crankType":"gc","vatID":"v2"}"#,
+            #"{"seq":32,"crank":10,"type":"deliver","vatID":"v2","deliveryNum":3,"kd":{"krefs":["ko22"],"type":"dropExports"},"vd":{"type":"dropExports","vrefs":["o+1"]}}"#,
+            #"{"seq":33,"crank":10,"type":"gc-action","vatID":"v2","action":"dropExport","kref":"ko22","added":false}"#,
+            finish(34, 9, 4),
         ])
 
         // Filters and pages.
         let bobs = try store.events(after: 0, limit: 2, vat: VatID(2))
-        #expect(bobs.events.map { String(decoding: $0, as: UTF8.self) } == [events[2], events[6]])
+        #expect(bobs.events.map { String(decoding: $0, as: UTF8.self) } == [events[5], events[6]])
         #expect(bobs.next == 7)
-        let rest = try store.events(after: 7, limit: 10, vat: VatID(2))
-        #expect(rest.events.map { String(decoding: $0, as: UTF8.self) } == [events[12], events[14], events[15]])
+        let rest = try store.events(after: 30, limit: 10, vat: VatID(2))
+        #expect(rest.events.map { String(decoding: $0, as: UTF8.self) } == [events[30], events[31], events[32]])
         #expect(rest.next == nil)
         #expect(try store.events(after: 0, limit: 100, type: "gc-action").events.count == 2)
-        #expect(store.lastEventSeq == 17)
+        #expect(store.lastEventSeq == 34)
     }
 
     /// A crank that fails to write leaves no event and uses no seq; after a restart the log
@@ -77,7 +90,7 @@ import TestSupport
             store.failAfterWrites = 3
             #expect(throws: KernelError.self) { _ = try kernel.createVat(name: "bob") }
             store.failAfterWrites = nil
-            #expect(try store.events(after: 0, limit: 10).events.count == 2)
+            #expect(try store.events(after: 0, limit: 10).events.count == 5)
             _ = try kernel.createVat(name: "bob")
             try store.flush()
             store.close()
@@ -85,12 +98,13 @@ import TestSupport
         let store = try SQLiteStore(path: path)
         defer { store.close() }
         let kernel = try Kernel(storage: store)
-        #expect(store.lastEventSeq == 4)
+        #expect(store.lastEventSeq == 10)
         try kernel.bringOutYourDead(VatID(1))
-        let all = try store.events(after: 0, limit: 10).events.map { String(decoding: $0, as: UTF8.self) }
-        #expect(all.count == 5)
-        #expect(all[2].hasPrefix(#"{"seq":3,"crank":2,"type":"deliver","vatID":"v2""#))
-        #expect(all[4].hasPrefix(#"{"seq":5,"crank":3,"type":"crank-finish","crankNum":3,"changes":2,"#))
+        let all = try store.events(after: 0, limit: 20).events.map { String(decoding: $0, as: UTF8.self) }
+        #expect(all.count == 12)
+        #expect(all[5] == #"{"seq":6,"crank":2,"type":"crank-start","crankNum":2,"crankType":"host","vatID":"v2","request":{"name":"bob","options":{},"type":"create-vat","vatParameters":{"body":null,"slots":[]}}}"#)
+        #expect(all[10] == #"{"seq":11,"crank":3,"type":"crank-start","crankNum":3,"crankType":"host","vatID":"v1","request":{"type":"bring-out-your-dead","vatID":"v1"}}"#)
+        #expect(all[11].hasPrefix(#"{"seq":12,"crank":3,"type":"crank-finish","crankNum":3,"changes":2,"#))
     }
 
     /// With `writesEvents` off (the benchmark's comparison), cranks commit and hash as before but

@@ -1,0 +1,128 @@
+import VatKernel
+
+/// Writes one crank's events as rows of `events`, numbering them from the store's next seq.
+struct EventLog {
+    let store: SQLiteStore
+    let crank: Int
+    let statement: SQLiteStatement
+
+    init(store: SQLiteStore, crank: Int, statement: SQLiteStatement) {
+        self.store = store
+        self.crank = crank
+        self.statement = statement
+    }
+
+    /// One event `{"seq","crank","type",…fields}`; `vat` is what `GET /events?vat=` finds it by.
+    func add(_ type: String, vat: VatID?, _ fields: (inout JSONWriter) throws -> Void) throws {
+        let seq = store.nextEventSeq
+        var w = JSONWriter(capacity: 192)
+        w.beginObject()
+        w.key("seq"); w.int(seq)
+        w.key("crank"); w.int(crank)
+        w.key("type"); w.string(type)
+        try fields(&w)
+        w.endObject()
+        statement.bind(1, seq)
+        statement.bind(2, crank)
+        statement.bind(3, type)
+        statement.bind(4, vat?.description)
+        statement.bind(5, utf8: w.bytes)
+        try statement.run()
+        store.nextEventSeq = seq + 1
+    }
+
+    /// One trace entry as its event.
+    func add(_ entry: CrankTraceEntry) throws {
+        switch entry {
+        case .deliver(let vat, let record, let kd):
+            try add("deliver", vat: vat) { w in
+                w.key("vatID"); w.string(vat.description)
+                w.key("deliveryNum"); w.int(record.seq)
+                w.key("kd"); try w.kernelDelivery(kd)
+                w.key("vd"); try w.delivery(record.delivery)
+            }
+        case .syscall(let vat, let index, let vsc, let ksc, let result):
+            try add("syscall", vat: vat) { w in
+                w.key("vatID"); w.string(vat.description)
+                w.key("syscallNum"); w.int(index)
+                w.key("ksc")
+                if let ksc { try w.kernelSyscall(ksc) } else { w.null() }
+                w.key("vsc"); try w.vatSyscall(vsc)
+                w.key("vsr"); w.syscallTraceResult(result)
+            }
+        case .illegalSyscall(let vat, let index, let syscall, let problem):
+            try add("illegal-syscall", vat: vat) { w in
+                w.key("vatID"); w.string(vat.description)
+                w.key("syscallNum"); w.int(index)
+                w.key("syscall"); w.string(syscall)
+                w.key("problem"); w.string(problem)
+            }
+        case .objectExported(let kref, let vat, let vref):
+            try add("object-exported", vat: vat) { w in
+                w.key("kref"); w.string(kref.description)
+                w.key("vatID"); w.string(vat.description)
+                w.key("vref"); w.string(vref.description)
+            }
+        case .objectOrphaned(let kref, let formerOwner):
+            try add("object-orphaned", vat: formerOwner) { w in
+                w.key("kref"); w.string(kref.description)
+                w.key("vatID"); w.string(formerOwner.description)
+            }
+        case .objectRetired(let kref, let owner):
+            try add("object-retired", vat: owner) { w in
+                w.key("kref"); w.string(kref.description)
+                w.key("vatID"); w.optionalString(owner)
+            }
+        case .promiseSettled(let kpid, let decider, let rejected, let data):
+            try add(rejected ? "promise-rejected" : "promise-fulfilled", vat: decider) { w in
+                w.key("kpid"); w.string(kpid.description)
+                w.key("decider"); w.optionalString(decider)
+                w.key("data"); try w.capData(data)
+            }
+        default:
+            try addLifecycle(entry)
+        }
+    }
+
+    /// The vat lifecycle entries.
+    private func addLifecycle(_ entry: CrankTraceEntry) throws {
+        switch entry {
+        case .vatCreated(let vat, let name, let options, let vatParameters):
+            try add("create-vat", vat: vat) { w in
+                w.key("vatID"); w.string(vat.description)
+                w.key("name"); w.string(name.string)
+                w.key("options"); try w.value(options)
+                w.key("vatParameters"); try w.capData(vatParameters)
+            }
+        case .vatTerminated(let vat, let isFailure, let info):
+            try add("terminate", vat: vat) { w in
+                w.key("vatID"); w.string(vat.description)
+                w.key("shouldReject"); w.bool(isFailure)
+                w.key("info"); try w.capData(info)
+            }
+        case .vatCleanup(let vat, let work, let done):
+            try add("vat-cleanup", vat: vat) { w in
+                w.key("vatID"); w.string(vat.description)
+                w.key("work")
+                w.beginObject()
+                w.key("exports"); w.int(work.exports)
+                w.key("imports"); w.int(work.imports)
+                w.key("kv"); w.int(work.kv)
+                w.key("promises"); w.int(work.promises)
+                w.endObject()
+            }
+            if done {
+                try add("vat-cleanup-complete", vat: vat) { w in w.key("vatID"); w.string(vat.description) }
+            }
+        case .vatUpgraded(let vat, let incarnation, let newIncarnation, let abandoned):
+            try add("vat-upgrade", vat: vat) { w in
+                w.key("vatID"); w.string(vat.description)
+                w.key("incarnationNumber"); w.int(incarnation)
+                w.key("newIncarnationNumber"); w.int(newIncarnation)
+                w.key("abandoned"); w.strings(abandoned)
+            }
+        default:
+            preconditionFailure("not a lifecycle entry: \(entry)")
+        }
+    }
+}
