@@ -1,5 +1,5 @@
 /// One c-list entry: the vat's name for a kernel reference, and its reachable flag.
-public struct CListEntry: Hashable, Sendable, Codable {
+public struct CListEntry: Hashable, Sendable {
     public var vref: VRef
     /// `R` (true) or `_` (false). On an import: does the vat reach it. On an export: has the
     /// kernel not yet told the vat it was dropped.

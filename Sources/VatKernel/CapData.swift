@@ -2,7 +2,7 @@
 ///
 /// The slot type is `KRef` on the kernel side and `VRef` on a vat's side; translation
 /// between the two is the kernel's work (KERNEL-SPEC §3).
-public struct CapData<Slot: Hashable & Sendable & Codable>: Hashable, Sendable, Codable {
+public struct CapData<Slot: Hashable & Sendable>: Hashable, Sendable {
     /// Any JSON; references inside are written `{"$slot": i}`.
     public var body: JSONValue
     /// The references, indexed by the `$slot` entries of `body`.
@@ -35,7 +35,7 @@ public struct CapData<Slot: Hashable & Sendable & Codable>: Hashable, Sendable, 
 }
 
 /// A message as the kernel queues it: method and arguments, and the promise for its result.
-public struct Message: Hashable, Sendable, Codable {
+public struct Message: Hashable, Sendable {
     /// `[method, [args…]]` with the argument references.
     public var methargs: CapData<KRef>
     /// The promise for the result, if the sender wants one.
@@ -49,7 +49,7 @@ public struct Message: Hashable, Sendable, Codable {
 }
 
 /// One promise settlement, in a vat's own references (a `resolve` syscall or a `notify` delivery).
-public struct VatResolution: Hashable, Sendable, Codable {
+public struct VatResolution: Hashable, Sendable {
     /// The promise, in the vat's references.
     public var vpid: VRef
     /// True for a rejection, false for a fulfilment.

@@ -1,9 +1,9 @@
 /// A pending GC action for one vat, as kept in the durable set (KERNEL-SPEC §8):
 /// `"v1 dropExport ko23"`.
-public struct GCAction: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+public struct GCAction: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The kinds, in the priority order processGCActionSet uses. `abandonImport` is for
     /// importers that opted in (KERNEL-SPEC §13.8) and comes last.
-    public enum Kind: Int, Sendable, CaseIterable, Codable {
+    public enum Kind: Int, Sendable, CaseIterable {
         case dropExport, retireExport, retireImport, abandonImport
 
         /// The word used in the action's text.
@@ -44,17 +44,4 @@ public struct GCAction: Hashable, Sendable, Comparable, CustomStringConvertible,
 
     /// The order of the strings, as the spec sorts the set.
     public static func < (a: GCAction, b: GCAction) -> Bool { a.description.precedesInBytes(b.description) }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let a = GCAction(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a GC action: \(text)"))
-        }
-        self = a
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
 }

@@ -2,9 +2,9 @@
 ///
 /// Vats never see these; the host side of the API speaks them. Ordering is the order of the
 /// text (`ko100` < `ko21`), as the spec sorts krefs as plain strings.
-public struct KRef: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+public struct KRef: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// What the reference designates.
-    public enum Kind: UInt8, Sendable, Codable {
+    public enum Kind: UInt8, Sendable {
         case object, promise, device
     }
 
@@ -66,17 +66,4 @@ public struct KRef: Hashable, Sendable, Comparable, CustomStringConvertible, Cod
     }
 
     public static func < (a: KRef, b: KRef) -> Bool { a.description.precedesInBytes(b.description) }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let k = KRef(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a kref: \(text)"))
-        }
-        self = k
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
 }

@@ -1,5 +1,5 @@
 /// Work waiting in one of the kernel's queues.
-public enum KernelEvent: Hashable, Sendable, Codable {
+public enum KernelEvent: Hashable, Sendable {
     /// A message to an object or promise; it holds counts on its target, result and slots.
     case send(target: KRef, message: Message)
     /// Tell `vat` that `kpid` settled; it holds one count on the promise.
@@ -9,7 +9,7 @@ public enum KernelEvent: Hashable, Sendable, Codable {
 }
 
 /// A queued event with its durable position, so storage can add and remove single rows.
-public struct QueuedEvent: Hashable, Sendable, Codable {
+public struct QueuedEvent: Hashable, Sendable {
     /// Unique for the kernel's life, increasing in order of enqueueing.
     public var id: Int
     /// What waits.
@@ -23,6 +23,6 @@ public struct QueuedEvent: Hashable, Sendable, Codable {
 }
 
 /// The kernel's three FIFO queues.
-public enum QueueName: String, Sendable, Codable, CaseIterable {
+public enum QueueName: String, Sendable, CaseIterable {
     case acceptance, run, reap
 }

@@ -2,7 +2,7 @@
 ///
 /// Counts cover importers and kernel-held references only; the exporter's own c-list entry
 /// never counts. An object with no owner is an *orphan*.
-public struct KernelObject: Hashable, Sendable, Codable {
+public struct KernelObject: Hashable, Sendable {
     /// The exporting vat; nil once abandoned or after its exporter's termination cleanup.
     public var owner: VatID?
     /// Holders that can send to it.

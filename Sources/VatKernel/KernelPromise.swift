@@ -1,7 +1,7 @@
 /// A row of the kernel promise table (KERNEL-SPEC §2).
-public struct KernelPromise: Hashable, Sendable, Codable {
+public struct KernelPromise: Hashable, Sendable {
     /// Unresolved, or settled one way or the other.
-    public enum State: String, Sendable, Codable, CaseIterable { case unresolved, fulfilled, rejected }
+    public enum State: String, Sendable, CaseIterable { case unresolved, fulfilled, rejected }
 
     /// Unresolved, fulfilled or rejected.
     public var state: State

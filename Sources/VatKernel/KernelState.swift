@@ -1,5 +1,5 @@
 /// The kernel's counters: every number it hands out, and how many cranks it has committed.
-public struct KernelCounters: Hashable, Sendable, Codable {
+public struct KernelCounters: Hashable, Sendable {
     /// Next `koN`, `kpN`, `vN` (KERNEL-SPEC §13.6: start at 20, 40, 1; never reused).
     public var nextObject = 20
     public var nextPromise = 40

@@ -3,7 +3,7 @@
 /// `o+7` is an object the vat exports, `o-50` an object it imports, `p+1`/`p-60` promises,
 /// `o+d5/3` a durable virtual object, `o+v7/1:0` a facet of a merely-virtual one.
 /// Parsed once at the edge; inside the kernel only the fields are used.
-public struct VRef: Hashable, Sendable, CustomStringConvertible, Codable {
+public struct VRef: Hashable, Sendable, CustomStringConvertible {
     /// `o`, `p` or `d`.
     public enum Kind: UInt8, Sendable { case object, promise, device }
     /// How long an exported object outlives its incarnation.
@@ -136,18 +136,5 @@ public struct VRef: Hashable, Sendable, CustomStringConvertible, Codable {
     public func hash(into h: inout Hasher) {
         h.combine(word)
         if instance >= 0 { h.combine(instance) }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let v = VRef(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a vref: \(text)"))
-        }
-        self = v
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
     }
 }

@@ -2,7 +2,7 @@
 ///
 /// Ordering is the order of the text (`v10` < `v2`), because the spec sorts vat IDs as
 /// plain strings wherever order is observable (subscribers, GC action groups).
-public struct VatID: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+public struct VatID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The number after the `v`.
     public let number: Int
 
@@ -30,19 +30,6 @@ public struct VatID: Hashable, Sendable, Comparable, CustomStringConvertible, Co
     public var description: String { "v\(number)" }
 
     public static func < (a: VatID, b: VatID) -> Bool { a.description.precedesInBytes(b.description) }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let id = VatID(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a vat ID: \(text)"))
-        }
-        self = id
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
 }
 
 /// Parses a non-negative decimal number in canonical form: digits only, no sign, no leading

@@ -96,14 +96,6 @@ import TestSupport
         #expect(VRef(text) == nil)
     }
 
-    @Test func vrefCodableIsItsText() throws {
-        let refs = ["o+v7/1:0", "o-50", "p+1"].map(v)
-        let json = try JSONEncoder().encode(refs)
-        #expect(String(decoding: json, as: UTF8.self) == #"["o+v7\/1:0","o-50","p+1"]"#)
-        #expect(try JSONDecoder().decode([VRef].self, from: json) == refs)
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode([VRef].self, from: Data(#"["o+007"]"#.utf8)) }
-    }
-
     // MARK: krefs
 
     @Test func krefsParseAndPrint() throws {
