@@ -450,17 +450,20 @@ extension Operation {
     static func syscall(_ v: JSONValue, _ path: String) throws(ServiceError) -> Syscall {
         var f = try Fields(v, path: path)
         let type = try f.string("type")
+        guard let kind = Syscall.Kind(rawValue: type) else {
+            throw .invalidField(f.name("type"), "\"\(type)\" is not a syscall type (\(Syscall.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
         let s: Syscall
-        switch type {
-        case "send":
+        switch kind {
+        case .send:
             let target = try Fields.vref(try f.required("target"), f.name("target"))
             let methargs = try Fields.methargs(try f.required("methargs"), f.name("methargs"), slot: Fields.vref)
             var result: VRef?
             if let r = f.optional("result"), r != .null { result = try Fields.vref(r, f.name("result")) }
             s = .send(target: target, methargs: methargs, result: result)
-        case "subscribe":
+        case .subscribe:
             s = .subscribe(vpid: try Fields.vref(try f.required("vpid"), f.name("vpid")))
-        case "resolve":
+        case .resolve:
             var resolutions: [VatResolution] = []
             for (n, r) in try f.array("resolutions").enumerated() {
                 var rf = try Fields(r, path: f.name("resolutions[\(n)]"))
@@ -471,28 +474,26 @@ extension Operation {
                 resolutions.append(VatResolution(vpid: vpid, rejected: rejected, data: data))
             }
             s = .resolve(resolutions)
-        case "exit":
+        case .exit:
             let isFailure = try f.bool("isFailure")
             let info = try Fields.capData(try f.required("info"), f.name("info"), slot: Fields.vref)
             s = .exit(isFailure: isFailure, info: info)
-        case "dropImports", "retireImports", "retireExports", "abandonExports":
-            let vrefs = try Fields.vrefs(try f.required("vrefs"), f.name("vrefs"))
-            switch type {
-            case "dropImports": s = .dropImports(vrefs)
-            case "retireImports": s = .retireImports(vrefs)
-            case "retireExports": s = .retireExports(vrefs)
-            default: s = .abandonExports(vrefs)
-            }
-        case "vatstoreGet":
+        case .dropImports:
+            s = .dropImports(try Fields.vrefs(try f.required("vrefs"), f.name("vrefs")))
+        case .retireImports:
+            s = .retireImports(try Fields.vrefs(try f.required("vrefs"), f.name("vrefs")))
+        case .retireExports:
+            s = .retireExports(try Fields.vrefs(try f.required("vrefs"), f.name("vrefs")))
+        case .abandonExports:
+            s = .abandonExports(try Fields.vrefs(try f.required("vrefs"), f.name("vrefs")))
+        case .vatstoreGet:
             s = .vatstoreGet(key: ByteString(try f.string("key")))
-        case "vatstoreSet":
+        case .vatstoreSet:
             s = .vatstoreSet(key: ByteString(try f.string("key")), value: ByteString(try f.string("value")))
-        case "vatstoreDelete":
+        case .vatstoreDelete:
             s = .vatstoreDelete(key: ByteString(try f.string("key")))
-        case "vatstoreGetNextKey":
+        case .vatstoreGetNextKey:
             s = .vatstoreGetNextKey(priorKey: ByteString(try f.string("priorKey")))
-        default:
-            throw .invalidField(f.name("type"), "\"\(type)\" is not a syscall type (send, subscribe, resolve, exit, dropImports, retireImports, retireExports, abandonExports, vatstoreGet, vatstoreSet, vatstoreDelete, vatstoreGetNextKey)")
         }
         try f.finish()
         return s
