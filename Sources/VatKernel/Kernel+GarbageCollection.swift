@@ -65,10 +65,12 @@ extension Kernel {
     }
 
     /// `orphanKernelObject` (§5.8): the object loses its owner and the owner's c-list
-    /// entry, with no count change; importers and counts stay as they are.
+    /// entry, with no count change; importers and counts stay as they are. Every caller has
+    /// found `kref` as an export in `vat`'s c-list, so an object that is missing or owned by
+    /// another vat is a broken invariant: a kernel bug, which halts, never the vat's fault.
     func orphanKernelObject(_ kref: KRef, formerOwner vat: VatID) throws {
         guard var o = state.objects[kref.number], o.owner == vat else {
-            throw IllegalSyscall("\(kref) is not owned by \(vat)")
+            throw KernelBug("orphaning \(kref), which \(vat) exports but does not own")
         }
         o.owner = nil
         setObject(kref.number, o)

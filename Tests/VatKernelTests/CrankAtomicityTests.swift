@@ -78,6 +78,19 @@ import TestSupport
         #expect(w.problems() == [])
     }
 
+    /// An export whose object another vat owns cannot come from a vat's syscall: abandoning
+    /// it halts the kernel (a bug) instead of terminating the vat as if the syscall were illegal.
+    @Test func abandoningAnExportOwnedByAnotherVatIsAKernelBug() throws {
+        let (w, _, b) = try World.exported()
+        w.kernel.state.objects[22]?.owner = VatID(1)  // behind the kernel's back
+        let corrupted = w.kernel.state
+        #expect(throws: KernelError.halted(reason: "orphaning ko22, which v2 exports but does not own")) {
+            try w.syscalls(b, [.abandonExports([v("o+100")])])
+        }
+        #expect(w.kernel.state == corrupted)
+        #expect(w.kernel.state.vats[b]?.isAlive == true)
+    }
+
     @Test func aBrokenInvariantHaltsTheKernelAndKeepsWhatWasCommitted() throws {
         let (w, a, _) = try World.exported()
         let committed = w.kernel.state
