@@ -1,15 +1,18 @@
 import VatKernel
 
-/// Writes one crank's events as rows of `events`, numbering them from the store's next seq.
+/// Writes one crank's events as rows of `events`, numbering them from the store's next seq, and
+/// each kref an event mentions as a row of `event_krefs` (for `GET /events?kref=`).
 struct EventLog {
     let store: SQLiteStore
     let crank: Int
     let statement: SQLiteStatement
+    let krefStatement: SQLiteStatement
 
-    init(store: SQLiteStore, crank: Int, statement: SQLiteStatement) {
+    init(store: SQLiteStore, crank: Int, statement: SQLiteStatement, krefStatement: SQLiteStatement) {
         self.store = store
         self.crank = crank
         self.statement = statement
+        self.krefStatement = krefStatement
     }
 
     /// One event `{"seq","crank","type",…fields}`; `vat` is what `GET /events?vat=` finds it by.
@@ -28,7 +31,42 @@ struct EventLog {
         statement.bind(4, vat?.description)
         statement.bind(5, utf8: w.bytes)
         try statement.run()
+        for kref in Self.krefs(in: w.bytes) {
+            krefStatement.bind(1, utf8: kref)
+            krefStatement.bind(2, seq)
+            try krefStatement.run()
+        }
         store.nextEventSeq = seq + 1
+    }
+
+    /// Every distinct string value (not key) of the JSON text `json` that is a canonical kref,
+    /// as Schema's `krefTest` reads one: `k`, `o`/`p`/`d`, then `0` or up to 17 digits without a
+    /// leading zero; in order of first mention. Any event type is indexed so, whoever writes it.
+    /// (A kref has no character JSON escapes, so its bytes in the text are the string itself.)
+    static func krefs(in json: [UInt8]) -> [ArraySlice<UInt8>] {
+        var out: [ArraySlice<UInt8>] = []
+        var i = 0
+        let n = json.count
+        while i < n {
+            guard json[i] == UInt8(ascii: "\"") else { i += 1; continue }
+            let start = i + 1
+            var j = start
+            while j < n, json[j] != UInt8(ascii: "\"") { j += json[j] == UInt8(ascii: "\\") ? 2 : 1 }
+            let string = json[start..<min(j, n)]
+            i = j + 1
+            if i < n, json[i] == UInt8(ascii: ":") { continue }
+            if isKRef(string), !out.contains(string) { out.append(string) }
+        }
+        return out
+    }
+
+    private static func isKRef(_ s: ArraySlice<UInt8>) -> Bool {
+        guard s.count >= 3, s.count <= 19, s.first == UInt8(ascii: "k") else { return false }
+        let kind = s[s.startIndex + 1]
+        guard kind == UInt8(ascii: "o") || kind == UInt8(ascii: "p") || kind == UInt8(ascii: "d") else { return false }
+        let digits = s[(s.startIndex + 2)...]
+        guard digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return false }
+        return digits.first != UInt8(ascii: "0") || digits.count == 1
     }
 
     /// One trace entry as its event.

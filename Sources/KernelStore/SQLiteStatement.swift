@@ -62,6 +62,16 @@ final class SQLiteStatement {
         }
     }
 
+    /// Binds a non-empty slice of UTF-8 bytes (a kref inside an event's JSON) as text.
+    func bind(_ index: Int32, utf8 bytes: ArraySlice<UInt8>) {
+        precondition(!bytes.isEmpty, "an empty slice may have no address; SQLite would read NULL")
+        bytes.withUnsafeBufferPointer { buf in
+            buf.withMemoryRebound(to: CChar.self) {
+                _ = sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), transient)
+            }
+        }
+    }
+
     /// Steps once: true with a row to read, false when done. Resets itself on error.
     func step() throws -> Bool {
         let rc = sqlite3_step(handle)

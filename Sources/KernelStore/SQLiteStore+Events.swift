@@ -21,7 +21,7 @@ extension SQLiteStore {
 
     /// Writes crank `d`'s events after those of earlier cranks.
     func writeEvents(_ d: CrankDelta, _ h: CrankHashes, _ s: Statements) throws {
-        let log = EventLog(store: self, crank: d.crank, statement: s.addEvent)
+        let log = EventLog(store: self, crank: d.crank, statement: s.addEvent, krefStatement: s.addEventKRef)
         if let start = d.start {
             try log.add("crank-start", vat: start.vat) { w in
                 w.key("crankNum"); w.int(d.crank)

@@ -41,6 +41,7 @@ enum Schema {
         Migration(sql: version6),  // what each vat's driver acknowledged of its delivery log
         Migration(sql: version7),  // each vat's token hash in its vats row, no side table
         Migration(sql: version8),  // the krefs each event mentions, for GET /events?kref=
+        Migration(sql: version9),  // the store indexes each event's krefs as it writes it
     ]
 
     /// Krefs, vrefs and vat IDs are stored as their text (`ko21`, `o+d5/3`, `v1`), JSON
@@ -194,6 +195,11 @@ enum Schema {
         INSERT OR IGNORE INTO event_krefs (kref, seq)
             SELECT value, seq FROM (SELECT seq, event AS logged FROM events), json_tree(logged) WHERE \(krefTest);
         """
+
+    /// Version 9: the store fills `event_krefs` itself as it writes each event (`EventLog`), by
+    /// the same rule (`EventLog.krefs(in:)`): the insert trigger's `json_tree` over every event
+    /// cost more than the rest of the event log. Deleting an event still unindexes it.
+    static let version9 = "DROP TRIGGER events_index_krefs;"
 
     /// A `json_tree` row that is a string holding a canonical kref, as `KRef.init?(_:)` reads
     /// one: `k`, `o`/`p`/`d`, then `0` or digits without a leading zero (below 2^56).

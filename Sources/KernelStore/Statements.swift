@@ -15,6 +15,7 @@ final class Statements {
     let deleteDelivery: SQLiteStatement
     let putActivity: SQLiteStatement
     let addEvent: SQLiteStatement
+    let addEventKRef: SQLiteStatement
     private var all: [SQLiteStatement] = []
 
     init(_ c: SQLiteConnection) throws {
@@ -70,6 +71,7 @@ final class Statements {
                 ON CONFLICT (id) DO UPDATE SET crank = ?1, crank_hash = ?2, activity_hash = ?3
                 """)
             addEvent = try p("INSERT INTO events (seq, crank, type, vat, event) VALUES (?1, ?2, ?3, ?4, ?5)")
+            addEventKRef = try p("INSERT OR IGNORE INTO event_krefs (kref, seq) VALUES (?1, ?2)")
             addDelivery = try p("INSERT INTO deliveries (vat, seq, crank, delivery) VALUES (?1, ?2, ?3, ?4)")
             deleteDelivery = try p("DELETE FROM deliveries WHERE vat = ?1 AND seq = ?2")
         } catch {

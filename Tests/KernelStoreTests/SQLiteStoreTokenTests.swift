@@ -65,7 +65,7 @@ import VatKernel
         let column = version == 4 ? "token" : "token_sha256"
         try c.execute("""
             ALTER TABLE vats DROP COLUMN token_sha256;
-            DROP TRIGGER events_index_krefs; DROP TRIGGER events_unindex_krefs; DROP TABLE event_krefs;
+            DROP TRIGGER IF EXISTS events_index_krefs; DROP TRIGGER events_unindex_krefs; DROP TABLE event_krefs;
             CREATE TABLE vat_tokens (vat TEXT PRIMARY KEY, \(column) TEXT NOT NULL) STRICT, WITHOUT ROWID;
             INSERT INTO vat_tokens VALUES ('v1', '\(v1Token)'), ('v9', '\(v1Token)');
             \(version == 4 ? "ALTER TABLE vats DROP COLUMN deliveries_acknowledged;" : "")
