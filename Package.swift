@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/apple/swift-openapi-urlsession", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // min(count:) for list pages: the first items after a cursor without sorting the table.
+        .package(url: "https://github.com/apple/swift-algorithms", from: "1.2.1"),
     ],
     targets: [
         // The pure, deterministic kernel core: standard library only. It is driven by one
@@ -44,6 +46,7 @@ let package = Package(
             dependencies: [
                 "VatKernel", "KernelStore", "HTTPServer",
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Algorithms", package: "swift-algorithms"),
             ]),
         // The types and client that swift-openapi-generator makes from openapi.yaml at build time
         // (Sources/VatKernelAPI/openapi.yaml links to the repository's). Its generated files all

@@ -110,7 +110,7 @@ extension KernelRunner {
             return ok(vatJSON(try record(vat, state), state))
         case .clist(let vat, let page):
             _ = try record(vat, state)
-            return ok(clist(state.clists[vat] ?? CList(), page))
+            return ok(clist(state.clists[vat] ?? CList(), page, state.counters))
         case .deliveries(let vat, let page):
             _ = try record(vat, state)
             return ok(deliveries(state.deliveries[vat] ?? [], page))
@@ -178,27 +178,28 @@ extension KernelRunner {
             let result = try kernel.queueToKref(target: target, methargs: methargs, result: policy)
             return response(202, .object([("result", .text(result))]))
         case .listObjects(let owner, let page):
-            var numbers = state.objects.keys.filter { n in
-                if let after = page.after, n <= after { return false }
+            func matches(_ n: Int) -> Bool {
+                guard let o = state.objects[n] else { return false }
                 switch owner {
                 case nil: return true
-                case .none?: return state.objects[n]!.owner == nil
-                case .vat(let v)?: return state.objects[n]!.owner == v
+                case .none?: return o.owner == nil
+                case .vat(let v)?: return o.owner == v
                 }
             }
-            numbers.sort()
+            let numbers = PageSelection.first(page.limit + 1, after: page.after, below: state.counters.nextObject,
+                                              contains: matches, all: state.objects.keys.lazy.filter(matches))
             return ok(Representation.page("objects", page, numbers.lazy.map(KRef.object), item: { kref in
                 Representation.object(kref, state.objects[kref.number]!, pins: state.pins[kref] ?? 0, holders: nil)
             }, cursor: { .string($0.description) }))
         case .listPromises(let decider, let promiseState, let page):
-            var numbers = state.promises.keys.filter { n in
-                if let after = page.after, n <= after { return false }
-                let p = state.promises[n]!
+            func matches(_ n: Int) -> Bool {
+                guard let p = state.promises[n] else { return false }
                 if let decider, p.decider != decider { return false }
                 if let promiseState, p.state != promiseState { return false }
                 return true
             }
-            numbers.sort()
+            let numbers = PageSelection.first(page.limit + 1, after: page.after, below: state.counters.nextPromise,
+                                              contains: matches, all: state.promises.keys.lazy.filter(matches))
             return ok(Representation.page("promises", page, numbers.lazy.map(KRef.promise), item: { kpid in
                 Representation.promise(kpid, state.promises[kpid.number]!, held: state.heldResults.contains(kpid), holders: nil)
             }, cursor: { .string($0.description) }))
@@ -340,10 +341,20 @@ extension KernelRunner {
         return Representation.page("vats", page, vats, item: { vatJSON($0.value, state) }, cursor: { .string($0.key.description) })
     }
 
-    /// One page of a c-list: objects by number, then promises by number.
-    private func clist(_ clist: CList, _ page: Page) -> JSON {
-        var positions = clist.byKRef.keys.map(PageCursor.position).filter { p in page.after.map { p > $0 } ?? true }
-        positions.sort()
+    /// One page of a c-list: objects by number, then promises by number (`PageSelection`, so
+    /// never a sort of the whole c-list).
+    private func clist(_ clist: CList, _ page: Page, _ counters: KernelCounters) -> JSON {
+        let want = page.limit + 1
+        var positions: [Int] = []
+        for (kind, upper) in [(KRef.Kind.object, counters.nextObject), (.promise, counters.nextPromise)] where positions.count < want {
+            let base = PageCursor.position(KRef(kind, 0))
+            let after = page.after.flatMap { $0 >= base ? $0 - base : nil }
+            if let a = page.after, a >= base + (1 << 56) { continue }  // the cursor is past this kind
+            let numbers = PageSelection.first(want - positions.count, after: after, below: upper,
+                                              contains: { clist[KRef(kind, $0)] != nil },
+                                              all: clist.byKRef.keys.lazy.filter { $0.kind == kind }.map(\.number))
+            positions += numbers.map { base + $0 }
+        }
         return Representation.page("entries", page, positions.lazy.map(Self.kref(position:)), item: { kref in
             let e = clist[kref]!
             return .object([("kref", .string(kref.description)), ("vref", .string(e.vref.description)), ("reachable", .bool(e.reachable))])
