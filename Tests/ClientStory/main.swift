@@ -121,11 +121,40 @@ func orphans(_ host: Client) async throws -> [String] {
     check("alice's c-list: only her root", ["ko20 o+0 true"], try await clist(host, alice.vatID))
     check("bob heard nothing after meet", [], try await drain(bobDriver, after: bobStart.through).seen)
     check("no orphans left", [], try await orphans(host))
+    try await runUntilExit(host, url: url)
     let summary = try await withServerErrors { try await host.getKernel().ok.body.json }
-    check("the kernel: idle, two running vats, their two roots, no promise, no GC action, empty queues",
-          [1, 2, 2, 2, 0, 0, 0, 0, 0],
+    check("the kernel: idle, two running vats (carol exited), three roots, no promise, no GC action, empty queues",
+          [1, 3, 2, 3, 0, 0, 0, 0, 0],
           [summary.idle ? 1 : 0, summary.vats, summary.runningVats, summary.objects, summary.promises, summary.gcActions,
            summary.queues.acceptance, summary.queues.run, summary.queues.reap])
+}
+
+/// VatDriver.run: carol's driver waits for deliveries until its answer to `stop()` exits the vat.
+@MainActor func runUntilExit(_ host: Client, url: URL) async throws {
+    let carol = try await withServerErrors { try await host.createVat(body: .json(.init(name: "carol"))).created.body.json }
+    let driver = VatDriver(client: makeClient(url: url, token: carol.token), vatID: carol.vatID)
+    let running = Task { @MainActor in
+        var seen: [String] = []
+        let progress = try await driver.run { delivery in
+            seen.append(describe(delivery))
+            guard case .message = delivery else { return [] }
+            return [.exit(.init(_type: .exit, isFailure: false, info: .init(body: "done", slots: [])))]
+        }
+        return (seen, progress)
+    }
+    try await Task.sleep(for: .milliseconds(200))  // the driver is waiting on an empty log
+    _ = try await withServerErrors {
+        try await host.sendMessage(body: .json(.init(target: carol.rootKref, methargs: .init(method: "stop")))).accepted
+    }
+    let (seen, progress) = try await running.value
+    check("carol's driver runs until her answer to stop() exits the vat",
+          "[\"1 startVat\", \"2 message o+0 stop [] result none\"] through 2 handled 2 exited true",
+          "\(seen) through \(progress.through) handled \(progress.handled) exited \(progress.exited)")
+    let vat = try await withServerErrors { try await host.getVat(path: .init(vatID: carol.vatID)).ok.body.json }
+    check("carol is terminated, not as a failure", "terminated false", "\(vat.status.rawValue) \(vat.termination?.isFailure ?? true)")
+    let root = try await withServerErrors { try await host.getObject(path: .init(kref: carol.rootKref)).ok.body.json }
+    check("her root stays, an orphan the host's pin holds", "owner nil pins 1 [\"pin\"]",
+          "owner \(root.owner ?? "nil") pins \(root.pins) \(root.holders.map(\.kind.rawValue))")
 }
 
 guard CommandLine.arguments.count == 2, let url = URL(string: CommandLine.arguments[1]) else {
