@@ -67,6 +67,14 @@ final class Connection {
     /// The earliest time the loop must look at this connection again.
     var deadline: UInt64 = .max
 
+    /// The streaming response being sent (its head is out); nil for ordinary responses. Nothing
+    /// more is parsed; the connection closes when it ends.
+    var stream: HTTPStream?
+    /// Whether its chunks are framed (HTTP/1.1) or the body ends with the close (HTTP/1.0).
+    var streamChunked = false
+    /// The loop has connected the stream's wake-up to itself.
+    var streamAttached = false
+
     /// What handlers see of this connection: whether it is still open.
     let peer = PeerConnection()
 
@@ -113,9 +121,11 @@ final class Connection {
     /// Records the handler's response for request `sequence`. Returns true if it made the oldest
     /// slot ready to encode. A second response, or one for a request already gone, is ignored.
     func complete(sequence: UInt64, response: HTTPResponse) -> Bool {
-        guard sequence >= firstSlotSequence else { return false }
-        let index = Int(sequence - firstSlotSequence)
-        guard index < slots.count, slots[index].response == nil else { return false }
+        let index = sequence >= firstSlotSequence ? Int(sequence - firstSlotSequence) : slots.count
+        guard index < slots.count, slots[index].response == nil else {
+            response.stream?.end()  // never to be sent: its producer must know
+            return false
+        }
         slots[index].response = response
         return index == 0
     }
@@ -133,7 +143,12 @@ final class Connection {
             let directive: HTTPResponse.ConnectionDirective =
                 closes ? .close : (slot.version == .http1_0 ? .keepAlive : .none)
             if output.isEmpty { output.reserveCapacity(256 + response.body.count) }
-            if (200...999).contains(response.status) {
+            if let stream = response.stream, (200...999).contains(response.status) {
+                startStream(stream, response, slot, date: date)
+                for later in slots[(encoded + 1)...] { later.response?.stream?.end() }
+                encoded = slots.count  // nothing behind a stream is ever answered
+                break
+            } else if (200...999).contains(response.status) {
                 response.encode(into: &output, headRequest: slot.headRequest, connection: directive, date: date)
             } else {
                 HTTPProtocolError.invalidHandlerStatus.response.encode(into: &output, headRequest: slot.headRequest, connection: directive, date: date)
@@ -143,6 +158,7 @@ final class Connection {
                 closeAfterOutput = true
                 acceptingRequests = false
                 stash = []
+                for later in slots[(encoded)...] { later.response?.stream?.end() }
                 encoded = slots.count  // whatever was behind it will never be sent
                 break
             }
@@ -155,6 +171,49 @@ final class Connection {
             output.append(contentsOf: HTTPResponse.continueBytes)
             continuePending = false
         }
+    }
+
+    /// Encodes a streaming response's head: the connection then carries only that stream (a
+    /// HEAD gets the head alone) and closes after it.
+    private func startStream(_ stream: HTTPStream, _ response: HTTPResponse, _ slot: Slot, date: [UInt8]?) {
+        streamChunked = slot.version != .http1_0
+        response.encode(into: &output, headRequest: slot.headRequest, connection: .close, date: date, chunked: streamChunked)
+        acceptingRequests = false
+        continuePending = false
+        stash = []
+        if slot.headRequest {
+            closeAfterOutput = true
+            stream.end()
+        } else {
+            self.stream = stream
+        }
+    }
+
+    /// Moves what the stream was given into ``output`` (one chunk); after its end, the last
+    /// chunk, and the connection closes once that is written.
+    func takeStreamOutput() {
+        guard let stream else { return }
+        let (bytes, finished) = stream.take()
+        appendStreamBytes(bytes)
+        if finished { endStream() }
+    }
+
+    /// `bytes` of the stream's body as the framing wants them: one chunk, or as they are.
+    private func appendStreamBytes(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        if streamChunked { HTTPResponse.appendChunk(bytes, to: &output) } else { output.append(contentsOf: bytes) }
+    }
+
+    /// Ends the stream for good: what it was given is queued, then the last chunk, and the
+    /// connection closes after it.
+    func endStream() {
+        guard let stream else { return }
+        let (bytes, _) = stream.take()
+        appendStreamBytes(bytes)
+        if streamChunked { HTTPResponse.appendChunk([], to: &output) }
+        self.stream = nil
+        closeAfterOutput = true
+        stream.end()
     }
 
     /// Called once ``output`` is fully written: forgets it, releasing a large buffer so an idle

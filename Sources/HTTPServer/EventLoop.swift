@@ -50,6 +50,7 @@ final class EventLoop {
     private let readBuffer: UnsafeMutableRawBufferPointer
     private let eventBuffer: UnsafeMutableBufferPointer<vk_epoll_event>
     private var completions: [ResponseInbox.Completion] = []
+    private var streamWakes: [ResponseInbox.StreamWake] = []
     private var dirty: [Connection] = []
     private var now: UInt64
     private var nextTimerCheck: UInt64 = .max
@@ -101,10 +102,11 @@ final class EventLoop {
                 default: handle(events: events, token: token)
                 }
             }
-            if inbox.take(into: &completions) && !draining {
+            if inbox.take(into: &completions, streams: &streamWakes) && !draining {
                 beginDraining()
             }
             deliverCompletions()
+            deliverStreamOutput()
             flushDirtyConnections()
             if now >= nextTimerCheck {
                 expireDeadlines()
@@ -312,12 +314,42 @@ final class EventLoop {
             let slot = Int(completion.fd)
             guard slot >= 0, slot < connections.count, let connection = connections[slot],
                 connection.id == completion.connectionID
-            else { continue }  // the connection closed meanwhile
+            else {
+                completion.response.stream?.end()  // the connection closed meanwhile
+                continue
+            }
             if connection.complete(sequence: completion.sequence, response: completion.response) {
                 markDirty(connection)
             }
         }
         completions.removeAll(keepingCapacity: true)
+    }
+
+    /// Moves what producers gave their streams into the connections' output.
+    private func deliverStreamOutput() {
+        for wake in streamWakes {
+            let slot = Int(wake.fd)
+            guard slot >= 0, slot < connections.count, let connection = connections[slot],
+                connection.id == wake.connectionID, connection.stream != nil
+            else { continue }
+            connection.takeStreamOutput()
+            markDirty(connection)
+        }
+        streamWakes.removeAll(keepingCapacity: true)
+    }
+
+    /// A streaming response's head is out: its producer's sends now wake the loop. While
+    /// draining, the stream ends at once.
+    private func attachStream(_ connection: Connection) {
+        guard let stream = connection.stream, !connection.streamAttached else { return }
+        connection.streamAttached = true
+        if draining {
+            connection.endStream()
+            return
+        }
+        let inbox = self.inbox
+        let wake = ResponseInbox.StreamWake(fd: connection.fd, connectionID: connection.id)
+        stream.attach { inbox.post(wake) }
     }
 
     private func markDirty(_ connection: Connection) {
@@ -340,6 +372,7 @@ final class EventLoop {
     /// Encodes what is ready and writes as much as the socket takes.
     private func flush(_ connection: Connection) {
         connection.encodeReadyResponses(date: date?.current())
+        attachStream(connection)
         while connection.hasPendingOutput {
             let result = connection.output.withUnsafeBytes { bytes in
                 Socket.write(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.outputOffset...]))
@@ -363,6 +396,7 @@ final class EventLoop {
             connection.outputDrained()
             connection.writeBlocked = false
             connection.lastActivity = now
+            connection.stream?.drained()
         }
         refresh(connection)
     }
@@ -377,7 +411,7 @@ final class EventLoop {
             if connection.closeAfterOutput {
                 beginLingering(connection)
             } else if connection.slots.isEmpty && !connection.parser.isMidRequest
-                && (connection.peerClosed || (draining && !connection.acceptingRequests))
+                && (connection.peerClosed || (draining && !connection.acceptingRequests && connection.stream == nil))
             {
                 close(connection)
                 return
@@ -388,9 +422,10 @@ final class EventLoop {
                 if connection.isDirty || connection.closeAfterOutput { return }  // flushed later this iteration
             }
         }
+        // A stream reads too, and drops what it reads: so the client's close is seen at once.
         let wantsRead =
             connection.lingering
-            || (!connection.peerClosed && connection.stash.isEmpty && canParse(connection))
+            || (!connection.peerClosed && connection.stash.isEmpty && (canParse(connection) || connection.stream != nil))
         let interest = (wantsRead ? Epoll.readable : 0) | (connection.writeBlocked ? Epoll.writable : 0)
         if interest != connection.interest {
             epoll.modify(connection.fd, events: interest, token: connection.token)
@@ -403,6 +438,7 @@ final class EventLoop {
     private func deadline(of connection: Connection) -> UInt64 {
         if connection.lingering { return connection.lingerDeadline }
         if connection.writeBlocked { return connection.writeBlockedSince &+ writeTimeout }
+        if connection.stream != nil { return .max }  // its producer keeps it going (heartbeats)
         if connection.parser.isMidRequest { return (connection.requestStartedAt ?? now) &+ readTimeout }
         if connection.slots.isEmpty && !connection.hasPendingOutput { return connection.lastActivity &+ idleTimeout }
         return .max  // waiting for the handler
@@ -425,6 +461,8 @@ final class EventLoop {
         guard !connection.isClosed else { return }
         connection.isClosed = true
         connection.peer.markClosed()
+        connection.stream?.end()
+        for slot in connection.slots { slot.response?.stream?.end() }
         Socket.close(connection.fd)  // also removes it from the epoll set
         connections[Int(connection.fd)] = nil
         openConnections -= 1
@@ -482,6 +520,11 @@ final class EventLoop {
         }
         for index in connections.indices {
             guard let connection = connections[index], !connection.lingering else { continue }
+            if connection.stream != nil {
+                connection.endStream()  // its last chunk, then the close
+                markDirty(connection)
+                continue
+            }
             if !connection.parser.isMidRequest {
                 connection.acceptingRequests = false
                 connection.stash = []

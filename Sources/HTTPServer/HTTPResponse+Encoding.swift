@@ -27,7 +27,10 @@ extension HTTPResponse {
     /// Appends this response in wire format to `out`. `headRequest` omits the body (keeping its
     /// length in `Content-Length`). `date`, when given, is sent as the `Date` header unless the
     /// handler set one. The status must be 200...999.
-    func encode(into out: inout [UInt8], headRequest: Bool, connection: ConnectionDirective, date: [UInt8]? = nil) {
+    /// A streaming response (``stream`` set) gets no `Content-Length` and no body here: with
+    /// `chunked`, `Transfer-Encoding: chunked`, and the loop sends the chunks as they come.
+    func encode(into out: inout [UInt8], headRequest: Bool, connection: ConnectionDirective, date: [UInt8]? = nil,
+                chunked: Bool = false) {
         out.append(contentsOf: "HTTP/1.1 ".utf8)
         Self.appendDecimal(status, to: &out)
         out.append(ASCII.space)
@@ -55,7 +58,9 @@ extension HTTPResponse {
             out.append(contentsOf: value.utf8)
             out.append(contentsOf: "\r\n".utf8)
         }
-        if mayHaveContent {
+        if stream != nil {
+            if chunked && !headRequest { out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8) }
+        } else if mayHaveContent {
             out.append(contentsOf: "Content-Length: ".utf8)
             if headRequest && body.isEmpty, let announced = handlerContentLength,
                 !announced.isEmpty, announced.utf8.allSatisfy(ASCII.isDigit)
@@ -72,9 +77,25 @@ extension HTTPResponse {
         case .keepAlive: out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
         }
         out.append(contentsOf: "\r\n".utf8)
-        if mayHaveContent && !headRequest {
+        if mayHaveContent && !headRequest && stream == nil {
             out.append(contentsOf: body)
         }
+    }
+
+    /// One chunk of a chunked body (RFC 9112 §7.1): the size in hex, CRLF, the bytes, CRLF;
+    /// empty `bytes` is the last chunk (with the empty trailer section).
+    static func appendChunk(_ bytes: [UInt8], to out: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var size = bytes.count
+        var digits: [UInt8] = []
+        repeat {
+            digits.append(hex[size & 15])
+            size >>= 4
+        } while size > 0
+        out.append(contentsOf: digits.reversed())
+        out.append(contentsOf: "\r\n".utf8)
+        out.append(contentsOf: bytes)
+        out.append(contentsOf: "\r\n".utf8)
     }
 
     /// `text` without leading and trailing spaces and tabs (OWS).

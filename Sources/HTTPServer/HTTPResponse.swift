@@ -15,12 +15,21 @@ public struct HTTPResponse: Sendable {
     public var headers: [(String, String)]
     /// The content. Not sent in reply to HEAD, nor with 204 or 304.
     public var body: [UInt8]
+    /// Set for a long-lived response: the body is what the stream is given, sent as it comes
+    /// (``body`` is then ignored). See ``HTTPStream``.
+    public var stream: HTTPStream?
 
     /// A response with the given status, headers and body.
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    /// A streaming response: `status` and `headers` now, then whatever `stream` is given.
+    public init(status: Int, headers: [(String, String)] = [], stream: HTTPStream) {
+        self.init(status: status, headers: headers)
+        self.stream = stream
     }
 
     /// A JSON response: `Content-Type: application/json; charset=utf-8` and `body` as given.

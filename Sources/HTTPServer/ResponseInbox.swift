@@ -15,8 +15,15 @@ final class ResponseInbox: Sendable {
         let response: HTTPResponse
     }
 
+    /// A streaming response on connection `connectionID` (on `fd`) was given more bytes.
+    struct StreamWake: Sendable {
+        let fd: Int32
+        let connectionID: UInt64
+    }
+
     private struct State {
         var completions: [Completion] = []
+        var streamWakes: [StreamWake] = []
         var shutdownRequested = false
         var sleeping = false
         var signalled = false
@@ -36,6 +43,15 @@ final class ResponseInbox: Sendable {
         state.withLock { state in
             guard !state.closed else { return }
             state.completions.append(completion)
+            wakeIfSleeping(&state)
+        }
+    }
+
+    /// Tells the loop a stream has bytes to send. Ignored once the loop has stopped.
+    func post(_ wake: StreamWake) {
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.streamWakes.append(wake)
             wakeIfSleeping(&state)
         }
     }
@@ -61,7 +77,7 @@ final class ResponseInbox: Sendable {
     /// not sleep; otherwise it is marked asleep and the next post will wake it.
     func prepareToSleep() -> Bool {
         state.withLock { state in
-            if !state.completions.isEmpty || state.shutdownRequested { return true }
+            if !state.completions.isEmpty || !state.streamWakes.isEmpty || state.shutdownRequested { return true }
             state.sleeping = true
             return false
         }
@@ -76,9 +92,10 @@ final class ResponseInbox: Sendable {
     /// Called by the loop after it has handled the ready sockets: swaps the queued completions into `completions` (which
     /// must be empty, and whose storage the inbox keeps for the next round) and reports whether
     /// shutdown was asked for since the last call.
-    func take(into completions: inout [Completion]) -> Bool {
+    func take(into completions: inout [Completion], streams: inout [StreamWake]) -> Bool {
         state.withLock { state in
             swap(&state.completions, &completions)
+            swap(&state.streamWakes, &streams)
             state.sleeping = false
             state.signalled = false
             let shutdownRequested = state.shutdownRequested
@@ -92,6 +109,7 @@ final class ResponseInbox: Sendable {
         state.withLock { state in
             state.closed = true
             state.completions.removeAll()
+            state.streamWakes.removeAll()
         }
     }
 }

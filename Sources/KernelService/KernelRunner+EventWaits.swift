@@ -3,46 +3,58 @@ import HTTPServer
 import KernelStore
 import VatKernel
 
-/// A `GET /events?wait=` that found nothing yet: answered by the kernel thread once a matching
-/// event is durable, or with an empty page at its deadline.
+/// What a long poll or a stream follows: the event log, filtered, or one vat's deliveries.
+/// Both are numbered by a seq that only grows.
+enum Feed: Equatable {
+    case events(EventFilter)
+    case deliveries(VatID)
+}
+
+/// A `GET /events?wait=` or `GET /vats/{vatID}/deliveries?wait=` that found nothing yet:
+/// answered by the kernel thread once a matching item is durable, or with an empty page at
+/// its deadline.
 struct EventWaiter {
-    let filter: EventFilter
+    let feed: Feed
     let page: Page
     let deadline: ContinuousClock.Instant
     let respond: @Sendable (HTTPResponse) -> Void
 }
 
-/// Long polls of the event log. A waiting request costs a list entry, never a thread: the
-/// kernel thread looks at the waiters after each group (after its flush, so an answer never
-/// shows an event that is not durable) and when the earliest deadline passes.
+/// Long polls and streams. A waiting request costs a list entry, never a thread: the kernel
+/// thread looks at the waiters and streams after each group (after its flush, so nothing
+/// shown is undurable), when a stream has room again, and when the earliest deadline or
+/// heartbeat comes.
 extension KernelRunner {
-    /// Parks `operation` if it is an event wait with nothing to show yet; true if parked.
+    /// Takes `operation` if it is answered later: a wait with nothing to show yet, or a
+    /// stream (`startStream`). True if taken.
     func park(_ operation: Operation, _ respond: @escaping @Sendable (HTTPResponse) -> Void) -> Bool {
-        guard case .listEvents(let filter, let page, let wait) = operation, wait > 0,
-              let store = storage as? SQLiteStore else { return false }
-        let after = page.after ?? 0
-        // Something already matches: answer in the group, as any read.
-        if store.lastEventSeq > after, (try? loggedEvents(filter, after: after, limit: 1, maxBytes: .max))?.events.isEmpty != true {
+        if startStream(operation, respond) { return true }
+        let feed: Feed
+        let page: Page
+        let wait: Int
+        switch operation {
+        case .listEvents(let filter, let p, let w) where storage is SQLiteStore:
+            (feed, page, wait) = (.events(filter), p, w)
+        case .deliveries(let vat, let p, let w) where kernel?.state.vats[vat] != nil:
+            (feed, page, wait) = (.deliveries(vat), p, w)
+        default:
             return false
         }
-        eventWaiters.append(EventWaiter(filter: filter, page: page, deadline: .now + .seconds(wait), respond: respond))
+        // Nothing to wait for, or something already there: answer in the group, as any read.
+        guard wait > 0, !hasItems(feed, after: page.after ?? 0) else { return false }
+        eventWaiters.append(EventWaiter(feed: feed, page: page, deadline: .now + .seconds(wait), respond: respond))
         return true
     }
 
-    /// Answers every waiter that has events now, or whose deadline passed (or all, `ending`).
+    /// Answers every waiter that has items now, or whose deadline passed (or all, `ending`);
+    /// then feeds the streams (ended too, `ending`).
     func serveEventWaiters(ending: Bool = false) {
+        serveStreams(ending: ending)
         guard !eventWaiters.isEmpty else { return }
-        let store = storage as? SQLiteStore
-        let lastSeq = store?.lastEventSeq ?? 0
-        let newEvents = lastSeq != waitersSawSeq
-        waitersSawSeq = lastSeq
         let now = ContinuousClock.now
         var kept: [EventWaiter] = []
         for w in eventWaiters {
-            let mayHave = newEvents && lastSeq > (w.page.after ?? 0)
-            if mayHave, let found = try? loggedEvents(w.filter, after: w.page.after ?? 0, limit: 1, maxBytes: .max), !found.events.isEmpty {
-                w.respond(answerPage(w))
-            } else if ending || w.deadline <= now {
+            if ending || w.deadline <= now || hasItems(w.feed, after: w.page.after ?? 0) {
                 w.respond(answerPage(w))
             } else {
                 kept.append(w)
@@ -51,11 +63,53 @@ extension KernelRunner {
         eventWaiters = kept
     }
 
+    /// When the kernel thread must next look at the waiters and streams without being woken.
+    var nextFeedDeadline: ContinuousClock.Instant? {
+        let waits = eventWaiters.lazy.map(\.deadline).min()
+        let beats = feedStreams.lazy.map(\.nextHeartbeat).min()
+        switch (waits, beats) {
+        case let (w?, b?): return min(w, b)
+        case let (w, b): return w ?? b
+        }
+    }
+
     private func answerPage(_ w: EventWaiter) -> HTTPResponse {
         do {
-            return try eventsPage(w.filter, w.page)
+            switch w.feed {
+            case .events(let filter): return try eventsPage(filter, w.page)
+            case .deliveries(let vat): return deliveriesPage(vat, w.page)
+            }
         } catch {
             return ServiceError(any: error, resource: nil).response
+        }
+    }
+
+    /// Whether the feed has an item after `after`.
+    func hasItems(_ feed: Feed, after: Int) -> Bool {
+        if case .events = feed, ((storage as? SQLiteStore)?.lastEventSeq ?? 0) <= after { return false }
+        return (try? feedItems(feed, after: after, limit: 1, maxBytes: .max))?.items.isEmpty == false
+    }
+
+    /// The feed's items after `after`, oldest first, at most `limit` and about `maxBytes` of
+    /// JSON (the first always), each with its seq; and whether more follow.
+    func feedItems(_ feed: Feed, after: Int, limit: Int, maxBytes: Int) throws -> (items: [(seq: Int, json: [UInt8])], more: Bool) {
+        switch feed {
+        case .events(let filter):
+            guard let store = storage as? SQLiteStore else { return ([], false) }
+            let (rows, next) = try store.eventRows(after: after, limit: limit, type: filter.type, vat: filter.vat,
+                                                   kref: filter.kref, maxBytes: maxBytes)
+            return (rows.map { ($0.seq, $0.event) }, next != nil)
+        case .deliveries(let vat):
+            let records = deliveryRecords(vat, after: after, limit: limit + 1)
+            var items: [(seq: Int, json: [UInt8])] = []
+            var bytes = 0
+            for r in records.prefix(limit) {
+                let json = Representation.delivery(r).bytes
+                if !items.isEmpty, bytes + json.count > maxBytes { return (items, true) }
+                bytes += json.count
+                items.append((r.seq, json))
+            }
+            return (items, records.count > limit)
         }
     }
 

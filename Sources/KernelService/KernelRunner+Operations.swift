@@ -111,9 +111,12 @@ extension KernelRunner {
         case .clist(let vat, let page):
             _ = try record(vat, state)
             return ok(clist(state.clists[vat] ?? CList(), page, state.counters))
-        case .deliveries(let vat, let page):
+        case .deliveries(let vat, let page, _):
             _ = try record(vat, state)
-            return ok(deliveries(state.deliveries[vat] ?? [], page))
+            return deliveriesPage(vat, page)
+        case .streamEvents, .streamDeliveries:
+            // Taken by `startStream` before anything runs; never performed.
+            throw ServiceError.shuttingDown
         case .syscalls(let vat, let batch):
             switch try kernel.syscalls(batch, from: vat) {
             case .committed(let results):
@@ -320,19 +323,23 @@ extension KernelRunner {
         Representation.vat(v, clistSize: state.clists[v.id]?.count ?? 0, deliveryCount: state.deliveries[v.id]?.count ?? 0)
     }
 
-    /// One page of a delivery log, which is in `seq` order.
-    private func deliveries(_ log: [DeliveryRecord], _ page: Page) -> JSON {
-        var start = 0
-        if let after = page.after {
-            // Binary search for the first seq > after.
-            var lo = 0, hi = log.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if log[mid].seq <= after { lo = mid + 1 } else { hi = mid }
-            }
-            start = lo
+    /// One page of a vat's delivery log (`after` to `limit`), for `GET /vats/{vatID}/deliveries`.
+    func deliveriesPage(_ vat: VatID, _ page: Page) -> HTTPResponse {
+        let records = deliveryRecords(vat, after: page.after ?? 0, limit: page.limit + 1)
+        return ok(Representation.page("deliveries", page, records, item: Representation.delivery, cursor: { .int($0.seq) }))
+    }
+
+    /// The vat's deliveries with `seq > after`, oldest first, at most `limit`: the one read of
+    /// the delivery log behind pages, waits and streams.
+    func deliveryRecords(_ vat: VatID, after: Int, limit: Int) -> ArraySlice<DeliveryRecord> {
+        let log = kernel?.state.deliveries[vat] ?? []
+        // Binary search for the first seq > after; the log is in seq order.
+        var lo = 0, hi = log.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if log[mid].seq <= after { lo = mid + 1 } else { hi = mid }
         }
-        return Representation.page("deliveries", page, log[start...], item: Representation.delivery, cursor: { .int($0.seq) })
+        return log[lo..<min(log.count, lo + limit)]
     }
 
     /// One page of the vats, by number (`VatTable` iterates in that order).

@@ -100,6 +100,11 @@ final class KernelRunner: @unchecked Sendable {
         return result
     }
 
+    /// Wakes the kernel thread to look at its streams (one has room again, or ended).
+    func nudge() {
+        wake.signal()
+    }
+
     /// Stops taking work, finishes what was queued (answering and flushing it), and waits
     /// for the kernel thread to end.
     func stop() {
@@ -123,15 +128,16 @@ final class KernelRunner: @unchecked Sendable {
     var groupFailed = false
     /// Cranks of the run (`step()`) within the request being executed, for the metrics.
     var stepsTaken = 0
-    /// `GET /events?wait=` requests that found nothing yet, oldest first.
+    /// Long polls (`?wait=`) that found nothing yet, oldest first.
     var eventWaiters: [EventWaiter] = []
-    /// The store's last event seq when the waiters were last looked at.
-    var waitersSawSeq = 0
+    /// Open `…/stream` responses (`KernelRunner+Streams`).
+    var feedStreams: [FeedStream] = []
 
     private func run() {
         while true {
-            // Parked event waits end at their deadline even when nothing else happens.
-            if let deadline = eventWaiters.lazy.map(\.deadline).min() {
+            // Parked waits end at their deadline, streams get their heartbeat, even when
+            // nothing else happens.
+            if let deadline = nextFeedDeadline {
                 _ = wake.wait(timeout: .now() + .nanoseconds(max(0, nanoseconds(until: deadline))))
             } else {
                 wake.wait()

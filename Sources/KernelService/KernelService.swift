@@ -152,7 +152,8 @@ public final class KernelService: HTTPHandler {
         if resource == .healthz { return nil }
         return try Operation.parse(resource, method: method, query: request.query, body: request.body,
                                    maxSyscalls: configuration.kernel.maxSyscallsPerBatch,
-                                   maxRunCranks: configuration.maxCranksPerRequest)
+                                   maxRunCranks: configuration.maxCranksPerRequest,
+                                   lastEventID: request.headers["Last-Event-ID"])
     }
 }
 

@@ -28,6 +28,15 @@ public struct KernelServiceConfiguration: Sendable {
     public var maxQueuedRequests = 4096
     /// Most request-body bytes waiting for the kernel thread at once, likewise. Default 64 MiB.
     public var maxQueuedBytes = 64 << 20
+    /// Most `…/stream` responses open at once (`--max-streams`); one more is answered 503
+    /// `overloaded`. Default 64.
+    public var maxStreams = 64
+    /// How often a stream with nothing to send gets a `: heartbeat` comment
+    /// (`--stream-heartbeat`). Default 15 s.
+    public var streamHeartbeat: Duration = .seconds(15)
+    /// Most bytes a stream may have sent but not yet taken by its client; past it the kernel
+    /// stops reading the feed for it until the client catches up. Default 256 KiB.
+    public var streamBufferBytes = 256 << 10
     /// Where the JSON access log goes, one line per answered request; nil (the default) for none.
     public var accessLog: (@Sendable (String) -> Void)?
 

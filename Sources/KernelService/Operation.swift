@@ -69,7 +69,8 @@ enum Operation: Equatable {
     case listVats(Page)
     case showVat(VatID)
     case clist(VatID, Page)
-    case deliveries(VatID, Page)
+    /// With `wait` > 0 seconds, answered as soon as a delivery after `after` is durable.
+    case deliveries(VatID, Page, wait: Int)
     case syscalls(VatID, [Syscall])
     case addExport(VatID, VRef)
     case bringOutYourDead(VatID)
@@ -85,6 +86,11 @@ enum Operation: Equatable {
     /// `GET /events`: a page of the event log, filtered; with `wait` > 0 seconds, answered as
     /// soon as such an event exists, or empty when the wait ends.
     case listEvents(EventFilter, Page, wait: Int)
+    /// `GET /events/stream`: every durable event after `after` that passes the filter, then
+    /// each one as it is committed, as Server-Sent Events.
+    case streamEvents(EventFilter, after: Int)
+    /// `GET /vats/{vatID}/deliveries/stream`: the same for a vat's deliveries.
+    case streamDeliveries(VatID, after: Int)
     case showObject(KRef)
     case showPromise(KRef)
     case pin(KRef)
@@ -103,7 +109,7 @@ enum Operation: Equatable {
     var changesState: Bool {
         switch self {
         case .kernelSummary, .version, .readiness, .metrics, .getRunMode, .runQueue, .acceptanceQueue, .gcActions, .audit, .listVats, .showVat,
-             .clist, .deliveries, .listObjects, .listPromises, .showObject, .showPromise, .listEvents:
+             .clist, .deliveries, .listObjects, .listPromises, .showObject, .showPromise, .listEvents, .streamEvents, .streamDeliveries:
             return false
         default:
             return true
@@ -145,8 +151,9 @@ enum Limits {
 extension Operation {
     /// Parses a request for `resource` (whose method is already known to be allowed).
     /// Throws the 400 (or 413) that says what is wrong; never touches the kernel.
+    /// `lastEventID`: the request's `Last-Event-ID` header, where a resuming stream starts.
     static func parse(_ resource: Resource, method: String, query: [String: String], body: [UInt8],
-                      maxSyscalls: Int, maxRunCranks: Int) throws(ServiceError) -> Operation {
+                      maxSyscalls: Int, maxRunCranks: Int, lastEventID: String? = nil) throws(ServiceError) -> Operation {
         switch resource {
         case .healthz, .kernel:
             return .kernelSummary
@@ -219,7 +226,11 @@ extension Operation {
         case .vatCList(let id):
             return .clist(try vatID(id), try page(query, cursor: .anyKRef))
         case .vatDeliveries(let id):
-            return .deliveries(try vatID(id), try page(query))
+            return .deliveries(try vatID(id), try page(query), wait: try wait(query))
+        case .vatDeliveriesStream(let id):
+            return .streamDeliveries(try vatID(id), after: try streamStart(query, lastEventID: lastEventID))
+        case .eventsStream:
+            return .streamEvents(try eventFilter(query), after: try streamStart(query, lastEventID: lastEventID))
         case .vatSyscalls(let id):
             let vat = try vatID(id)
             var f = try Fields(try json(body), path: "")
@@ -344,6 +355,17 @@ extension Operation {
             filter.kref = kref
         }
         return filter
+    }
+
+    /// Where a stream starts: after its `Last-Event-ID` (a client resuming), else `after=`, else 0.
+    static func streamStart(_ query: [String: String], lastEventID: String?) throws(ServiceError) -> Int {
+        if let id = lastEventID {
+            guard let n = canonicalInt(id), (0...Limits.maxNumber).contains(n) else {
+                throw .invalidParameter("Last-Event-ID", "must be an event id the stream sent (an integer between 0 and \(Limits.maxNumber))")
+            }
+            return n
+        }
+        return try page(query).after ?? 0
     }
 
     /// `wait=SECONDS` of a long poll: 0 (the default) to `Limits.maxEventWait`.

@@ -26,6 +26,10 @@ enum Resource: Equatable {
     case promiseHold(String)
     /// `GET /events`: the event log.
     case events
+    /// `GET /events/stream`: the log as Server-Sent Events.
+    case eventsStream
+    /// `GET /vats/{vatID}/deliveries/stream`: a vat's deliveries as Server-Sent Events.
+    case vatDeliveriesStream(String)
 
     /// The resource at `path` (not percent-encoded), or nil if there is none.
     init?(path: String) {
@@ -62,6 +66,7 @@ enum Resource: Equatable {
             case ("kernel", "acceptance-queue"): self = .kernelAcceptanceQueue
             case ("kernel", "gc-actions"): self = .kernelGCActions
             case ("kernel", "audit"): self = .kernelAudit
+            case ("events", "stream"): self = .eventsStream
             case ("vats", let id): self = .vat(id)
             case ("objects", let k): self = .object(k)
             case ("promises", let k): self = .promise(k)
@@ -85,6 +90,7 @@ enum Resource: Equatable {
             switch (s[0], s[2], s[3]) {
             case ("vats", "termination", "hold"): self = .vatTerminationHold(s[1])
             case ("vats", "deliveries", "ack"): self = .vatDeliveriesAck(s[1])
+            case ("vats", "deliveries", "stream"): self = .vatDeliveriesStream(s[1])
             default: return nil
             }
         default:
@@ -96,7 +102,7 @@ enum Resource: Equatable {
     var methods: [String] {
         switch self {
         case .healthz, .version, .readyz, .metrics, .kernel, .kernelRunQueue, .kernelAcceptanceQueue, .kernelGCActions, .kernelAudit,
-             .vat, .vatCList, .vatDeliveries, .objects, .object, .promises, .promise, .events:
+             .vat, .vatCList, .vatDeliveries, .objects, .object, .promises, .promise, .events, .eventsStream, .vatDeliveriesStream:
             return ["GET"]
         case .kernelStep, .kernelRun, .kernelGCReconsider, .vatSyscalls, .vatDeliveriesAck, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate, .messages:
             return ["POST"]
@@ -112,7 +118,10 @@ enum Resource: Equatable {
     /// (`?ownr=none`) is refused like an unknown body field instead of being ignored.
     var queryParameters: [String] {
         switch self {
-        case .kernelRunQueue, .kernelAcceptanceQueue, .vatDeliveries, .vats, .vatCList: return ["after", "limit"]
+        case .kernelRunQueue, .kernelAcceptanceQueue, .vats, .vatCList: return ["after", "limit"]
+        case .vatDeliveries: return ["after", "limit", "wait"]
+        case .vatDeliveriesStream: return ["after"]
+        case .eventsStream: return ["after", "type", "vat", "kref"]
         case .objects: return ["owner", "after", "limit"]
         case .promises: return ["decider", "state", "after", "limit"]
         case .events: return ["after", "limit", "type", "vat", "kref", "wait"]
@@ -156,6 +165,8 @@ enum Resource: Equatable {
         case .objectPin: return "/objects/{kref}/pin"
         case .promises: return "/promises"
         case .events: return "/events"
+        case .eventsStream: return "/events/stream"
+        case .vatDeliveriesStream: return "/vats/{vatID}/deliveries/stream"
         case .promise: return "/promises/{kpid}"
         case .promiseHold: return "/promises/{kpid}/hold"
         }
@@ -173,7 +184,7 @@ enum Resource: Equatable {
     /// as written in the path. Every other resource needs the admin token, when there is one.
     var vatScope: String? {
         switch self {
-        case .vatSyscalls(let id), .vatDeliveries(let id), .vatDeliveriesAck(let id): return id
+        case .vatSyscalls(let id), .vatDeliveries(let id), .vatDeliveriesAck(let id), .vatDeliveriesStream(let id): return id
         default: return nil
         }
     }

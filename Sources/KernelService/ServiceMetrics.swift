@@ -93,6 +93,11 @@ final class ServiceMetrics: Sendable {
     /// A read skipped because its connection closed while it waited for the kernel thread.
     func requestDropped() { droppedRequests.increment() }
 
+    /// How many `…/stream` responses are open.
+    func openStreams(_ count: Int) {
+        registry.makeGauge(descriptor: Self.name("streams_open", "", "Server-Sent Event streams open (GET /events/stream, /vats/{vatID}/deliveries/stream).")).set(Int64(count))
+    }
+
     /// An upgrade ended with `outcome` (`upgraded` or `failed`).
     func upgrade(_ outcome: String) {
         registry.makeCounter(descriptor: Self.name("upgrades", "total", "Vat upgrades, by outcome."), labels: [("outcome", outcome)])

@@ -54,6 +54,13 @@ extension SQLiteStore {
     /// for the next page (nil: no more).
     public func events(after: Int, limit: Int, type: String? = nil, vat: VatID? = nil, kref: KRef? = nil,
                        maxBytes: Int = .max) throws -> (events: [[UInt8]], next: Int?) {
+        let (rows, next) = try eventRows(after: after, limit: limit, type: type, vat: vat, kref: kref, maxBytes: maxBytes)
+        return (rows.map(\.event), next)
+    }
+
+    /// The same, each event with its seq (a stream's `id:`).
+    public func eventRows(after: Int, limit: Int, type: String? = nil, vat: VatID? = nil, kref: KRef? = nil,
+                          maxBytes: Int = .max) throws -> (rows: [(seq: Int, event: [UInt8])], next: Int?) {
         let (c, _) = try open()
         var sql = kref == nil
             ? "SELECT seq, event FROM events WHERE seq > ?1"
@@ -68,7 +75,7 @@ extension SQLiteStore {
         if let vat { q.bind(3, vat.description) }
         q.bind(4, limit + 1)
         if let kref { q.bind(5, kref.description) }
-        var out: [[UInt8]] = []
+        var out: [(seq: Int, event: [UInt8])] = []
         var lastSeq = after
         var more = false
         var bytes = 0
@@ -78,7 +85,7 @@ extension SQLiteStore {
             if !out.isEmpty, bytes + event.count > maxBytes { more = true; break }
             bytes += event.count
             lastSeq = q.int(0)
-            out.append(event)
+            out.append((lastSeq, event))
         }
         return (out, more ? lastSeq : nil)
     }

@@ -70,6 +70,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Most bytes of answers a connection may have waiting for its client before the server stops reading its requests. [env: VATKERNEL_MAX_UNSENT_BYTES] (default: 4194304)")
     var maxUnsentBytes: Int?
 
+    @Option(help: "Most Server-Sent Event streams open at once (GET /events/stream, /vats/{vatID}/deliveries/stream); one more is answered 503 overloaded. Each also counts as a connection. [env: VATKERNEL_MAX_STREAMS] (default: 64)")
+    var maxStreams: Int?
+
+    @Option(help: "Seconds between the ': heartbeat' comments of a stream with nothing to send. [env: VATKERNEL_STREAM_HEARTBEAT] (default: 15)")
+    var streamHeartbeat: Int?
+
     @Option(help: "Seconds a keep-alive connection may sit idle. [env: VATKERNEL_IDLE_TIMEOUT] (default: 60)")
     var idleTimeout: Int?
 
@@ -124,6 +130,8 @@ struct Serve: ParsableCommand {
         serviceConfiguration.keepDeliveries = s.keepDeliveries
         serviceConfiguration.maxQueuedRequests = s.maxQueuedRequests
         serviceConfiguration.maxQueuedBytes = s.maxQueuedBytes
+        serviceConfiguration.maxStreams = s.maxStreams
+        serviceConfiguration.streamHeartbeat = .seconds(s.streamHeartbeat)
         if s.accessLog {
             serviceConfiguration.accessLog = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }

@@ -18,6 +18,8 @@ struct Settings {
     var keepDeliveries: Bool
     var maxQueuedRequests: Int
     var maxQueuedBytes: Int
+    var maxStreams: Int
+    var streamHeartbeat: Int
 
     /// Shortest admin token accepted: a guessable token is worse than none, since it invites
     /// a public bind.
@@ -90,6 +92,8 @@ struct Settings {
         let maxConnections = try int(o.maxConnections, "VATKERNEL_MAX_CONNECTIONS", default: 1024, range: 1...1_000_000, option: "--max-connections")
         maxQueuedRequests = try int(o.maxQueuedRequests, "VATKERNEL_MAX_QUEUED_REQUESTS", default: 4096, range: 1...1_000_000, option: "--max-queued-requests")
         maxQueuedBytes = try int(o.maxQueuedBytes, "VATKERNEL_MAX_QUEUED_BYTES", default: 64 << 20, range: 1...(1 << 40), option: "--max-queued-bytes")
+        maxStreams = try int(o.maxStreams, "VATKERNEL_MAX_STREAMS", default: 64, range: 0...100_000, option: "--max-streams")
+        streamHeartbeat = try int(o.streamHeartbeat, "VATKERNEL_STREAM_HEARTBEAT", default: 15, range: 1...3_600, option: "--stream-heartbeat")
         let idle = try int(o.idleTimeout, "VATKERNEL_IDLE_TIMEOUT", default: 60, range: 1...86_400, option: "--idle-timeout")
         let read = try int(o.readTimeout, "VATKERNEL_READ_TIMEOUT", default: 10, range: 1...3_600, option: "--read-timeout")
         accessLog = o.accessLog || ["1", "true", "yes"].contains(env["VATKERNEL_ACCESS_LOG"]?.lowercased() ?? "")

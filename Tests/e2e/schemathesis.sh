@@ -33,12 +33,16 @@ run_schemathesis() {
   # operations take any request.
   [ -n "$bearer" ] || bearer="$alice"
 
+  # The two Server-Sent Event streams are left out: a 200 there never ends while the server
+  # runs (that is what a stream is), so each generated request would sit out the request
+  # timeout. Tests/e2e/streams.sh tests them, their refusals (400, 401, 403, 503) included.
   # One worker: hypothesis' lambda descriptions are not thread-safe on every Python (a
   # "SystemError: AST constructor recursion depth mismatch" in schemathesis itself).
   local report="$E2E_TMP/schemathesis-$label.txt" rc
   SCHEMATHESIS_HOOKS="$E2E_ROOT/Tests/e2e/schemathesis_hooks.py" \
     schemathesis --config-file "$E2E_ROOT/Tests/e2e/schemathesis.toml" run "$E2E_ROOT/openapi.yaml" \
     --url "$URL" -H "Authorization: Bearer $bearer" --checks all \
+    --exclude-operation-id streamEvents --exclude-operation-id streamDeliveries \
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" --seed "${SCHEMATHESIS_SEED:-20260101}" \
     --workers 1 --no-color --request-timeout 30 >"$report" 2>&1
   rc=$?
