@@ -33,6 +33,13 @@ public final class SQLiteStore: KernelStorage {
     public internal(set) var hashes: CrankHashes?
     /// The seq the next event gets (see `SQLiteStore+Events`).
     var nextEventSeq = 1
+    /// How much of the event log to keep (`EventRetention`); nil (the default) keeps it all.
+    public var eventRetention: EventRetention?
+    /// Most events one pruning step deletes (one step per flush).
+    public var pruneBatch = 2_000
+    /// The log's bytes of JSON and the seq they are counted through (byte retention only);
+    /// nil until first counted, and again after a failed flush.
+    var eventBytes: (Int, Int)?
     /// False: cranks write no events (StoreBench measures what the event log costs with it).
     public var writesEvents = true
 
@@ -113,10 +120,12 @@ public final class SQLiteStore: KernelStorage {
             return
         }
         do {
+            try pruneEventsStep(c)
             try s.commit.run()
         } catch {
             if !c.isAutocommit { try? s.rollback.run() }
             stagedCranks = 0
+            eventBytes = nil
             throw error
         }
         stagedCranks = 0

@@ -73,6 +73,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Most Server-Sent Event streams open at once (GET /events/stream, /vats/{vatID}/deliveries/stream); one more is answered 503 overloaded. Each also counts as a connection. [env: VATKERNEL_MAX_STREAMS] (default: 64)")
     var maxStreams: Int?
 
+    @Option(help: "How much of the event log to keep: the last N cranks ('10000cranks') or the newest events within a size ('64MiB', '500MB'); older events are deleted in bounded steps (at most 2000 per commit). GET /events?after= older than the oldest kept starts at the oldest kept. [env: VATKERNEL_EVENT_RETENTION] (default: keep all)")
+    var eventRetention: String?
+
     @Option(help: "Seconds between the ': heartbeat' comments of a stream with nothing to send. [env: VATKERNEL_STREAM_HEARTBEAT] (default: 15)")
     var streamHeartbeat: Int?
 
@@ -120,6 +123,7 @@ struct Serve: ParsableCommand {
         } catch {
             fail("cannot open the store \(s.db): \(error)", .storeFailed)
         }
+        store.eventRetention = s.eventRetention
         var kernelConfiguration = KernelConfiguration()
         kernelConfiguration.cleanupBudget = s.cleanupBudget
         kernelConfiguration.maxSyscallsPerBatch = s.maxSyscalls

@@ -19,6 +19,7 @@ struct Settings {
     var maxQueuedRequests: Int
     var maxQueuedBytes: Int
     var maxStreams: Int
+    var eventRetention: EventRetention?
     var streamHeartbeat: Int
 
     /// Shortest admin token accepted: a guessable token is worse than none, since it invites
@@ -92,6 +93,14 @@ struct Settings {
         let maxConnections = try int(o.maxConnections, "VATKERNEL_MAX_CONNECTIONS", default: 1024, range: 1...1_000_000, option: "--max-connections")
         maxQueuedRequests = try int(o.maxQueuedRequests, "VATKERNEL_MAX_QUEUED_REQUESTS", default: 4096, range: 1...1_000_000, option: "--max-queued-requests")
         maxQueuedBytes = try int(o.maxQueuedBytes, "VATKERNEL_MAX_QUEUED_BYTES", default: 64 << 20, range: 1...(1 << 40), option: "--max-queued-bytes")
+        if let r = text(o.eventRetention, "VATKERNEL_EVENT_RETENTION") {
+            guard let retention = EventRetention(parsing: r) else {
+                throw SettingsError("--event-retention must be a number of cranks (10000cranks) or a size (64MiB, 500MB), not \(r)")
+            }
+            eventRetention = retention
+        } else {
+            eventRetention = nil
+        }
         maxStreams = try int(o.maxStreams, "VATKERNEL_MAX_STREAMS", default: 64, range: 0...100_000, option: "--max-streams")
         streamHeartbeat = try int(o.streamHeartbeat, "VATKERNEL_STREAM_HEARTBEAT", default: 15, range: 1...3_600, option: "--stream-heartbeat")
         let idle = try int(o.idleTimeout, "VATKERNEL_IDLE_TIMEOUT", default: 60, range: 1...86_400, option: "--idle-timeout")

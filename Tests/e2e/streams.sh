@@ -148,4 +148,20 @@ stop_server
 wait "$LIVE"
 assert_eq "curl saw the stream's last chunk (exit 0, not a cut transfer)" 0 "$?"
 assert_eq "and the live delivery before it" "[$((D + 2))]" "$(sse_ids "$E2E_TMP/dlive")"
+
+echo "== --event-retention: old events are pruned at each commit"
+start_server --db :memory: --event-retention 2cranks
+do_curl POST /vats '{"name":"alice"}'
+for i in 1 2 3; do do_curl POST /messages "{\"target\":\"ko20\",\"methargs\":$(methargs ping)}"; done
+do_curl GET /kernel
+CRANK="$(jqb .crank)"
+do_curl GET "/events?after=0"
+assert_eq "only the last 2 cranks' events are kept (after=0 starts at the oldest kept)" "[$((CRANK - 1)),$CRANK]" "$(jqb '[.events[].crank] | unique')"
+FIRSTKEPT="$(jqb '.events[0].seq')"
+assert_eq "numbering is not reused: the oldest kept seq is past 1" 'yes' "$([ "$FIRSTKEPT" -gt 1 ] && echo yes)"
+do_curl GET "/events?after=1"
+assert_eq "an after= older than the retained start answers from the oldest kept" "$FIRSTKEPT" "$(jqb '.events[0].seq')"
+stop_server
+out="$("$VATKERNEL_BIN" serve --port 0 --db :memory: --event-retention 10kcranks 2>&1)"
+assert_eq "a retention without a known unit is refused (exit 64)" "64 yes" "$? $(printf '%s' "$out" | grep -q 'event-retention' && echo yes)"
 finish
