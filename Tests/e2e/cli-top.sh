@@ -12,8 +12,8 @@ vk() { "$VATKERNEL_BIN" "$@"; }
 vk vat create alice >/dev/null
 BOB_TOKEN="$(vk vat create bob --json | jq -r .token)"
 
-SOCKET="vatkernel-top-$$"
-tm() { tmux -L "$SOCKET" "$@"; }
+# tmux's own server, on a socket in the test's folder (removed with it).
+tm() { tmux -S "$E2E_TMP/tmux.sock" "$@"; }
 trap 'tm kill-server 2>/dev/null; cleanup' EXIT
 tm new-session -d -s top -x 100 -y 30 "VATKERNEL_URL='$URL' '$VATKERNEL_BIN' top --interval 0.5"
 
