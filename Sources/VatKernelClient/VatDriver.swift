@@ -12,15 +12,15 @@ public import VatKernelAPI
 public struct VatDriver: Sendable {
     public let client: Client
     public let vatID: String
-    /// The pause between two looks at an empty log.
-    public var pollInterval: Duration
+    /// Seconds one request of `run` waits on an empty log (`GET ...deliveries?wait=`, a long poll).
+    public var waitSeconds: Int
     /// Deliveries asked for per request.
     public var pageSize: Int
 
-    public init(client: Client, vatID: String, pollInterval: Duration = .milliseconds(20), pageSize: Int = 100) {
+    public init(client: Client, vatID: String, waitSeconds: Int = 5, pageSize: Int = 100) {
         self.client = client
         self.vatID = vatID
-        self.pollInterval = pollInterval
+        self.waitSeconds = waitSeconds
         self.pageSize = pageSize
     }
 
@@ -41,17 +41,20 @@ public struct VatDriver: Sendable {
         }
     }
 
-    /// Handles every delivery after `after` that the log holds now, then returns.
+    /// Handles every delivery after `after` that the log holds now, then returns; with `wait`,
+    /// an empty log is first waited on for up to that many seconds.
     public func drain(
-        isolation: isolated (any Actor)? = #isolation, after: Int, handle: (Components.Schemas.Delivery) async throws -> [Components.Schemas.Syscall]
+        isolation: isolated (any Actor)? = #isolation, after: Int, wait: Int? = nil, handle: (Components.Schemas.Delivery) async throws -> [Components.Schemas.Syscall]
     ) async throws -> Progress {
         var progress = Progress(through: after, handled: 0, exited: false)
+        var wait = wait
         while !progress.exited {
             let page = try await withServerErrors {
                 try await client.getDeliveries(
-                    path: .init(vatID: vatID), query: .init(after: progress.through, limit: pageSize)
+                    path: .init(vatID: vatID), query: .init(after: progress.through, limit: pageSize, wait: wait)
                 ).ok.body.json
             }
+            wait = nil
             for delivery in page.deliveries where !progress.exited {
                 try await handleOne(delivery, handle: handle, progress: &progress)
             }
@@ -69,11 +72,8 @@ public struct VatDriver: Sendable {
         if let after { start = after } else { start = try await acknowledged() }
         var total = Progress(through: start, handled: 0, exited: false)
         while !Task.isCancelled && !total.exited {
-            let step = try await drain(after: total.through, handle: handle)
+            let step = try await drain(after: total.through, wait: waitSeconds, handle: handle)
             total = Progress(through: step.through, handled: total.handled + step.handled, exited: step.exited)
-            if step.handled == 0 && !step.exited {
-                try? await Task.sleep(for: pollInterval)
-            }
         }
         return total
     }
