@@ -52,16 +52,8 @@ struct GroupCommitTests {
         _ = h.kernel { _ in 0 }  // the creation's group is done
         let flushesBefore = h.storage.flushes
         // Hold the kernel thread, queue five changes, then let it go: one group, one flush.
-        let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let release = h.holdKernelThread()
         let service = h.service
-        DispatchQueue.global().async {
-            _ = service.withKernel { _ in
-                entered.signal()
-                release.wait()
-                return 0
-            }
-        }
-        entered.wait()
         let answered = DispatchSemaphore(value: 0)
         let statuses = Mutex<[Int]>([])
         for i in 0..<5 {
@@ -92,16 +84,8 @@ struct GroupCommitTests {
         configuration.maxQueuedBytes = maxBytes
         let h = try Harness(configuration)
         let alice = h.createVat("alice")
-        let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let release = h.holdKernelThread()
         let service = h.service
-        DispatchQueue.global().async {
-            _ = service.withKernel { _ in
-                entered.signal()
-                release.wait()
-                return 0
-            }
-        }
-        entered.wait()
         let answered = DispatchSemaphore(value: 0)
         let replies = Mutex<[Int: HTTPResponse]>([:])
         for i in 0..<3 {
@@ -131,16 +115,8 @@ struct GroupCommitTests {
     @Test func readsForAClosedConnectionAreDroppedButChangesRun() throws {
         let h = try Harness()
         let alice = h.createVat("alice")
-        let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let release = h.holdKernelThread()
         let service = h.service
-        DispatchQueue.global().async {
-            _ = service.withKernel { _ in
-                entered.signal()
-                release.wait()
-                return 0
-            }
-        }
-        entered.wait()
         let gone = PeerConnection(), open = PeerConnection()
         gone.markClosed()
         let answered = Mutex<[String]>([])
@@ -173,16 +149,8 @@ struct GroupCommitTests {
     @Test func aPipelinedKernelSummarySeesTheRequestBeforeIt() throws {
         let h = try Harness()
         _ = h.createVat("alice")
-        let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let release = h.holdKernelThread()
         let service = h.service
-        DispatchQueue.global().async {
-            _ = service.withKernel { _ in
-                entered.signal()
-                release.wait()
-                return 0
-            }
-        }
-        entered.wait()
         let answers = Mutex<[String: HTTPResponse]>([:])
         let done = DispatchSemaphore(value: 0)
         func send(_ name: String, _ method: String, _ target: String, _ body: String = "", earlier: Int) {

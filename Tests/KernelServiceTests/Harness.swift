@@ -64,6 +64,22 @@ final class Harness {
     }
 
     /// Runs `body` on the kernel thread.
+    /// Occupies the kernel thread until the returned semaphore is signalled, so that requests
+    /// handed to the service meanwhile wait in its queue together.
+    func holdKernelThread() -> DispatchSemaphore {
+        let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let service = self.service
+        DispatchQueue.global().async {
+            _ = service.withKernel { _ in
+                entered.signal()
+                release.wait()
+                return 0
+            }
+        }
+        entered.wait()
+        return release
+    }
+
     func kernel<T: Sendable>(_ body: @escaping @Sendable (Kernel) -> T) -> T {
         service.withKernel(body)!
     }
