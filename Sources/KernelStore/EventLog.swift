@@ -15,14 +15,13 @@ struct EventLog {
         self.krefStatement = krefStatement
     }
 
-    /// One event `{"seq","crank","type",…fields}`; `vat` is what `GET /events?vat=` finds it by.
-    func add(_ type: String, vat: VatID?, _ fields: (inout JSONWriter) throws -> Void) throws {
+    /// One event `{"seq","crank","type",…fields}`, stored as `StoredEvent` says: the row's
+    /// columns, the fields as an object and `hashes` (crank-finish); `vat` is what
+    /// `GET /events?vat=` finds it by. `fields` writes no `crankNum` (the reader adds it).
+    func add(_ type: String, vat: VatID?, hashes: [UInt8]? = nil, _ fields: (inout JSONWriter) throws -> Void) throws {
         let seq = store.nextEventSeq
         var w = JSONWriter(capacity: 192)
         w.beginObject()
-        w.key("seq"); w.int(seq)
-        w.key("crank"); w.int(crank)
-        w.key("type"); w.string(type)
         try fields(&w)
         w.endObject()
         statement.bind(1, seq)
@@ -30,6 +29,7 @@ struct EventLog {
         statement.bind(3, type)
         statement.bind(4, vat?.description)
         statement.bind(5, utf8: w.bytes)
+        statement.bind(6, blob: hashes)
         try statement.run()
         for kref in Self.krefs(in: w.bytes) {
             krefStatement.bind(1, utf8: kref)

@@ -62,6 +62,12 @@ final class SQLiteStatement {
         }
     }
 
+    /// Binds bytes as a blob (nil: NULL).
+    func bind(_ index: Int32, blob bytes: [UInt8]?) {
+        guard let bytes else { sqlite3_bind_null(handle, index); return }
+        bytes.withUnsafeBytes { _ = sqlite3_bind_blob(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), transient) }
+    }
+
     /// Binds a non-empty slice of UTF-8 bytes (a kref inside an event's JSON) as text.
     func bind(_ index: Int32, utf8 bytes: ArraySlice<UInt8>) {
         precondition(!bytes.isEmpty, "an empty slice may have no address; SQLite would read NULL")
@@ -120,6 +126,14 @@ final class SQLiteStatement {
         guard let p = sqlite3_column_text(handle, column) else { return try body(nil) }
         let n = Int(sqlite3_column_bytes(handle, column))
         return try body(UnsafeBufferPointer(start: p, count: n))
+    }
+
+    /// The column's bytes as a blob (nil for NULL).
+    func blob(_ column: Int32) -> [UInt8]? {
+        guard sqlite3_column_type(handle, column) != SQLITE_NULL else { return nil }
+        let n = Int(sqlite3_column_bytes(handle, column))
+        guard n > 0, let p = sqlite3_column_blob(handle, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: n))
     }
 
     func finalize() {

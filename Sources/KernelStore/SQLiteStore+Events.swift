@@ -3,7 +3,7 @@ import VatKernel
 /// The event log (issue 10): events each crank writes in its own savepoint, so they are
 /// durable exactly when the crank is, read back in `seq` order.
 ///
-/// Each event is one JSON object `{"seq","crank","type",…}`, with field names from SwingSet's
+/// Each event is one JSON object `{"seq","crank","type",…}` (stored as `StoredEvent` says), with field names from SwingSet's
 /// slog where one exists. A crank writes its `crank-start`, then its trace (`CrankTraceEntry`:
 /// `deliver`, `syscall`, `illegal-syscall`, `object-exported`, `object-orphaned`,
 /// `object-retired`, `promise-fulfilled`, `promise-rejected`, `create-vat`, `terminate`,
@@ -24,7 +24,6 @@ extension SQLiteStore {
         let log = EventLog(store: self, crank: d.crank, statement: s.addEvent, krefStatement: s.addEventKRef)
         if let start = d.start {
             try log.add("crank-start", vat: start.vat) { w in
-                w.key("crankNum"); w.int(d.crank)
                 w.key("crankType"); w.string(start.kind.rawValue)
                 w.key("vatID"); w.optionalString(start.vat)
                 if let r = start.request { w.key("request"); try w.hostRequest(r) }
@@ -40,11 +39,9 @@ extension SQLiteStore {
                 w.key("added"); w.bool(present)
             }
         }
-        try log.add("crank-finish", vat: nil) { w in
-            w.key("crankNum"); w.int(d.crank)
+        // crankNum, then changes, crankhash, activityhash: StoredEvent adds the first and last two.
+        try log.add("crank-finish", vat: nil, hashes: StoredEvent.hashes(h)) { w in
             w.key("changes"); w.int(d.rowCount)
-            w.key("crankhash"); w.string(h.crankHash)
-            w.key("activityhash"); w.string(h.activityHash)
         }
     }
 
@@ -63,8 +60,8 @@ extension SQLiteStore {
                           maxBytes: Int = .max) throws -> (rows: [(seq: Int, event: [UInt8])], next: Int?) {
         let (c, _) = try open()
         var sql = kref == nil
-            ? "SELECT seq, event FROM events WHERE seq > ?1"
-            : "SELECT events.seq, event FROM event_krefs JOIN events USING (seq) WHERE kref = ?5 AND event_krefs.seq > ?1"
+            ? "SELECT seq, crank, type, event, hashes FROM events WHERE seq > ?1"
+            : "SELECT events.seq, crank, type, event, hashes FROM event_krefs JOIN events USING (seq) WHERE kref = ?5 AND event_krefs.seq > ?1"
         if type != nil { sql += " AND type = ?2" }
         if vat != nil { sql += " AND vat = ?3" }
         sql += kref == nil ? " ORDER BY seq LIMIT ?4" : " ORDER BY event_krefs.seq LIMIT ?4"
@@ -81,10 +78,13 @@ extension SQLiteStore {
         var bytes = 0
         while try q.step() {
             if out.count == limit { more = true; break }
-            let event = q.withText(1) { $0.map(Array.init) ?? [] }
+            let seq = q.int(0), crank = q.int(1), type = q.text(2) ?? "", hashes = q.blob(4)
+            let event = q.withText(3) { body in
+                StoredEvent.json(seq: seq, crank: crank, type: type, body: body ?? UnsafeBufferPointer(start: nil, count: 0), hashes: hashes)
+            }
             if !out.isEmpty, bytes + event.count > maxBytes { more = true; break }
             bytes += event.count
-            lastSeq = q.int(0)
+            lastSeq = seq
             out.append((lastSeq, event))
         }
         return (out, more ? lastSeq : nil)

@@ -63,6 +63,7 @@ import VatKernel
         let c = try SQLiteConnection(path: path, flags: 0x2 /* SQLITE_OPEN_READWRITE */)
         defer { c.close() }
         let column = version == 4 ? "token" : "token_sha256"
+        try StoredEventTests.storeEventsWhole(c)
         try c.execute("""
             ALTER TABLE vats DROP COLUMN token_sha256;
             DROP TRIGGER IF EXISTS events_index_krefs; DROP TRIGGER events_unindex_krefs; DROP TABLE event_krefs;
