@@ -111,8 +111,9 @@ final class Connection {
 
     /// Queues the server's own error answer after the requests already in flight; nothing more is
     /// parsed and the connection closes after it.
-    func queueFailure(_ error: HTTPProtocolError) {
-        slots.append(Slot(response: error.response, headRequest: false, keepAlive: false, version: .http1_1))
+    /// `response` is the handler's answer to the error.
+    func queueFailure(_ response: HTTPResponse) {
+        slots.append(Slot(response: response, headRequest: false, keepAlive: false, version: .http1_1))
         continuePending = false
         acceptingRequests = false
         stash = []
@@ -132,7 +133,8 @@ final class Connection {
 
     /// Encodes every response that is next in order into ``output`` (each with `date`, if any, as
     /// its `Date` header), then the `100 Continue` of the request being received if nothing is ahead of it.
-    func encodeReadyResponses(date: [UInt8]?) {
+    /// `invalidStatus` is sent instead of a handler's response whose status is not a valid one.
+    func encodeReadyResponses(date: [UInt8]?, invalidStatus: HTTPResponse) {
         var encoded = 0
         while encoded < slots.count, let response = slots[encoded].response {
             let slot = slots[encoded]
@@ -151,7 +153,7 @@ final class Connection {
             } else if (200...999).contains(response.status) {
                 response.encode(into: &output, headRequest: slot.headRequest, connection: directive, date: date)
             } else {
-                HTTPProtocolError.invalidHandlerStatus.response.encode(into: &output, headRequest: slot.headRequest, connection: directive, date: date)
+                invalidStatus.encode(into: &output, headRequest: slot.headRequest, connection: directive, date: date)
             }
             encoded += 1
             if closes {

@@ -59,6 +59,10 @@ final class EventLoop {
     private var drainDeadline: UInt64 = .max
     /// Nil when the configuration sends no `Date`.
     private let date: HTTPDate?
+    /// The handler's answers to two errors, asked once: the 503 written to a connection
+    /// refused outright, and what replaces a response with an invalid status.
+    private let serviceUnavailableBytes: [UInt8]
+    private let invalidStatusResponse: HTTPResponse
 
     init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, listenerFD: Int32, epoll: Epoll, inbox: ResponseInbox) {
         self.handler = handler
@@ -75,6 +79,10 @@ final class EventLoop {
         self.writeTimeout = configuration.writeTimeout.nanoseconds
         self.shutdownTimeout = configuration.shutdownTimeout.nanoseconds
         self.date = configuration.sendsDate ? HTTPDate() : nil
+        var refusal: [UInt8] = []
+        handler.response(for: .serviceUnavailable).encode(into: &refusal, headRequest: false, connection: .close)
+        self.serviceUnavailableBytes = refusal
+        self.invalidStatusResponse = handler.response(for: .invalidHandlerStatus)
         self.readBuffer = .allocate(byteCount: Self.readChunkSize, alignment: 16)
         self.eventBuffer = .allocate(capacity: Self.maxEventsPerWait)
         self.now = MonotonicClock.now()
@@ -160,7 +168,7 @@ final class EventLoop {
         if openConnections - rejectedConnections >= maxConnections { closeOldestIdleConnection() }
         let overLimit = openConnections - rejectedConnections >= maxConnections
         if overLimit && rejectedConnections >= Self.maxLingeringRejections {
-            Self.serviceUnavailableBytes.withUnsafeBytes { _ = Socket.write(fd, $0) }
+            serviceUnavailableBytes.withUnsafeBytes { _ = Socket.write(fd, $0) }
             Socket.close(fd)
             return
         }
@@ -179,7 +187,7 @@ final class EventLoop {
         epoll.add(fd, events: interest, token: token)
         if overLimit {
             rejectedConnections += 1
-            connection.queueFailure(.serviceUnavailable)
+            connection.queueFailure(handler.response(for: .serviceUnavailable))
             flush(connection)
         } else {
             refresh(connection)
@@ -196,12 +204,6 @@ final class EventLoop {
         }
         if let oldest { close(oldest) }
     }
-
-    private static let serviceUnavailableBytes: [UInt8] = {
-        var bytes: [UInt8] = []
-        HTTPProtocolError.serviceUnavailable.response.encode(into: &bytes, headRequest: false, connection: .close)
-        return bytes
-    }()
 
     // MARK: - Reading
 
@@ -279,7 +281,7 @@ final class EventLoop {
             case .request(let request, let keepAlive):
                 dispatch(request, keepAlive: keepAlive, on: connection)
             case .failure(let error):
-                connection.queueFailure(error)
+                connection.queueFailure(handler.response(for: error))
                 markDirty(connection)
                 input = UnsafeRawBufferPointer(rebasing: input[input.count...])
             }
@@ -371,7 +373,7 @@ final class EventLoop {
 
     /// Encodes what is ready and writes as much as the socket takes.
     private func flush(_ connection: Connection) {
-        connection.encodeReadyResponses(date: date?.current())
+        connection.encodeReadyResponses(date: date?.current(), invalidStatus: invalidStatusResponse)
         attachStream(connection)
         while connection.hasPendingOutput {
             let result = connection.output.withUnsafeBytes { bytes in
@@ -501,7 +503,7 @@ final class EventLoop {
             // Too slow to send its request (slowloris): answer 408 after whatever is in flight.
             connection.parser.reset()
             connection.requestStartedAt = nil
-            connection.queueFailure(.requestTimeout)
+            connection.queueFailure(handler.response(for: .requestTimeout))
             flush(connection)
         } else {
             close(connection)  // idle keep-alive connection

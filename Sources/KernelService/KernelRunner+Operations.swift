@@ -4,15 +4,28 @@ import VatKernel
 
 /// What each operation does to the kernel, and its answer. Runs on the kernel thread only.
 extension KernelRunner {
+    /// One request's answer, and whether the store failed while it ran (in its own crank, or
+    /// in the run after it, whose failure leaves the answer standing): then nothing more of the
+    /// group runs and the kernel reloads.
+    struct Performed {
+        var response: HTTPResponse
+        var storeFailed: Bool
+    }
+
     /// Runs the operation, then in auto mode the kernel until idle. The run follows refusals
     /// too: an illegal syscall answers 422 but has terminated the vat, whose promises' rejections
     /// are queued.
-    func execute(_ operation: Operation, on kernel: Kernel) throws -> HTTPResponse {
+    func execute(_ operation: Operation, on kernel: Kernel) -> Performed {
         let started = ContinuousClock.now
         let crankBefore = kernel.state.counters.crank
         stepsTaken = 0
         let watched = watchedDeliveries(operation, kernel.state)
-        let outcome = Result { try answer(operation, kernel) }
+        let outcome: Result<HTTPResponse, RequestFailure>
+        do {
+            outcome = .success(try answer(operation, kernel))
+        } catch {
+            outcome = .failure(RequestFailure(error, resource: operation.resource))
+        }
         // Cranks the request ran itself (not steps of the run): one per changing request at most.
         if kernel.state.counters.crank - crankBefore > stepsTaken {
             metrics.crank(kind: "host-request", duration: ContinuousClock.now - started)
@@ -20,36 +33,42 @@ extension KernelRunner {
                 for record in log[count...] { metrics.delivery(record.delivery.typeName) }
             }
         }
-        let storeFailed = outcome.failure.map { ServiceError(any: $0).status == 503 } ?? false
-        if operation.changesState, runMode == .auto, !storeFailed {
-            runUntilIdle(kernel)
+        switch outcome {
+        case .failure(.storage(let message)):
+            let e = ServiceError.storageFailure(message)
+            log(e.message)
+            return Performed(response: e.response, storeFailed: true)
+        case .failure(.refused(let e)):
+            let runFailed = operation.changesState && runMode == .auto && !runUntilIdle(kernel)
+            return Performed(response: e.response, storeFailed: runFailed)
+        case .success(let response):
+            let runFailed = operation.changesState && runMode == .auto && !runUntilIdle(kernel)
+            // A terminated vat is shown as it is after the run, with its cleanup (if any) done.
+            if case .terminate(let vat, _) = operation, let record = kernel.state.vats[vat] {
+                return Performed(response: ok(vatJSON(record, kernel.state)), storeFailed: runFailed)
+            }
+            return Performed(response: response, storeFailed: runFailed)
         }
-        let response = try outcome.get()
-        // A terminated vat is shown as it is after the run, with its cleanup (if any) done.
-        if case .terminate(let vat, _) = operation, let record = kernel.state.vats[vat] {
-            return ok(vatJSON(record, kernel.state))
-        }
-        return response
     }
 
     /// Auto mode: run until idle, at most `maxCranksPerRequest` cranks. The request's own
     /// change is already committed, so its answer stands whatever happens here: a halt just
-    /// stops the run, and a store failure stops the group (which then reloads).
-    private func runUntilIdle(_ kernel: Kernel) {
+    /// stops the run, and a store failure stops the group (which then reloads): false then.
+    private func runUntilIdle(_ kernel: Kernel) -> Bool {
         var n = 0
         while n < configuration.maxCranksPerRequest {
             do {
-                guard try step(kernel) != nil else { return }
-            } catch KernelError.halted(let reason) {
+                guard try step(kernel) != nil else { return true }
+            } catch .halted(let reason) {
                 log("kernel halted: \(reason)")
-                return
+                return true
             } catch {
                 log("store failure while running the kernel: \(error)")
-                groupFailed = true
-                return
+                return false
             }
             n += 1
         }
+        return true
     }
 
     private func answer(_ operation: Operation, _ kernel: Kernel) throws -> HTTPResponse {
@@ -66,8 +85,9 @@ extension KernelRunner {
             var n = 0
             do {
                 while n < maxCranks, try step(kernel) != nil { n += 1 }
-            } catch let KernelError.halted(reason) {
-                var e = ServiceError(KernelError.halted(reason: reason))
+            } catch {
+                guard case .halted = error else { throw error }
+                var e = ServiceError(error)
                 e.details.append(("cranks", .int(n)))
                 throw e
             }
@@ -133,11 +153,7 @@ extension KernelRunner {
             case .illegal(let index, let syscall, let problem):
                 metrics.illegalSyscall()
                 log("vat \(vat) terminated by an illegal syscall: syscall \(index) (\(syscall)): \(problem)")
-                throw ServiceError(
-                    status: 422, code: "illegal-syscall",
-                    message: "syscall \(index) (\(syscall)) is illegal: \(problem); vat \(vat) is terminated",
-                    details: [("index", .int(index)), ("syscall", .string(syscall)), ("problem", .string(problem)),
-                              ("vatTerminated", .bool(true))])
+                throw ServiceError.illegalSyscall(index: index, syscall: syscall, problem: problem, vat: vat)
             }
         case .addExport(let vat, let vref):
             let kref = try kernel.addExport(vat: vat, vref: vref)
@@ -158,8 +174,7 @@ extension KernelRunner {
                 return ok(.object([("vatID", .string(vat.description)), ("incarnation", .int(incarnation))]))
             case .failed(let reason):
                 metrics.upgrade("failed")
-                throw ServiceError(status: 422, code: "vat-upgrade-failure", message: "vat-upgrade failure",
-                                   details: [("reason", .string(reason))])
+                throw ServiceError.upgradeFailed(reason: reason)
             }
         case .terminate(let vat, let reason):
             try kernel.terminate(vat, reason: reason)
@@ -227,7 +242,7 @@ extension KernelRunner {
     // MARK: Metrics
 
     /// One crank of the run, timed and counted by its report.
-    private func step(_ kernel: Kernel) throws -> CrankReport? {
+    private func step(_ kernel: Kernel) throws(KernelError) -> CrankReport? {
         let started = ContinuousClock.now
         guard let report = try kernel.step() else { return nil }
         stepsTaken += 1
@@ -377,13 +392,5 @@ extension KernelRunner {
     private func events(_ queue: FIFO<QueuedEvent>, _ page: Page) -> JSON {
         let after = queue.elements.lazy.filter { e in page.after.map { e.id > $0 } ?? true }
         return Representation.page("events", page, after, item: Representation.event, cursor: { .int($0.id) })
-    }
-}
-
-extension Result where Failure == any Error {
-    /// The error, if any.
-    var failure: (any Error)? {
-        if case .failure(let e) = self { return e }
-        return nil
     }
 }

@@ -54,7 +54,7 @@ extension KernelRunner {
         default: return false
         }
         if case .deliveries(let vat) = feed, kernel?.state.vats[vat] == nil {
-            respond(ServiceError(any: KernelError.unknownVat(vat), resource: nil).response)
+            respond(ServiceError(KernelError.unknownVat(vat)).response)
             return true
         }
         feedStreams.removeAll { $0.stream.isEnded }

@@ -124,8 +124,6 @@ final class KernelRunner: @unchecked Sendable {
     /// Nil only after a store failure from which the state could not be reloaded yet.
     var kernel: Kernel?
     var runMode: RunMode
-    /// Set when the store failed during the running group: nothing more runs in it.
-    var groupFailed = false
     /// Cranks of the run (`step()`) within the request being executed, for the metrics.
     var stepsTaken = 0
     /// Long polls (`?wait=`) that found nothing yet, oldest first.
@@ -172,7 +170,8 @@ final class KernelRunner: @unchecked Sendable {
         let crankBefore = kernel?.state.counters.crank
         let nextVatBefore = kernel?.state.counters.nextVat
         var answers: [(@Sendable (HTTPResponse) -> Void, HTTPResponse)] = []
-        groupFailed = false
+        // Set when the store failed during the group: nothing more runs in it.
+        var groupFailed = false
         for item in items {
             switch item {
             case .task(let body):
@@ -188,9 +187,9 @@ final class KernelRunner: @unchecked Sendable {
                     answers.append((respond, ServiceError.storageFailure("an earlier request of the same commit group failed to commit").response))
                     continue
                 }
-                let (response, storageFailure) = perform(operation)
-                if storageFailure { groupFailed = true }
-                answers.append((respond, response))
+                let performed = perform(operation)
+                if performed.storeFailed { groupFailed = true }
+                answers.append((respond, performed.response))
             }
         }
         let changed = kernel?.state.counters.crank != crankBefore
@@ -214,23 +213,16 @@ final class KernelRunner: @unchecked Sendable {
         serveEventWaiters()
     }
 
-    /// Runs one operation; every error becomes its HTTP answer here. Also says whether the
-    /// store failed, which dooms the whole group.
-    private func perform(_ operation: Operation) -> (HTTPResponse, storageFailure: Bool) {
+    /// Runs one operation; every error becomes its HTTP answer here.
+    private func perform(_ operation: Operation) -> Performed {
         guard let kernel else {
-            return (ServiceError.storageFailure("the kernel state could not be loaded from the store").response, false)
+            return Performed(response: ServiceError.storageFailure("the kernel state could not be loaded from the store").response,
+                             storeFailed: false)
         }
-        var result: (HTTPResponse, storageFailure: Bool)
-        do {
-            result = (try execute(operation, on: kernel), false)
-        } catch {
-            let e = ServiceError(any: error, resource: operation.resource)
-            if e.code == "storage-failure" { log(e.message) }
-            result = (e.response, e.code == "storage-failure")
-        }
+        var performed = execute(operation, on: kernel)
         // The state the answer reflects: durable by the time it is sent (the group's flush).
-        result.0.headers.append(("X-Kernel-Crank", String(kernel.state.counters.crank)))
-        return result
+        performed.response.headers.append(("X-Kernel-Crank", String(kernel.state.counters.crank)))
+        return performed
     }
 
     /// Accepts the tokens of the vats created since `nextVat` that are durable now: after a

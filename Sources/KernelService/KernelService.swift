@@ -136,6 +136,11 @@ public final class KernelService: HTTPHandler {
         }
     }
 
+    /// The body of an error the HTTP server answers by itself, in the API's error shape.
+    public func response(for error: HTTPProtocolError) -> HTTPResponse {
+        ServiceError.response(for: error)
+    }
+
     /// Route, method, credentials, query parameters, then body, in that order. Nil for `/healthz`, which is
     /// answered on the spot (as are `/version` and `/readyz`). HEAD is GET wherever GET is
     /// allowed (the server drops the body). `resource` is the request's path as `handle`

@@ -128,16 +128,34 @@ struct ServiceError: Error, Equatable {
         }
     }
 
-    /// Any error thrown while serving a request: kernel errors are mapped, ours pass through,
-    /// anything else is a storage failure (the only other thing that throws is the store).
+    /// Any error thrown while serving a request, as `RequestFailure` classifies it.
     init(any error: any Error, resource: KRef? = nil) {
-        if let e = error as? ServiceError {
-            self = e
-        } else if let e = error as? KernelError {
-            self.init(e, resource: resource)
-        } else {
-            self = .storageFailure(String(describing: error))
-        }
+        self = RequestFailure(error, resource: resource).serviceError
+    }
+
+    // MARK: 422 from a kernel outcome
+
+    /// Syscall `index` of a batch broke a rule of KERNEL-SPEC §5; the kernel terminated the vat.
+    static func illegalSyscall(index: Int, syscall: String, problem: String, vat: VatID) -> ServiceError {
+        ServiceError(status: 422, code: "illegal-syscall",
+                     message: "syscall \(index) (\(syscall)) is illegal: \(problem); vat \(vat) is terminated",
+                     details: [("index", .int(index)), ("syscall", .string(syscall)), ("problem", .string(problem)),
+                               ("vatTerminated", .bool(true))])
+    }
+
+    /// The upgrade failed and was rolled back (KERNEL-SPEC §8): the vat runs its old incarnation.
+    static func upgradeFailed(reason: String) -> ServiceError {
+        ServiceError(status: 422, code: "vat-upgrade-failure", message: "vat-upgrade failure", details: [("reason", .string(reason))])
+    }
+
+    /// The answer to an error the HTTP server meets by itself (a malformed or over-limit
+    /// request, a timeout, too many connections): the API's error shape, without `details`
+    /// (the server has none to give), e.g.
+    /// `{"error":{"code":"payload-too-large","message":"request body exceeds 1048576 bytes"}}`.
+    static func response(for error: HTTPProtocolError) -> HTTPResponse {
+        .json(error.status, JSON.object([
+            ("error", .object([("code", .string(error.code.rawValue)), ("message", .string(error.message))])),
+        ]).bytes)
     }
 
     /// The HTTP response.
@@ -152,5 +170,36 @@ struct ServiceError: Error, Equatable {
         var r = HTTPResponse.json(status, body.bytes)
         r.headers.append(contentsOf: headers)
         return r
+    }
+}
+
+/// Why a request failed on the kernel thread, as the runner must know it: a refusal is answered
+/// and the group goes on; a storage failure is answered 503 and ends the group (nothing after
+/// it runs, and the kernel reloads from the last durable state).
+enum RequestFailure: Error {
+    case refused(ServiceError)
+    /// The store could not read or write (its message).
+    case storage(String)
+
+    /// The one classification of what a request may throw: ours pass through, kernel errors
+    /// are mapped (`KernelError.storageFailure` is the store), and anything else is the store's
+    /// own error (the only other thing that throws while a request runs).
+    init(_ error: any Error, resource: KRef?) {
+        switch error {
+        case let e as ServiceError:
+            self = .refused(e)
+        case let e as KernelError:
+            if case .storageFailure(let message) = e { self = .storage(message) } else { self = .refused(ServiceError(e, resource: resource)) }
+        default:
+            self = .storage(String(describing: error))
+        }
+    }
+
+    /// The answer: the refusal, or 503 `storage-failure`.
+    var serviceError: ServiceError {
+        switch self {
+        case .refused(let e): return e
+        case .storage(let message): return .storageFailure(message)
+        }
     }
 }

@@ -24,7 +24,7 @@ extension Kernel {
     /// `startVat` delivery as the first entry of its log. `tokenHash` (the SHA-256 of the vat's
     /// bearer token, chosen by the host) is kept in the vat's record.
     public func createVat(name: ByteString, options: JSONValue = .object([:]),
-                          vatParameters: CapData<KRef> = CapData(body: .null), tokenHash: [UInt8]? = nil) throws -> CreatedVat {
+                          vatParameters: CapData<KRef> = CapData(body: .null), tokenHash: [UInt8]? = nil) throws(KernelError) -> CreatedVat {
         try checkHostSlots(vatParameters.slots)
         let start = CrankStart(kind: .host, vat: VatID(state.counters.nextVat),
                                request: .createVat(name: name, options: options, vatParameters: vatParameters))
@@ -46,7 +46,7 @@ extension Kernel {
 
     /// `queueToKref`: the host sends a message to an object or promise. Returns the result
     /// promise, if one was asked for.
-    public func queueToKref(target: KRef, methargs: CapData<KRef>, result: ResultPolicy) throws -> KRef? {
+    public func queueToKref(target: KRef, methargs: CapData<KRef>, result: ResultPolicy) throws(KernelError) -> KRef? {
         try checkHostSlots([target] + methargs.slots)
         return try crank(CrankStart(kind: .host, request: .send(target: target, methargs: methargs, result: result))) {
             var kresult: KRef?
@@ -67,7 +67,7 @@ extension Kernel {
 
     /// SwingSet's `addExport`: the host takes (and pins) one of the vat's exports, creating
     /// it if the vat never mentioned it.
-    public func addExport(vat: VatID, vref: VRef) throws -> KRef {
+    public func addExport(vat: VatID, vref: VRef) throws(KernelError) -> KRef {
         guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
         guard record.isAlive else { throw KernelError.vatTerminated(vat) }
         guard vref.isExport else { throw KernelError.rejected("\(vref) is not an object export (o+…)") }
@@ -79,14 +79,14 @@ extension Kernel {
     }
 
     /// Adds one host pin (`1,1`) to an object.
-    public func pin(_ kref: KRef) throws {
+    public func pin(_ kref: KRef) throws(KernelError) {
         guard kref.isObject else { throw KernelError.rejected("only objects can be pinned, not \(kref)") }
         try checkHostSlots([kref])
         try crank(CrankStart(kind: .host, request: .pin(kref))) { try pinWithinCrank(kref) }
     }
 
     /// Removes one host pin; the object may then be collected.
-    public func unpin(_ kref: KRef) throws {
+    public func unpin(_ kref: KRef) throws(KernelError) {
         guard kref.isObject, state.objects[kref.number] != nil else { throw KernelError.unknownKRef(kref) }
         let n = state.pins[kref] ?? 0
         guard n > 0 else { throw KernelError.rejected("\(kref) is not pinned") }
@@ -97,7 +97,7 @@ extension Kernel {
     }
 
     /// Releases a result promise the host kept.
-    public func releaseResult(_ kpid: KRef) throws {
+    public func releaseResult(_ kpid: KRef) throws(KernelError) {
         guard kpid.isPromise, state.promises[kpid.number] != nil else { throw KernelError.unknownKRef(kpid) }
         guard state.heldResults.contains(kpid) else { throw KernelError.rejected("\(kpid) is not held by the host") }
         try crank(CrankStart(kind: .host, request: .releaseResult(kpid))) {
@@ -109,7 +109,7 @@ extension Kernel {
     /// Releases the host's hold on the references in a terminated vat's reason (§13.8); what
     /// nothing else holds is then collected by the normal rules, in this crank. The reason
     /// itself stays readable.
-    public func releaseTerminationReason(_ vat: VatID) throws {
+    public func releaseTerminationReason(_ vat: VatID) throws(KernelError) {
         guard var record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
         guard var t = record.termination else { throw KernelError.rejected("\(vat) is not terminated") }
         guard t.reasonHeld else { throw KernelError.rejected("the host holds nothing of \(vat)'s termination reason") }
@@ -125,7 +125,7 @@ extension Kernel {
     /// those records leave the log (and the store) in this crank. The log's numbering goes on.
     /// Acknowledging less than before changes nothing; more than the log holds is refused.
     /// Returns what is now acknowledged and how many records were dropped.
-    public func acknowledgeDeliveries(_ vat: VatID, through seq: Int, drop: Bool) throws -> (acknowledged: Int, dropped: Int) {
+    public func acknowledgeDeliveries(_ vat: VatID, through seq: Int, drop: Bool) throws(KernelError) -> (acknowledged: Int, dropped: Int) {
         guard var record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
         let last = state.deliveries[vat]?.last?.seq ?? record.deliveriesAcknowledged
         guard seq >= 0, seq <= last else {
@@ -143,14 +143,14 @@ extension Kernel {
     }
 
     /// Schedules a `bringOutYourDead` delivery (the reap queue).
-    public func bringOutYourDead(_ vat: VatID) throws {
+    public func bringOutYourDead(_ vat: VatID) throws(KernelError) {
         guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
         guard record.isAlive else { throw KernelError.vatTerminated(vat) }
         try crank(CrankStart(kind: .host, vat: vat, request: .bringOutYourDead(vat))) { push(.reap, .bringOutYourDead(vat: vat)) }
     }
 
     /// The host's `terminateVatExternally`: the vat dies with `Error(reason)`.
-    public func terminate(_ vat: VatID, reason: String) throws {
+    public func terminate(_ vat: VatID, reason: String) throws(KernelError) {
         guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
         guard record.isAlive else { throw KernelError.vatTerminated(vat) }
         try crank(CrankStart(kind: .host, vat: vat, request: .terminate(vat: vat, reason: reason))) {
@@ -164,7 +164,7 @@ extension Kernel {
     }
 
     /// Every kref the host names must be a live object or promise.
-    func checkHostSlots(_ krefs: [KRef]) throws {
+    func checkHostSlots(_ krefs: [KRef]) throws(KernelError) {
         for k in krefs {
             switch k.kind {
             case .object:

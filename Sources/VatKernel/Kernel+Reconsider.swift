@@ -14,7 +14,7 @@ extension Kernel {
     /// unreferenced is collected by the normal rules; anything else is untouched.
     ///
     /// Throws (changing nothing) if a kref is not a live object or promise.
-    public func reconsider(_ krefs: [KRef]) throws -> ReconsiderOutcome {
+    public func reconsider(_ krefs: [KRef]) throws(KernelError) -> ReconsiderOutcome {
         for k in krefs {
             switch k.kind {
             case .object: guard state.objects[k.number] != nil else { throw KernelError.unknownKRef(k) }

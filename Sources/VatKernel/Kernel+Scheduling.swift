@@ -2,7 +2,7 @@
 extension Kernel {
     /// Runs exactly one crank, choosing work in the priority order of §4. Nil when idle.
     @discardableResult
-    public func step() throws -> CrankReport? {
+    public func step() throws(KernelError) -> CrankReport? {
         if let reason = haltedReason { throw KernelError.halted(reason: reason) }
         if let head = state.acceptanceQueue.first {
             return try crank(CrankStart(kind: .routing, vat: head.event.vat, message: head.event)) { try routeAcceptanceHead() }
@@ -27,7 +27,7 @@ extension Kernel {
 
     /// Runs cranks until idle or `maxCranks` ran. Returns how many ran and whether idle.
     @discardableResult
-    public func run(maxCranks: Int = .max) throws -> (cranks: Int, idle: Bool) {
+    public func run(maxCranks: Int = .max) throws(KernelError) -> (cranks: Int, idle: Bool) {
         var n = 0
         while n < maxCranks {
             guard try step() != nil else { return (n, true) }

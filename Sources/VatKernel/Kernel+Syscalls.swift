@@ -15,7 +15,7 @@ extension Kernel {
     ///
     /// Throws (changing nothing) if the vat is unknown or already terminated, or the batch is
     /// too long. An illegal syscall is not a throw: it is the vat's death, reported in the outcome.
-    public func syscalls(_ batch: [Syscall], from vat: VatID) throws -> SyscallBatchOutcome {
+    public func syscalls(_ batch: [Syscall], from vat: VatID) throws(KernelError) -> SyscallBatchOutcome {
         guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
         guard record.isAlive else { throw KernelError.vatTerminated(vat) }
         guard batch.count <= configuration.maxSyscallsPerBatch else {

@@ -35,7 +35,7 @@ extension Kernel {
     /// Upgrades a vat in one crank: BOYD and its syscalls, `vatUpgraded` rejections,
     /// kernel-side abandonment of non-durable exports except `o+0`, a new incarnation, and
     /// `startVat` with its syscalls. Any failure rolls all of it back.
-    public func upgrade(_ vat: VatID, _ request: UpgradeRequest) throws -> UpgradeOutcome {
+    public func upgrade(_ vat: VatID, _ request: UpgradeRequest) throws(KernelError) -> UpgradeOutcome {
         guard let record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
         guard record.isAlive else { throw KernelError.vatTerminated(vat) }
         try checkHostSlots(request.vatParameters.slots)
@@ -44,52 +44,49 @@ extension Kernel {
             throw KernelError.rejected("a batch holds at most \(maxSyscalls) syscalls")
         }
         struct UpgradeFailure: Error { let reason: String }
-        do {
-            let start = CrankStart(kind: .host, vat: vat, request: .upgrade(
-                vat: vat, upgradeMessage: request.upgradeMessage, vatParameters: request.vatParameters,
-                boydSyscalls: request.boydSyscalls.count, startVatSyscalls: request.startVatSyscalls.count))
-            return try crank(start) {
-                let oldIncarnation = record.incarnation
-                appendDelivery(vat, .bringOutYourDead, kd: .bringOutYourDead)
-                do { try executeWithinCrank(request.boydSyscalls, from: vat) } catch let e as IllegalSyscall {
-                    throw UpgradeFailure(reason: "illegal syscall in the final bringOutYourDead: \(e.problem)")
-                }
-                let disconnection = CapData<KRef>(body: .object([
-                    "name": .string("vatUpgraded"),
-                    "upgradeMessage": .string(request.upgradeMessage),
-                    "incarnationNumber": .int(oldIncarnation),
-                ]))
-                for kpid in promisesDecided(by: vat) {
-                    let selfSubscribed = state.promises[kpid.number]!.subscribers.contains(vat)
-                    try resolveKernelPromise(kpid, rejected: true, data: disconnection)
-                    if !selfSubscribed { try deleteCListEntry(vat, kpid) }
-                }
-                var abandoned: [KRef] = []
-                for kref in state.clists[vat]!.krefsInCleanupOrder() {
-                    guard let vref = state.clists[vat]![kref]?.vref else { continue }
-                    guard vref.isExport else { break }
-                    if !vref.isDurable && vref != .root {
-                        try orphanKernelObject(kref, formerOwner: vat)
-                        abandoned.append(kref)
-                    }
-                }
-                var v = state.vats[vat]!
-                try incRefSlots(request.vatParameters.slots)
-                try decRefSlots(v.vatParameters.slots)
-                v.incarnation = oldIncarnation + 1
-                v.vatParameters = request.vatParameters
-                setVat(vat, v)
-                traceEvent(.vatUpgraded(vat: vat, incarnation: oldIncarnation, newIncarnation: v.incarnation, abandoned: abandoned))
-                appendDelivery(vat, .startVat(vatParameters: try mapK2V(vat, request.vatParameters)),
-                               kd: .startVat(vatParameters: request.vatParameters))
-                do { try executeWithinCrank(request.startVatSyscalls, from: vat) } catch let e as IllegalSyscall {
-                    throw UpgradeFailure(reason: "illegal syscall in startVat: \(e.problem)")
-                }
-                if request.startVatFails { throw UpgradeFailure(reason: "the new incarnation failed to start") }
-                return .upgraded(incarnation: oldIncarnation + 1)
+        let start = CrankStart(kind: .host, vat: vat, request: .upgrade(
+            vat: vat, upgradeMessage: request.upgradeMessage, vatParameters: request.vatParameters,
+            boydSyscalls: request.boydSyscalls.count, startVatSyscalls: request.startVatSyscalls.count))
+        // A failure rolls the crank back and is the outcome, not a refusal.
+        return try crank(start, recover: { ($0 as? UpgradeFailure).map { .failed(reason: $0.reason) } }) {
+            let oldIncarnation = record.incarnation
+            appendDelivery(vat, .bringOutYourDead, kd: .bringOutYourDead)
+            do { try executeWithinCrank(request.boydSyscalls, from: vat) } catch let e as IllegalSyscall {
+                throw UpgradeFailure(reason: "illegal syscall in the final bringOutYourDead: \(e.problem)")
             }
-        } catch let failure as UpgradeFailure {
-            return .failed(reason: failure.reason)
+            let disconnection = CapData<KRef>(body: .object([
+                "name": .string("vatUpgraded"),
+                "upgradeMessage": .string(request.upgradeMessage),
+                "incarnationNumber": .int(oldIncarnation),
+            ]))
+            for kpid in promisesDecided(by: vat) {
+                let selfSubscribed = state.promises[kpid.number]!.subscribers.contains(vat)
+                try resolveKernelPromise(kpid, rejected: true, data: disconnection)
+                if !selfSubscribed { try deleteCListEntry(vat, kpid) }
+            }
+            var abandoned: [KRef] = []
+            for kref in state.clists[vat]!.krefsInCleanupOrder() {
+                guard let vref = state.clists[vat]![kref]?.vref else { continue }
+                guard vref.isExport else { break }
+                if !vref.isDurable && vref != .root {
+                    try orphanKernelObject(kref, formerOwner: vat)
+                    abandoned.append(kref)
+                }
+            }
+            var v = state.vats[vat]!
+            try incRefSlots(request.vatParameters.slots)
+            try decRefSlots(v.vatParameters.slots)
+            v.incarnation = oldIncarnation + 1
+            v.vatParameters = request.vatParameters
+            setVat(vat, v)
+            traceEvent(.vatUpgraded(vat: vat, incarnation: oldIncarnation, newIncarnation: v.incarnation, abandoned: abandoned))
+            appendDelivery(vat, .startVat(vatParameters: try mapK2V(vat, request.vatParameters)),
+                           kd: .startVat(vatParameters: request.vatParameters))
+            do { try executeWithinCrank(request.startVatSyscalls, from: vat) } catch let e as IllegalSyscall {
+                throw UpgradeFailure(reason: "illegal syscall in startVat: \(e.problem)")
+            }
+            if request.startVatFails { throw UpgradeFailure(reason: "the new incarnation failed to start") }
+                return .upgraded(incarnation: oldIncarnation + 1)
         }
     }
 }

@@ -46,9 +46,13 @@ public final class Kernel {
     // MARK: - Cranks
 
     /// Runs `body` as one crank begun as `start` says: then `processRefcounts`, then commit.
-    /// If anything throws, every change is undone; a `KernelBug` also halts the kernel.
-    func crank<T>(_ start: CrankStart, _ body: () throws -> T) throws -> T {
-        if let reason = haltedReason { throw KernelError.halted(reason: reason) }
+    /// If anything throws, every change is undone. A `KernelError` is the request's refusal
+    /// and passes through; an error `recover` turns into a value ends the crank with that
+    /// value and nothing committed (a failed upgrade); anything else is a broken invariant
+    /// (`KernelBug`, or an error no rule expects there) and halts the kernel (§13.2).
+    func crank<T>(_ start: CrankStart, recover: (any Error) -> T? = { _ in nil },
+                  _ body: () throws -> T) throws(KernelError) -> T {
+        if let reason = haltedReason { throw .halted(reason: reason) }
         precondition(!inCrank, "cranks do not nest")
         inCrank = true
         crankStart = start
@@ -62,18 +66,20 @@ public final class Kernel {
             try processRefcounts()
             try commit()
             return result
-        } catch let bug as KernelBug {
+        } catch let refusal as KernelError {
             rollback()
-            haltedReason = bug.message
-            throw KernelError.halted(reason: bug.message)
+            throw refusal
         } catch {
             rollback()
-            throw error
+            if let value = recover(error) { return value }
+            let reason = (error as? KernelBug)?.message ?? String(describing: error)
+            haltedReason = reason
+            throw .halted(reason: reason)
         }
     }
 
     /// Ends the crank: bumps the crank number, hands the delta to storage, forgets the journal.
-    private func commit() throws {
+    private func commit() throws(KernelError) {
         var counters = state.counters
         counters.crank += 1
         setCounters(counters)
@@ -81,7 +87,7 @@ public final class Kernel {
             do {
                 try storage.commit(makeDelta())
             } catch {
-                throw KernelError.storageFailure(String(describing: error))
+                throw .storageFailure(String(describing: error))
             }
         }
         journal.removeAll(keepingCapacity: true)

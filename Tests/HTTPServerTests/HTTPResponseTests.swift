@@ -63,14 +63,4 @@ struct HTTPResponseTests {
         #expect(!HTTPResponse(status: 200, headers: [("Connection", "keep-alive")]).asksToClose)
         #expect(!HTTPResponse(status: 200).asksToClose)
     }
-
-    @Test("server errors have the JSON shape of the API, escaped")
-    func errorBodies() {
-        #expect(wire(HTTPProtocolError.payloadTooLarge(limit: 1_048_576).response, connection: .close)
-            == "HTTP/1.1 413 Content Too Large\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 85\r\n"
-            + "Connection: close\r\n\r\n"
-            + #"{"error":{"code":"payload-too-large","message":"request body exceeds 1048576 bytes"}}"#)
-        #expect(HTTPProtocolError.expectationFailed("a\"b\\c\u{1}").response.body
-            == Array(#"{"error":{"code":"expectation-failed","message":"unsupported expectation \"a\"b\\c\u0001\""}}"#.utf8))
-    }
 }

@@ -57,3 +57,19 @@ func withServer<T>(
     }
     return try body(port, server)
 }
+
+/// The tests' handlers answer the server's own errors in the JSON shape the wire forms of
+/// `serverError` expect (the shape KernelService gives them).
+extension HTTPHandler {
+    func response(for error: HTTPProtocolError) -> HTTPResponse {
+        var body = Array(#"{"error":{"code":""#.utf8) + Array(error.code.rawValue.utf8) + Array(#"","message":""#.utf8)
+        for byte in error.message.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): body += [UInt8(ascii: "\\"), byte]
+            case 0..<0x20: body += Array(String(format: "\\u%04x", byte).utf8)
+            default: body.append(byte)
+            }
+        }
+        return .json(error.status, body + Array(#""}}"#.utf8))
+    }
+}

@@ -83,9 +83,9 @@ import TestSupport
         do {
             _ = try kernel.syscalls(big, from: b)
             Issue.record("the crank should not commit")
-        } catch let e as KernelError {
-            // then it fails with "disk full" and is rolled back,
-            #expect(e.description.contains("disk full"), "\(e)")
+        } catch {
+            // then it fails with "disk full" (a `KernelError`, the only kind the kernel throws) and is rolled back,
+            #expect(error.description.contains("disk full"), "\(error)")
         }
         #expect(kernel.state == stateBefore)
 
