@@ -14,7 +14,6 @@ public struct HTTPProtocolError: Error, Equatable, Sendable {
         case notImplemented = "not-implemented"
         case serviceUnavailable = "service-unavailable"
         case expectationFailed = "expectation-failed"
-        case lengthRequired = "length-required"
         case internalError = "internal-error"
     }
 

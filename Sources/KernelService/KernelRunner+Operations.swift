@@ -74,8 +74,11 @@ extension KernelRunner {
     private func answer(_ operation: Operation, _ kernel: Kernel) throws -> HTTPResponse {
         let state = kernel.state
         switch operation {
-        case .kernelSummary, .version, .readiness, .metrics:
+        case .kernelSummary:
             return ok(summaryJSON(kernel))
+        case .probe, .streamEvents, .streamDeliveries:
+            // Answered on the loop thread, or taken by `startStream`, before anything runs: never performed.
+            throw ServiceError.shuttingDown
         case .listEvents(let filter, let page, _):
             return try eventsPage(filter, page)
         case .step:
@@ -134,9 +137,6 @@ extension KernelRunner {
         case .deliveries(let vat, let page, _):
             _ = try record(vat, state)
             return deliveriesPage(vat, page)
-        case .streamEvents, .streamDeliveries:
-            // Taken by `startStream` before anything runs; never performed.
-            throw ServiceError.shuttingDown
         case .syscalls(let vat, let batch):
             switch try kernel.syscalls(batch, from: vat) {
             case .committed(let results):

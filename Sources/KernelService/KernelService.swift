@@ -92,28 +92,11 @@ public final class KernelService: HTTPHandler {
         do {
             let operation = try route(request, to: resource)
             switch operation {
-            case nil:
-                respond(.json(200, Array(#"{"status":"ok"}"#.utf8)))
-            case .version?:
-                let id = configuration.identity
-                respond(.json(200, JSON.object([
-                    ("version", .string(id.version)),
-                    ("schemaVersion", .int(id.schemaVersion)),
-                    ("startedAt", .string(id.startedAt)),
-                    ("instanceID", .string(id.instanceID)),
-                ]).bytes))
-            case .readiness?:
-                if isReady {
-                    respond(.json(200, Array(#"{"status":"ready"}"#.utf8)))
-                } else {
-                    respond(ServiceError.starting.response)
-                }
-            case .metrics?:
-                respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
-                                     body: metrics.exposition()))
-            case _? where !isReady:
+            case .probe(let probe):
+                respond(response(to: probe))
+            case _ where !isReady:
                 respond(ServiceError.starting.response)
-            case .kernelSummary? where request.earlierUnanswered == 0:
+            case .kernelSummary where request.earlierUnanswered == 0:
                 // Nothing of this connection's is still queued, so the last committed state
                 // already holds its changes: answered here, without a trip to the kernel thread.
                 // Behind a pipelined request it goes through the queue instead (read-your-writes).
@@ -124,7 +107,7 @@ public final class KernelService: HTTPHandler {
                 } else {
                     respond(ServiceError.storageFailure("the kernel state could not be loaded from the store").response)
                 }
-            case let operation?:
+            default:
                 switch runner.submit(.request(operation, peer: request.peer, respond: respond), bytes: request.body.count) {
                 case .queued: break
                 case .overloaded(let limit): respond(ServiceError.overloaded(limit).response)
@@ -136,16 +119,36 @@ public final class KernelService: HTTPHandler {
         }
     }
 
+    /// The answer to a probe, from the loop thread.
+    private func response(to probe: Probe) -> HTTPResponse {
+        switch probe {
+        case .health:
+            return .json(200, Array(#"{"status":"ok"}"#.utf8))
+        case .version:
+            let id = configuration.identity
+            return .json(200, JSON.object([
+                ("version", .string(id.version)),
+                ("schemaVersion", .int(id.schemaVersion)),
+                ("startedAt", .string(id.startedAt)),
+                ("instanceID", .string(id.instanceID)),
+            ]).bytes)
+        case .readiness:
+            return isReady ? .json(200, Array(#"{"status":"ready"}"#.utf8)) : ServiceError.starting.response
+        case .metrics:
+            return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+                                body: runner.metrics.exposition())
+        }
+    }
+
     /// The body of an error the HTTP server answers by itself, in the API's error shape.
     public func response(for error: HTTPProtocolError) -> HTTPResponse {
         ServiceError.response(for: error)
     }
 
-    /// Route, method, credentials, query parameters, then body, in that order. Nil for `/healthz`, which is
-    /// answered on the spot (as are `/version` and `/readyz`). HEAD is GET wherever GET is
+    /// Route, method, credentials, query parameters, then body, in that order. HEAD is GET wherever GET is
     /// allowed (the server drops the body). `resource` is the request's path as `handle`
     /// matched it (nil: no such resource).
-    func route(_ request: HTTPRequest, to resource: Resource?) throws(ServiceError) -> Operation? {
+    func route(_ request: HTTPRequest, to resource: Resource?) throws(ServiceError) -> Operation {
         guard let resource else { throw .noRoute(request.path) }
         let method = request.method == "HEAD" && resource.methods.contains("GET") ? "GET" : request.method
         guard resource.methods.contains(method) else {
@@ -154,7 +157,6 @@ public final class KernelService: HTTPHandler {
         let vat = try resource.vatScope.map { id throws(ServiceError) in try Operation.vatID(id) }
         try runner.credentials.authorize(resource, vat: vat, header: request.headers["Authorization"])
         try Operation.checkQuery(request.queryItems.map(\.name), allowed: resource.queryParameters, method: method, resource: resource)
-        if resource == .healthz { return nil }
         return try Operation.parse(resource, method: method, query: request.query, body: request.body,
                                    maxSyscalls: configuration.kernel.maxSyscallsPerBatch,
                                    maxRunCranks: configuration.maxCranksPerRequest,

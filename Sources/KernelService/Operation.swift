@@ -48,14 +48,18 @@ enum PageCursor {
     static func position(_ k: KRef) -> Int { Int(k.kind.rawValue) << 56 | k.number }
 }
 
+/// `GET /healthz`, `/version`, `/readyz` and `/metrics`: what a prober or scraper asks, answered
+/// by the loop thread itself, so that they answer while the kernel is busy or not ready.
+enum Probe: Equatable {
+    case health, version, readiness, metrics
+}
+
 /// A request, fully parsed and validated on the loop thread: what the kernel thread runs.
 /// Nothing here can be malformed any more; what remains are the kernel's own rules.
 enum Operation: Equatable {
     case kernelSummary
-    /// `GET /version`, `GET /readyz`: answered on the loop thread.
-    case version, readiness
-    /// `GET /metrics`: answered on the loop thread.
-    case metrics
+    /// Answered on the loop thread, never queued, ready or not.
+    case probe(Probe)
     case step
     case run(maxCranks: Int)
     case getRunMode
@@ -108,7 +112,7 @@ enum Operation: Equatable {
     /// True when the operation asks for a change: the kernel runs afterwards in auto mode.
     var changesState: Bool {
         switch self {
-        case .kernelSummary, .version, .readiness, .metrics, .getRunMode, .runQueue, .acceptanceQueue, .gcActions, .audit, .listVats, .showVat,
+        case .kernelSummary, .probe, .getRunMode, .runQueue, .acceptanceQueue, .gcActions, .audit, .listVats, .showVat,
              .clist, .deliveries, .listObjects, .listPromises, .showObject, .showPromise, .listEvents, .streamEvents, .streamDeliveries:
             return false
         default:
@@ -155,14 +159,16 @@ extension Operation {
     static func parse(_ resource: Resource, method: String, query: [String: String], body: [UInt8],
                       maxSyscalls: Int, maxRunCranks: Int, lastEventID: String? = nil) throws(ServiceError) -> Operation {
         switch resource {
-        case .healthz, .kernel:
-            return .kernelSummary
+        case .healthz:
+            return .probe(.health)
         case .version:
-            return .version
+            return .probe(.version)
         case .readyz:
-            return .readiness
+            return .probe(.readiness)
         case .metrics:
-            return .metrics
+            return .probe(.metrics)
+        case .kernel:
+            return .kernelSummary
         case .kernelStep:
             try emptyObject(body)
             return .step
