@@ -85,16 +85,7 @@ extension KernelRunner {
             guard let report = try step(kernel) else { return ok(.object([("type", .string("idle")), ("idle", .bool(true))])) }
             return ok(Representation.crankReport(report))
         case .run(let maxCranks):
-            var n = 0
-            do {
-                while n < maxCranks, try step(kernel) != nil { n += 1 }
-            } catch {
-                guard case .halted = error else { throw error }
-                var e = ServiceError(error)
-                e.details.append(("cranks", .int(n)))
-                throw e
-            }
-            return ok(.object([("cranks", .int(n)), ("idle", .bool(kernel.isIdle))]))
+            return try run(maxCranks, kernel)
         case .getRunMode:
             return ok(.object([("mode", .string(runMode.rawValue))]))
         case .setRunMode(let mode):
@@ -107,54 +98,19 @@ extension KernelRunner {
         case .gcActions:
             return ok(.array(state.gcActions.sorted().map { .string($0.description) }))
         case .audit:
-            return ok(.array(kernel.audit().map {
-                .object([("kref", .text($0.kref)), ("message", .string($0.message)), ("kind", .string($0.kind.rawValue))])
-            }))
-
+            return ok(.array(kernel.audit().map(Self.auditProblem)))
         case .createVat(let name, let options, let parameters):
-            // The token's hash is kernel input, kept in the vat's record and durable with its
-            // creation; the service accepts the token once the group is committed.
-            let token = Credentials.newToken()
-            let created = try kernel.createVat(name: name, options: options, vatParameters: parameters,
-                                               tokenHash: TokenHash.digest(token.utf8))
-            let vat = created.vatID
-            var r = response(201, .object([
-                ("vatID", .string(vat.description)),
-                ("name", .string(name.string)),
-                ("rootKref", .string(created.rootKref.description)),
-                ("incarnation", .int(created.incarnation)),
-                ("token", .string(token)),
-            ]))
-            r.headers.append(("Location", "/vats/\(vat)"))
-            return r
+            return try createVat(name: name, options: options, parameters: parameters, kernel)
         case .listVats(let page):
             return ok(vats(state, page))
         case .showVat(let vat):
             return ok(vatJSON(try record(vat, state), state))
         case .clist(let vat, let page):
-            _ = try record(vat, state)
-            return ok(clist(state.clists[vat] ?? CList(), page, state.counters))
+            return ok(clist(try record(vat, state).id, page, state))
         case .deliveries(let vat, let page, _):
-            _ = try record(vat, state)
-            return deliveriesPage(vat, page)
+            return deliveriesPage(try record(vat, state).id, page)
         case .syscalls(let vat, let batch):
-            switch try kernel.syscalls(batch, from: vat) {
-            case .committed(let results):
-                tookEffect(batch[...])
-                return ok(.object([("type", .string("ran")), ("results", .array(results.map(Representation.syscallResult)))]))
-            case .exited(let isFailure, let results):
-                if !isFailure { tookEffect(batch[...]) }
-                return ok(.object([
-                    ("type", .string("exited")),
-                    ("exited", .bool(true)),
-                    ("isFailure", .bool(isFailure)),
-                    ("results", .array(results.map(Representation.syscallResult))),
-                ]))
-            case .illegal(let index, let syscall, let problem):
-                metrics.illegalSyscall()
-                log("vat \(vat) terminated by an illegal syscall: syscall \(index) (\(syscall)): \(problem)")
-                throw ServiceError.illegalSyscall(index: index, syscall: syscall, problem: problem, vat: vat)
-            }
+            return try syscalls(vat, batch, kernel)
         case .addExport(let vat, let vref):
             let kref = try kernel.addExport(vat: vat, vref: vref)
             return ok(.object([("kref", .string(kref.description))]))
@@ -162,81 +118,174 @@ extension KernelRunner {
             try kernel.bringOutYourDead(vat)
             return response(202, .object([("vatID", .string(vat.description))]))
         case .upgrade(let vat, let request):
-            // What the upgrade abandons: the old incarnation's non-durable exports but its root.
-            let abandoned = (state.clists[vat]?.byKRef ?? [:]).values.filter { $0.vref.isExport && !$0.vref.isDurable && $0.vref != .root }.count
-            switch try kernel.upgrade(vat, request) {
-            case .upgraded(let incarnation):
-                metrics.upgrade("upgraded")
-                tookEffect(request.boydSyscalls[...])
-                tookEffect(request.startVatSyscalls[...])
-                metrics.exportsAbandoned(abandoned)
-                metrics.orphansCreated(abandoned)
-                return ok(.object([("vatID", .string(vat.description)), ("incarnation", .int(incarnation))]))
-            case .failed(let reason):
-                metrics.upgrade("failed")
-                throw ServiceError.upgradeFailed(reason: reason)
-            }
+            return try upgrade(vat, request, kernel)
         case .terminate(let vat, let reason):
             try kernel.terminate(vat, reason: reason)
             return ok(vatJSON(try record(vat, kernel.state), kernel.state))
         case .acknowledgeDeliveries(let vat, let through):
-            let r = try kernel.acknowledgeDeliveries(vat, through: through, drop: !configuration.keepDeliveries)
-            return ok(.object([("acknowledged", .int(r.acknowledged)), ("dropped", .int(r.dropped))]))
+            return ok(acknowledged(try kernel.acknowledgeDeliveries(vat, through: through, drop: !configuration.keepDeliveries)))
         case .releaseTerminationReason(let vat):
             try kernel.releaseTerminationReason(vat)
             return ok(vatJSON(try record(vat, kernel.state), kernel.state))
         case .reconsider(let krefs):
-            let outcome = try kernel.reconsider(krefs)
-            return ok(.object([
-                ("collected", .array(outcome.collected.map { .string($0.description) })),
-                ("gcActions", .array(outcome.gcActions.map { .string($0.description) })),
-            ]))
-
+            return ok(Self.reconsidered(try kernel.reconsider(krefs)))
         case .send(let target, let methargs, let policy):
             let result = try kernel.queueToKref(target: target, methargs: methargs, result: policy)
             return response(202, .object([("result", .text(result))]))
         case .listObjects(let owner, let page):
-            func matches(_ n: Int) -> Bool {
-                guard let o = state.objects[n] else { return false }
-                switch owner {
-                case nil: return true
-                case .none?: return o.owner == nil
-                case .vat(let v)?: return o.owner == v
-                }
-            }
-            let numbers = PageSelection.first(page.limit + 1, after: page.after, below: state.counters.nextObject,
-                                              contains: matches, all: state.objects.keys.lazy.filter(matches))
-            return ok(Representation.page("objects", page, numbers.lazy.map(KRef.object), item: { kref in
-                Representation.object(kref, state.objects[kref.number]!, pins: state.pins[kref] ?? 0, holders: nil)
-            }, cursor: { .string($0.description) }))
+            return try listObjects(owner: owner, page, state)
         case .listPromises(let decider, let promiseState, let page):
-            func matches(_ n: Int) -> Bool {
-                guard let p = state.promises[n] else { return false }
-                if let decider, p.decider != decider { return false }
-                if let promiseState, p.state != promiseState { return false }
-                return true
-            }
-            let numbers = PageSelection.first(page.limit + 1, after: page.after, below: state.counters.nextPromise,
-                                              contains: matches, all: state.promises.keys.lazy.filter(matches))
-            return ok(Representation.page("promises", page, numbers.lazy.map(KRef.promise), item: { kpid in
-                Representation.promise(kpid, state.promises[kpid.number]!, held: state.heldResults.contains(kpid), holders: nil)
-            }, cursor: { .string($0.description) }))
-        case .showObject(let kref):
-            guard let o = state.objects[kref.number] else { throw KernelError.unknownKRef(kref) }
-            return ok(Representation.object(kref, o, pins: state.pins[kref] ?? 0, holders: kernel.holders(of: kref)))
-        case .showPromise(let kpid):
-            guard let p = state.promises[kpid.number] else { throw KernelError.unknownKRef(kpid) }
-            return ok(Representation.promise(kpid, p, held: state.heldResults.contains(kpid), holders: kernel.holders(of: kpid)))
+            return try listPromises(decider: decider, promiseState: promiseState, page, state)
+        case .showObject(let kref), .showPromise(let kref):
+            return ok(try show(kref, kernel))
         case .pin(let kref):
             try kernel.pin(kref)
-            return ok(.object([("kref", .string(kref.description)), ("pins", .int(kernel.state.pins[kref] ?? 0))]))
+            return ok(pinsJSON(kref, kernel.state))
         case .unpin(let kref):
             try kernel.unpin(kref)
-            return ok(.object([("kref", .string(kref.description)), ("pins", .int(kernel.state.pins[kref] ?? 0))]))
+            return ok(pinsJSON(kref, kernel.state))
         case .releaseResult(let kpid):
             try kernel.releaseResult(kpid)
             return ok(.object([("kpid", .string(kpid.description)), ("heldByHost", .bool(false))]))
         }
+    }
+
+    // MARK: Answers
+
+    private static func auditProblem(_ p: AuditProblem) -> JSON {
+        .object([("kref", .text(p.kref)), ("message", .string(p.message)), ("kind", .string(p.kind.rawValue))])
+    }
+
+    /// `POST /kernel/gc/reconsider`: what the crank collected and the GC actions it added.
+    private static func reconsidered(_ outcome: ReconsiderOutcome) -> JSON {
+        .object([
+            ("collected", .array(outcome.collected.map { .string($0.description) })),
+            ("gcActions", .array(outcome.gcActions.map { .string($0.description) })),
+        ])
+    }
+
+    /// `GET /objects/{kref}`, `GET /promises/{kpid}`: the object or promise, with its holders.
+    private func show(_ kref: KRef, _ kernel: Kernel) throws(KernelError) -> JSON {
+        let state = kernel.state
+        if kref.isObject {
+            guard let o = state.objects[kref.number] else { throw KernelError.unknownKRef(kref) }
+            return Representation.object(kref, o, pins: state.pins[kref] ?? 0, holders: kernel.holders(of: kref))
+        }
+        guard let p = state.promises[kref.number] else { throw KernelError.unknownKRef(kref) }
+        return Representation.promise(kref, p, held: state.heldResults.contains(kref), holders: kernel.holders(of: kref))
+    }
+
+    private func acknowledged(_ r: (acknowledged: Int, dropped: Int)) -> JSON {
+        .object([("acknowledged", .int(r.acknowledged)), ("dropped", .int(r.dropped))])
+    }
+
+    /// An object's host pins, after a pin or unpin.
+    private func pinsJSON(_ kref: KRef, _ state: KernelState) -> JSON {
+        .object([("kref", .string(kref.description)), ("pins", .int(state.pins[kref] ?? 0))])
+    }
+
+    /// `POST /kernel/run`: up to `maxCranks` cranks; a halt on the way says how many ran.
+    private func run(_ maxCranks: Int, _ kernel: Kernel) throws -> HTTPResponse {
+        var n = 0
+        do {
+            while n < maxCranks, try step(kernel) != nil { n += 1 }
+        } catch {
+            guard case .halted = error else { throw error }
+            var e = ServiceError(error)
+            e.details.append(("cranks", .int(n)))
+            throw e
+        }
+        return ok(.object([("cranks", .int(n)), ("idle", .bool(kernel.isIdle))]))
+    }
+
+    /// `POST /vats`: the new vat, with its token (shown this once).
+    private func createVat(name: ByteString, options: JSONValue, parameters: CapData<KRef>, _ kernel: Kernel) throws -> HTTPResponse {
+        // The token's hash is kernel input, kept in the vat's record and durable with its
+        // creation; the service accepts the token once the group is committed.
+        let token = Credentials.newToken()
+        let created = try kernel.createVat(name: name, options: options, vatParameters: parameters,
+                                           tokenHash: TokenHash.digest(token.utf8))
+        let vat = created.vatID
+        var r = response(201, .object([
+            ("vatID", .string(vat.description)),
+            ("name", .string(name.string)),
+            ("rootKref", .string(created.rootKref.description)),
+            ("incarnation", .int(created.incarnation)),
+            ("token", .string(token)),
+        ]))
+        r.headers.append(("Location", "/vats/\(vat)"))
+        return r
+    }
+
+    /// `POST /vats/{vatID}/syscalls`: the batch as one crank; an illegal syscall is a 422 (the vat is dead).
+    private func syscalls(_ vat: VatID, _ batch: [Syscall], _ kernel: Kernel) throws -> HTTPResponse {
+        switch try kernel.syscalls(batch, from: vat) {
+        case .committed(let results):
+            tookEffect(batch[...])
+            return ok(.object([("type", .string("ran")), ("results", .array(results.map(Representation.syscallResult)))]))
+        case .exited(let isFailure, let results):
+            if !isFailure { tookEffect(batch[...]) }
+            return ok(.object([
+                ("type", .string("exited")),
+                ("exited", .bool(true)),
+                ("isFailure", .bool(isFailure)),
+                ("results", .array(results.map(Representation.syscallResult))),
+            ]))
+        case .illegal(let index, let syscall, let problem):
+            metrics.illegalSyscall()
+            log("vat \(vat) terminated by an illegal syscall: syscall \(index) (\(syscall)): \(problem)")
+            throw ServiceError.illegalSyscall(index: index, syscall: syscall, problem: problem, vat: vat)
+        }
+    }
+
+    /// `POST /vats/{vatID}/upgrade`: the new incarnation, or a 422 when it failed and was rolled back.
+    private func upgrade(_ vat: VatID, _ request: UpgradeRequest, _ kernel: Kernel) throws -> HTTPResponse {
+        // What the upgrade abandons: the old incarnation's non-durable exports but its root.
+        let abandoned = (kernel.state.clists[vat]?.byKRef ?? [:]).values.filter { $0.vref.isExport && !$0.vref.isDurable && $0.vref != .root }.count
+        switch try kernel.upgrade(vat, request) {
+        case .upgraded(let incarnation):
+            metrics.upgrade("upgraded")
+            tookEffect(request.boydSyscalls[...])
+            tookEffect(request.startVatSyscalls[...])
+            metrics.exportsAbandoned(abandoned)
+            metrics.orphansCreated(abandoned)
+            return ok(.object([("vatID", .string(vat.description)), ("incarnation", .int(incarnation))]))
+        case .failed(let reason):
+            metrics.upgrade("failed")
+            throw ServiceError.upgradeFailed(reason: reason)
+        }
+    }
+
+    /// `GET /objects`: a page, by number, of those `owner` selects.
+    private func listObjects(owner: OwnerFilter?, _ page: Page, _ state: KernelState) throws -> HTTPResponse {
+        func matches(_ n: Int) -> Bool {
+            guard let o = state.objects[n] else { return false }
+            switch owner {
+            case nil: return true
+            case .none?: return o.owner == nil
+            case .vat(let v)?: return o.owner == v
+            }
+        }
+        let numbers = PageSelection.first(page.limit + 1, after: page.after, below: state.counters.nextObject,
+                                          contains: matches, all: state.objects.keys.lazy.filter(matches))
+        return ok(Representation.page("objects", page, numbers.lazy.map(KRef.object), item: { kref in
+            Representation.object(kref, state.objects[kref.number]!, pins: state.pins[kref] ?? 0, holders: nil)
+        }, cursor: { .string($0.description) }))
+    }
+
+    /// `GET /promises`: a page, by number, of those the filters select.
+    private func listPromises(decider: VatID?, promiseState: KernelPromise.State?, _ page: Page, _ state: KernelState) throws -> HTTPResponse {
+        func matches(_ n: Int) -> Bool {
+            guard let p = state.promises[n] else { return false }
+            if let decider, p.decider != decider { return false }
+            if let promiseState, p.state != promiseState { return false }
+            return true
+        }
+        let numbers = PageSelection.first(page.limit + 1, after: page.after, below: state.counters.nextPromise,
+                                          contains: matches, all: state.promises.keys.lazy.filter(matches))
+        return ok(Representation.page("promises", page, numbers.lazy.map(KRef.promise), item: { kpid in
+            Representation.promise(kpid, state.promises[kpid.number]!, held: state.heldResults.contains(kpid), holders: nil)
+        }, cursor: { .string($0.description) }))
     }
 
     // MARK: Metrics
@@ -365,7 +414,9 @@ extension KernelRunner {
 
     /// One page of a c-list: objects by number, then promises by number (`PageSelection`, so
     /// never a sort of the whole c-list).
-    private func clist(_ clist: CList, _ page: Page, _ counters: KernelCounters) -> JSON {
+    private func clist(_ vat: VatID, _ page: Page, _ state: KernelState) -> JSON {
+        let clist = state.clists[vat] ?? CList()
+        let counters = state.counters
         let want = page.limit + 1
         var positions: [Int] = []
         for (kind, upper) in [(KRef.Kind.object, counters.nextObject), (.promise, counters.nextPromise)] where positions.count < want {

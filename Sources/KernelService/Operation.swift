@@ -173,21 +173,9 @@ extension Operation {
             try emptyObject(body)
             return .step
         case .kernelRun:
-            var f = try Fields(try json(body, emptyIs: .object([:])), path: "")
-            let n = try f.optionalInt("maxCranks") ?? maxRunCranks
-            try f.finish()
-            guard (1...Limits.maxCranksAsked).contains(n) else {
-                throw .invalidField("maxCranks", "must be between 1 and \(Limits.maxCranksAsked)")
-            }
-            // More than one request may run is not an error: the answer says the kernel is not idle.
-            return .run(maxCranks: min(n, maxRunCranks))
+            return try run(body: body, maxRunCranks: maxRunCranks)
         case .kernelRunMode:
-            if method == "GET" { return .getRunMode }
-            var f = try Fields(try json(body), path: "")
-            let s = try f.string("mode")
-            try f.finish()
-            guard let mode = RunMode(rawValue: s) else { throw .invalidField("mode", "must be \"auto\" or \"manual\"") }
-            return .setRunMode(mode)
+            return try runMode(method: method, body: body)
         case .kernelRunQueue:
             return .runQueue(try page(query))
         case .kernelAcceptanceQueue:
@@ -197,36 +185,9 @@ extension Operation {
         case .kernelAudit:
             return .audit
         case .kernelGCReconsider:
-            var f = try Fields(try json(body), path: "")
-            let raw = try f.array("krefs")
-            try f.finish()
-            guard !raw.isEmpty, raw.count <= Limits.maxPageSize else {
-                throw .invalidField("krefs", "must name 1 to \(Limits.maxPageSize) krefs")
-            }
-            var krefs: [KRef] = []
-            for (n, v) in raw.enumerated() {
-                krefs.append(try Fields.kref(v, "krefs[\(n)]"))
-            }
-            return .reconsider(krefs)
-
+            return try reconsider(body: body)
         case .vats:
-            if method == "GET" { return .listVats(try page(query, cursor: .vat)) }
-            var f = try Fields(try json(body), path: "")
-            let name = try f.string("name")
-            guard !name.isEmpty, name.unicodeScalars.count <= Limits.maxNameLength else {
-                throw .invalidField("name", "must be 1 to \(Limits.maxNameLength) characters")
-            }
-            let options = f.optional("options") ?? .object([:])
-            guard case .object = options else { throw .invalidField("options", "must be a JSON object") }
-            // The options the kernel reads (KERNEL-SPEC §7, §13.8); a mistyped value would silently mean false.
-            for option in ["enablePipelining", "receiveAbandonImport"] {
-                if let value = options[option] { _ = try Fields.bool(value, "options.\(option)") }
-            }
-            let parameters = try f.optional("vatParameters").map { v throws(ServiceError) in
-                try Fields.capData(v, "vatParameters", slot: Fields.kref)
-            } ?? CapData(body: .null)
-            try f.finish()
-            return .createVat(name: ByteString(name), options: options, vatParameters: parameters)
+            return try vats(method: method, query: query, body: body)
         case .vat(let id):
             return .showVat(try vatID(id))
         case .vatCList(let id):
@@ -238,107 +199,211 @@ extension Operation {
         case .eventsStream:
             return .streamEvents(try eventFilter(query), after: try streamStart(query, lastEventID: lastEventID))
         case .vatSyscalls(let id):
-            let vat = try vatID(id)
-            var f = try Fields(try json(body), path: "")
-            let raw = try f.array("syscalls")
-            try f.finish()
-            return .syscalls(vat, try syscalls(raw, field: "syscalls", max: maxSyscalls))
+            return try syscalls(id, body: body, maxSyscalls: maxSyscalls)
         case .vatExports(let id):
-            let vat = try vatID(id)
-            var f = try Fields(try json(body), path: "")
-            let vref = try Fields.vref(try f.required("vref"), "vref")
-            try f.finish()
-            guard vref.isExport else { throw .invalidField("vref", "must be an object export (o+…)") }
-            return .addExport(vat, vref)
+            return try export(id, body: body)
         case .vatBringOutYourDead(let id):
             let vat = try vatID(id)
             try emptyObject(body)
             return .bringOutYourDead(vat)
         case .vatUpgrade(let id):
-            let vat = try vatID(id)
-            var f = try Fields(try json(body, emptyIs: .object([:])), path: "")
-            var request = UpgradeRequest()
-            if let v = f.optional("vatParameters") { request.vatParameters = try Fields.capData(v, "vatParameters", slot: Fields.kref) }
-            request.upgradeMessage = try f.optionalString("upgradeMessage") ?? ""
-            if let raw = try f.optionalArray("boydSyscalls") {
-                request.boydSyscalls = try syscalls(raw, field: "boydSyscalls", max: maxSyscalls)
-            }
-            if let raw = try f.optionalArray("startVatSyscalls") {
-                request.startVatSyscalls = try syscalls(raw, field: "startVatSyscalls", max: maxSyscalls)
-            }
-            request.startVatFails = try f.optionalBool("startVatFails") ?? false
-            try f.finish()
-            return .upgrade(vat, request)
+            return try upgrade(id, body: body, maxSyscalls: maxSyscalls)
         case .vatTerminate(let id):
-            let vat = try vatID(id)
-            var f = try Fields(try json(body, emptyIs: .object([:])), path: "")
-            let reason = try f.optionalString("reason") ?? "terminated by the host"
-            try f.finish()
-            return .terminate(vat, reason: reason)
+            return try terminate(id, body: body)
         case .vatDeliveriesAck(let id):
-            let vat = try vatID(id)
-            var f = try Fields(try json(body), path: "")
-            let through = try Fields.int(try f.required("through"), "through")
-            try f.finish()
-            guard (0...Limits.maxNumber).contains(through) else {
-                throw .invalidField("through", "must be a delivery seq between 0 and \(Limits.maxNumber)")
-            }
-            return .acknowledgeDeliveries(vat, through: through)
+            return try acknowledgement(id, body: body)
         case .vatTerminationHold(let id):
             return .releaseTerminationReason(try vatID(id))
-
         case .messages:
-            var f = try Fields(try json(body), path: "")
-            let target = try Fields.kref(try f.required("target"), "target")
-            let methargs = try Fields.methargs(try f.required("methargs"), "methargs", slot: Fields.kref)
-            let policyText = try f.optionalString("result") ?? "none"
-            try f.finish()
-            guard let policy = ResultPolicy(rawValue: policyText) else {
-                throw .invalidField("result", "must be \"none\", \"keep\" or \"ignore\"")
-            }
-            return .send(target: target, methargs: methargs, result: policy)
+            return try send(body: body)
         case .objects:
-            var owner: OwnerFilter?
-            if let o = query["owner"] {
-                if o == "none" {
-                    owner = OwnerFilter.none
-                } else if let v = VatID(o), Limits.accepts(v) {
-                    owner = .vat(v)
-                } else {
-                    throw .invalidParameter("owner", "\"\(o)\" is neither a vat ID (v1, v2, …) nor \"none\"")
-                }
-            }
-            return .listObjects(owner: owner, try page(query, cursor: .kref(.object)))
+            return try objects(query: query)
         case .events:
             return .listEvents(try eventFilter(query), try page(query), wait: try wait(query))
         case .promises:
-            var decider: VatID?
-            if let d = query["decider"] {
-                guard let v = VatID(d), Limits.accepts(v) else { throw .invalidParameter("decider", "\"\(d)\" is not a vat ID (v1, v2, …)") }
-                decider = v
-            }
-            var state: KernelPromise.State?
-            if let s = query["state"] {
-                guard let st = KernelPromise.State(rawValue: s) else {
-                    throw .invalidParameter("state", "must be unresolved, fulfilled or rejected")
-                }
-                state = st
-            }
-            return .listPromises(decider: decider, state: state, try page(query, cursor: .kref(.promise)))
+            return try promises(query: query)
         case .object(let k):
             return .showObject(try kref(k, .object))
         case .objectPin(let k):
-            let kref = try kref(k, .object)
-            if method == "POST" {
-                try emptyObject(body)
-                return .pin(kref)
-            }
-            return .unpin(kref)
+            return try pin(k, method: method, body: body)
         case .promise(let k):
             return .showPromise(try kref(k, .promise))
         case .promiseHold(let k):
             return .releaseResult(try kref(k, .promise))
         }
+    }
+
+    // MARK: Endpoints
+
+    /// `POST /kernel/run`.
+    static func run(body: [UInt8], maxRunCranks: Int) throws(ServiceError) -> Operation {
+        var f = try Fields(try json(body, emptyIs: .object([:])), path: "")
+        let n = try f.optionalInt("maxCranks") ?? maxRunCranks
+        try f.finish()
+        guard (1...Limits.maxCranksAsked).contains(n) else {
+            throw .invalidField("maxCranks", "must be between 1 and \(Limits.maxCranksAsked)")
+        }
+        // More than one request may run is not an error: the answer says the kernel is not idle.
+        return .run(maxCranks: min(n, maxRunCranks))
+    }
+
+    /// `GET` and `PUT /kernel/run-mode`.
+    static func runMode(method: String, body: [UInt8]) throws(ServiceError) -> Operation {
+        if method == "GET" { return .getRunMode }
+        var f = try Fields(try json(body), path: "")
+        let s = try f.string("mode")
+        try f.finish()
+        guard let mode = RunMode(rawValue: s) else { throw .invalidField("mode", "must be \"auto\" or \"manual\"") }
+        return .setRunMode(mode)
+    }
+
+    /// `POST /kernel/gc/reconsider`.
+    static func reconsider(body: [UInt8]) throws(ServiceError) -> Operation {
+        var f = try Fields(try json(body), path: "")
+        let raw = try f.array("krefs")
+        try f.finish()
+        guard !raw.isEmpty, raw.count <= Limits.maxPageSize else {
+            throw .invalidField("krefs", "must name 1 to \(Limits.maxPageSize) krefs")
+        }
+        var krefs: [KRef] = []
+        for (n, v) in raw.enumerated() {
+            krefs.append(try Fields.kref(v, "krefs[\(n)]"))
+        }
+        return .reconsider(krefs)
+    }
+
+    /// `GET /vats` (a page) and `POST /vats` (a new vat).
+    static func vats(method: String, query: [String: String], body: [UInt8]) throws(ServiceError) -> Operation {
+        if method == "GET" { return .listVats(try page(query, cursor: .vat)) }
+        var f = try Fields(try json(body), path: "")
+        let name = try f.string("name")
+        guard !name.isEmpty, name.unicodeScalars.count <= Limits.maxNameLength else {
+            throw .invalidField("name", "must be 1 to \(Limits.maxNameLength) characters")
+        }
+        let options = f.optional("options") ?? .object([:])
+        guard case .object = options else { throw .invalidField("options", "must be a JSON object") }
+        // The options the kernel reads (KERNEL-SPEC §7, §13.8); a mistyped value would silently mean false.
+        for option in ["enablePipelining", "receiveAbandonImport"] {
+            if let value = options[option] { _ = try Fields.bool(value, "options.\(option)") }
+        }
+        let parameters = try f.optional("vatParameters").map { v throws(ServiceError) in
+            try Fields.capData(v, "vatParameters", slot: Fields.kref)
+        } ?? CapData(body: .null)
+        try f.finish()
+        return .createVat(name: ByteString(name), options: options, vatParameters: parameters)
+    }
+
+    /// `POST /vats/{vatID}/syscalls`.
+    static func syscalls(_ id: String, body: [UInt8], maxSyscalls: Int) throws(ServiceError) -> Operation {
+        let vat = try vatID(id)
+        var f = try Fields(try json(body), path: "")
+        let raw = try f.array("syscalls")
+        try f.finish()
+        return .syscalls(vat, try syscalls(raw, field: "syscalls", max: maxSyscalls))
+    }
+
+    /// `POST /vats/{vatID}/exports`.
+    static func export(_ id: String, body: [UInt8]) throws(ServiceError) -> Operation {
+        let vat = try vatID(id)
+        var f = try Fields(try json(body), path: "")
+        let vref = try Fields.vref(try f.required("vref"), "vref")
+        try f.finish()
+        guard vref.isExport else { throw .invalidField("vref", "must be an object export (o+…)") }
+        return .addExport(vat, vref)
+    }
+
+    /// `POST /vats/{vatID}/upgrade`.
+    static func upgrade(_ id: String, body: [UInt8], maxSyscalls: Int) throws(ServiceError) -> Operation {
+        let vat = try vatID(id)
+        var f = try Fields(try json(body, emptyIs: .object([:])), path: "")
+        var request = UpgradeRequest()
+        if let v = f.optional("vatParameters") { request.vatParameters = try Fields.capData(v, "vatParameters", slot: Fields.kref) }
+        request.upgradeMessage = try f.optionalString("upgradeMessage") ?? ""
+        if let raw = try f.optionalArray("boydSyscalls") {
+            request.boydSyscalls = try syscalls(raw, field: "boydSyscalls", max: maxSyscalls)
+        }
+        if let raw = try f.optionalArray("startVatSyscalls") {
+            request.startVatSyscalls = try syscalls(raw, field: "startVatSyscalls", max: maxSyscalls)
+        }
+        request.startVatFails = try f.optionalBool("startVatFails") ?? false
+        try f.finish()
+        return .upgrade(vat, request)
+    }
+
+    /// `POST /vats/{vatID}/terminate`.
+    static func terminate(_ id: String, body: [UInt8]) throws(ServiceError) -> Operation {
+        let vat = try vatID(id)
+        var f = try Fields(try json(body, emptyIs: .object([:])), path: "")
+        let reason = try f.optionalString("reason") ?? "terminated by the host"
+        try f.finish()
+        return .terminate(vat, reason: reason)
+    }
+
+    /// `POST /vats/{vatID}/deliveries/ack`.
+    static func acknowledgement(_ id: String, body: [UInt8]) throws(ServiceError) -> Operation {
+        let vat = try vatID(id)
+        var f = try Fields(try json(body), path: "")
+        let through = try Fields.int(try f.required("through"), "through")
+        try f.finish()
+        guard (0...Limits.maxNumber).contains(through) else {
+            throw .invalidField("through", "must be a delivery seq between 0 and \(Limits.maxNumber)")
+        }
+        return .acknowledgeDeliveries(vat, through: through)
+    }
+
+    /// `POST /messages`.
+    static func send(body: [UInt8]) throws(ServiceError) -> Operation {
+        var f = try Fields(try json(body), path: "")
+        let target = try Fields.kref(try f.required("target"), "target")
+        let methargs = try Fields.methargs(try f.required("methargs"), "methargs", slot: Fields.kref)
+        let policyText = try f.optionalString("result") ?? "none"
+        try f.finish()
+        guard let policy = ResultPolicy(rawValue: policyText) else {
+            throw .invalidField("result", "must be \"none\", \"keep\" or \"ignore\"")
+        }
+        return .send(target: target, methargs: methargs, result: policy)
+    }
+
+    /// `GET /objects`.
+    static func objects(query: [String: String]) throws(ServiceError) -> Operation {
+        var owner: OwnerFilter?
+        if let o = query["owner"] {
+            if o == "none" {
+                owner = OwnerFilter.none
+            } else if let v = VatID(o), Limits.accepts(v) {
+                owner = .vat(v)
+            } else {
+                throw .invalidParameter("owner", "\"\(o)\" is neither a vat ID (v1, v2, …) nor \"none\"")
+            }
+        }
+        return .listObjects(owner: owner, try page(query, cursor: .kref(.object)))
+    }
+
+    /// `GET /promises`.
+    static func promises(query: [String: String]) throws(ServiceError) -> Operation {
+        var decider: VatID?
+        if let d = query["decider"] {
+            guard let v = VatID(d), Limits.accepts(v) else { throw .invalidParameter("decider", "\"\(d)\" is not a vat ID (v1, v2, …)") }
+            decider = v
+        }
+        var state: KernelPromise.State?
+        if let s = query["state"] {
+            guard let st = KernelPromise.State(rawValue: s) else {
+                throw .invalidParameter("state", "must be unresolved, fulfilled or rejected")
+            }
+            state = st
+        }
+        return .listPromises(decider: decider, state: state, try page(query, cursor: .kref(.promise)))
+    }
+
+    /// `POST` and `DELETE /objects/{kref}/pin`.
+    static func pin(_ k: String, method: String, body: [UInt8]) throws(ServiceError) -> Operation {
+        let kref = try kref(k, .object)
+        if method == "POST" {
+            try emptyObject(body)
+            return .pin(kref)
+        }
+        return .unpin(kref)
     }
 
     // MARK: Pieces

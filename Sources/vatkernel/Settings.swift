@@ -60,27 +60,8 @@ struct Settings {
         }
         self.runMode = runMode
 
-        let inline = text(o.adminToken, "VATKERNEL_ADMIN_TOKEN")
-        let file = text(o.adminTokenFile, "VATKERNEL_ADMIN_TOKEN_FILE")
-        if inline != nil, file != nil {
-            throw SettingsError("give the admin token once: --admin-token (VATKERNEL_ADMIN_TOKEN) or --admin-token-file (VATKERNEL_ADMIN_TOKEN_FILE), not both")
-        }
-        var token = inline
-        if let file {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw SettingsError("cannot read the admin token file \(file)")
-            }
-            token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        if let t = token {
-            guard t.count >= Self.minimumAdminTokenLength else {
-                throw SettingsError("the admin token must be at least \(Self.minimumAdminTokenLength) characters")
-            }
-            guard t.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                throw SettingsError("the admin token must be printable ASCII without spaces")
-            }
-        }
-        adminToken = token
+        adminToken = try Self.adminToken(inline: text(o.adminToken, "VATKERNEL_ADMIN_TOKEN"),
+                                         file: text(o.adminTokenFile, "VATKERNEL_ADMIN_TOKEN_FILE"))
         if adminToken == nil, !Settings.isLoopback(host) {
             throw SettingsError("refusing to listen on \(host) without an admin token: anyone who can reach it could drive the kernel. Set --admin-token-file (or VATKERNEL_ADMIN_TOKEN), or listen on 127.0.0.1")
         }
@@ -112,6 +93,29 @@ struct Settings {
             host: host, port: port, maxHeaderBytes: maxHeader, maxBodyBytes: maxBody, maxConnections: maxConnections,
             idleTimeout: .seconds(idle), readTimeout: .seconds(read))
         http.maxUnsentBytes = maxUnsent
+    }
+
+    /// The admin token, given inline or in a file (once), checked: long enough, printable.
+    static func adminToken(inline: String?, file: String?) throws(SettingsError) -> String? {
+        if inline != nil, file != nil {
+            throw SettingsError("give the admin token once: --admin-token (VATKERNEL_ADMIN_TOKEN) or --admin-token-file (VATKERNEL_ADMIN_TOKEN_FILE), not both")
+        }
+        var token = inline
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw SettingsError("cannot read the admin token file \(file)")
+            }
+            token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let t = token {
+            guard t.count >= Self.minimumAdminTokenLength else {
+                throw SettingsError("the admin token must be at least \(Self.minimumAdminTokenLength) characters")
+            }
+            guard t.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                throw SettingsError("the admin token must be printable ASCII without spaces")
+            }
+        }
+        return token
     }
 
     /// True for addresses only this machine can reach: 127.0.0.0/8, ::1, `localhost`.
