@@ -52,7 +52,10 @@ final class EventLoop {
     private var completions: [ResponseInbox.Completion] = []
     private var streamWakes: [ResponseInbox.StreamWake] = []
     private var dirty: [Connection] = []
+    private let clock: any LoopClock
     private var now: UInt64
+    /// Callers waiting for the loop to have looked at its deadlines (`HTTPServer.checkTimers`).
+    private var timerChecks: [@Sendable () -> Void] = []
     private var nextTimerCheck: UInt64 = .max
     private var acceptResumesAt: UInt64?
     private var draining = false
@@ -85,7 +88,8 @@ final class EventLoop {
         self.invalidStatusResponse = handler.response(for: .invalidHandlerStatus)
         self.readBuffer = .allocate(byteCount: Self.readChunkSize, alignment: 16)
         self.eventBuffer = .allocate(capacity: Self.maxEventsPerWait)
-        self.now = MonotonicClock.now()
+        self.clock = configuration.clock
+        self.now = configuration.clock.now()
     }
 
     deinit {
@@ -101,7 +105,7 @@ final class EventLoop {
             let hasWork = !dirty.isEmpty || inbox.prepareToSleep()
             let count = epoll.wait(into: eventBuffer, timeoutMilliseconds: hasWork ? 0 : waitTimeout())
             if !hasWork { inbox.markAwake() }
-            now = MonotonicClock.now()
+            now = clock.now()
             for index in 0..<count {
                 let (events, token) = (eventBuffer[index].events, eventBuffer[index].token)
                 switch token {
@@ -110,7 +114,7 @@ final class EventLoop {
                 default: handle(events: events, token: token)
                 }
             }
-            if inbox.take(into: &completions, streams: &streamWakes) && !draining {
+            if inbox.take(into: &completions, streams: &streamWakes, timerChecks: &timerChecks) && !draining {
                 beginDraining()
             }
             deliverCompletions()
@@ -118,6 +122,11 @@ final class EventLoop {
             flushDirtyConnections()
             if now >= nextTimerCheck {
                 expireDeadlines()
+            }
+            if !timerChecks.isEmpty {
+                flushDirtyConnections()
+                for done in timerChecks { done() }
+                timerChecks.removeAll()
             }
             // Draining ends when every response is out: connections that only wait for the
             // client's FIN after their last response need not hold the process.
@@ -129,6 +138,7 @@ final class EventLoop {
             close(connection)
         }
         if listenerFD >= 0 { Socket.close(listenerFD) }
+        for done in timerChecks { done() }
         inbox.close()
         epoll.close()
     }

@@ -76,6 +76,24 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    /// Returns once the event loop has read what clients sent so far and looked at its deadlines
+    /// by its clock's current reading: a test that moved its clock (`HTTPServerConfiguration.clock`)
+    /// then knows that every timeout due by then has fired and its answer is written. At once if
+    /// not running.
+    func checkTimers() {
+        let inbox: ResponseInbox? = phase.withLock { phase in
+            if case .running(let inbox) = phase { return inbox }
+            return nil
+        }
+        guard let inbox else { return }
+        // Two rounds: the round that accepts a new connection reads its bytes only in the next.
+        for _ in 0..<2 {
+            let done = DispatchSemaphore(value: 0)
+            inbox.postTimerCheck { done.signal() }
+            done.wait()
+        }
+    }
+
     /// Blocks until the event loop has stopped after ``shutdown()``; returns at once if the server
     /// never started.
     public func waitUntilStopped() {

@@ -42,6 +42,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// Whether every response carries a `Date` header (RFC 9110 §6.6.1: an origin server with a
     /// clock sends one), unless the handler set its own. Default true. Not an init parameter.
     public var sendsDate = true
+    /// The clock the timeouts are measured on (a test's own, moved by hand).
+    var clock: any LoopClock = MonotonicClock()
 
     /// A configuration with the documented defaults, overriding whatever is given.
     public init(

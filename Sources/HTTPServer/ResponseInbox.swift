@@ -24,6 +24,7 @@ final class ResponseInbox: Sendable {
     private struct State {
         var completions: [Completion] = []
         var streamWakes: [StreamWake] = []
+        var timerChecks: [@Sendable () -> Void] = []
         var shutdownRequested = false
         var sleeping = false
         var signalled = false
@@ -56,6 +57,18 @@ final class ResponseInbox: Sendable {
         }
     }
 
+    /// Asks the loop to look at its deadlines by its clock's current reading, then call `done`
+    /// (at once if the loop has stopped).
+    func postTimerCheck(_ done: @escaping @Sendable () -> Void) {
+        let queued = state.withLock { state in
+            guard !state.closed else { return false }
+            state.timerChecks.append(done)
+            wakeIfSleeping(&state)
+            return true
+        }
+        if !queued { done() }
+    }
+
     /// Asks the loop to shut down gracefully.
     func requestShutdown() {
         state.withLock { state in
@@ -77,7 +90,9 @@ final class ResponseInbox: Sendable {
     /// not sleep; otherwise it is marked asleep and the next post will wake it.
     func prepareToSleep() -> Bool {
         state.withLock { state in
-            if !state.completions.isEmpty || !state.streamWakes.isEmpty || state.shutdownRequested { return true }
+            if !state.completions.isEmpty || !state.streamWakes.isEmpty || !state.timerChecks.isEmpty || state.shutdownRequested {
+                return true
+            }
             state.sleeping = true
             return false
         }
@@ -92,10 +107,13 @@ final class ResponseInbox: Sendable {
     /// Called by the loop after it has handled the ready sockets: swaps the queued completions into `completions` (which
     /// must be empty, and whose storage the inbox keeps for the next round) and reports whether
     /// shutdown was asked for since the last call.
-    func take(into completions: inout [Completion], streams: inout [StreamWake]) -> Bool {
+    func take(into completions: inout [Completion], streams: inout [StreamWake],
+              timerChecks: inout [@Sendable () -> Void]) -> Bool {
         state.withLock { state in
             swap(&state.completions, &completions)
             swap(&state.streamWakes, &streams)
+            timerChecks.append(contentsOf: state.timerChecks)
+            state.timerChecks.removeAll()
             state.sleeping = false
             state.signalled = false
             let shutdownRequested = state.shutdownRequested
@@ -106,10 +124,13 @@ final class ResponseInbox: Sendable {
 
     /// Called by the loop as it ends: later posts are dropped, and the eventfd may be closed.
     func close() {
-        state.withLock { state in
+        let waiting = state.withLock { state in
             state.closed = true
             state.completions.removeAll()
             state.streamWakes.removeAll()
+            defer { state.timerChecks.removeAll() }
+            return state.timerChecks
         }
+        for done in waiting { done() }
     }
 }

@@ -249,47 +249,51 @@ struct HTTPServerTests {
 
     @Test("a client trickling a request is cut off with 408 once the read timeout passes")
     func slowClient() throws {
-        try withServer({ $0.readTimeout = .milliseconds(300) }) { port, _ in
+        let clock = ManualClock()
+        try withServer({ $0.readTimeout = .milliseconds(300); $0.clock = clock }) { port, server in
             let client = try TestClient(port: port)
-            let started = Date()
             // One byte every 50 ms: each arrives well within any per-byte timeout, but the whole
             // request would take 1.5 s.
             let request = Array("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n".utf8)
-            let sender = Thread {
-                for byte in request {
-                    guard (try? client.send([byte])) != nil else { return }
-                    usleep(50_000)
-                }
+            for byte in request[..<6] {
+                try client.send([byte])
+                server.checkTimers()
+                #expect(client.isQuiet)
+                clock.advance(.milliseconds(50))
             }
-            sender.start()
-            let reply = try client.readToEnd()
-            let elapsed = Date().timeIntervalSince(started)
-            #expect(reply == serverError(408, "Request Timeout", code: "request-timeout", message: "request not received completely in time"))
-            #expect(elapsed >= 0.25 && elapsed < 1.2)
+            // 300 ms after the first byte, with the request still unfinished:
+            server.checkTimers()
+            #expect(try client.readToEnd() == serverError(408, "Request Timeout", code: "request-timeout", message: "request not received completely in time"))
         }
     }
 
     @Test("an idle keep-alive connection is closed after the idle timeout, silently")
     func idleTimeout() throws {
-        try withServer({ $0.idleTimeout = .milliseconds(300) }) { port, _ in
+        let clock = ManualClock()
+        try withServer({ $0.idleTimeout = .milliseconds(300); $0.clock = clock }) { port, server in
             let client = try TestClient(port: port)
             try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
             _ = try client.readResponse()
-            let started = Date()
+            clock.advance(.milliseconds(299))
+            server.checkTimers()
+            #expect(client.isQuiet)
+            clock.advance(.milliseconds(1))
+            server.checkTimers()
             #expect(try client.closesWithoutData())
-            let elapsed = Date().timeIntervalSince(started)
-            #expect(elapsed >= 0.25 && elapsed < 1.2)
         }
     }
 
     @Test("a request being processed is not cut off by the idle timeout")
     func slowHandlerIsNotIdle() throws {
         let handler = ManualHandler()
-        try withServer(handler: handler, { $0.idleTimeout = .milliseconds(200) }) { port, _ in
+        let clock = ManualClock()
+        try withServer(handler: handler, { $0.idleTimeout = .milliseconds(200); $0.clock = clock }) { port, server in
             let client = try TestClient(port: port)
             try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
             #expect(handler.waitFor(1))
-            usleep(400_000)
+            clock.advance(.milliseconds(400))
+            server.checkTimers()
+            #expect(client.isQuiet)
             handler.request(0).respond(HTTPResponse(status: 200))
             #expect(try client.readResponse().raw == "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
         }
@@ -303,10 +307,14 @@ struct HTTPServerTests {
                 respond(HTTPResponse(status: 200, body: Self.body))
             }
         }
-        try withServer(handler: Huge(), { $0.writeTimeout = .milliseconds(300) }) { port, _ in
+        let clock = ManualClock()
+        try withServer(handler: Huge(), { $0.writeTimeout = .milliseconds(300); $0.clock = clock }) { port, server in
             let client = try TestClient(port: port, receiveBuffer: 16 * 1024)
             try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-            usleep(800_000)  // not reading: the server's writes block, its deadline passes
+            // Not reading: the server's writes block; then its deadline passes.
+            server.checkTimers()
+            clock.advance(.milliseconds(300))
+            server.checkTimers()
             let received = try client.readToEnd().utf8.count
             #expect(received > 0)
             #expect(received < 16 * 1024 * 1024)

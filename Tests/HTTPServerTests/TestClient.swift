@@ -127,6 +127,15 @@ final class TestClient: @unchecked Sendable {
         return try !fill()
     }
 
+    /// Whether nothing has come from the server, neither bytes nor its close: looked at without
+    /// waiting (after `HTTPServer.checkTimers()`, whatever the server wrote is already here).
+    var isQuiet: Bool {
+        guard buffered.isEmpty else { return false }
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+    }
+
     /// Reads one response: head, then a body of Content-Length bytes (none when `bodyless`).
     func readResponse(bodyless: Bool = false) throws -> TestResponse {
         var headEnd: Int?

@@ -73,3 +73,15 @@ extension HTTPHandler {
         return .json(error.status, body + Array(#""}}"#.utf8))
     }
 }
+
+/// A clock the test moves by hand (`HTTPServerConfiguration.clock`): the server's timeouts fire
+/// when the test advances it past them and calls `HTTPServer.checkTimers()`, not after sleeps.
+final class ManualClock: LoopClock {
+    private let reading = Mutex<UInt64>(1_000_000_000)
+
+    func now() -> UInt64 { reading.withLock { $0 } }
+
+    func advance(_ duration: Duration) {
+        reading.withLock { $0 += duration.nanoseconds }
+    }
+}
