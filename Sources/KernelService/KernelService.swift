@@ -150,13 +150,14 @@ public final class KernelService: HTTPHandler {
     /// matched it (nil: no such resource).
     func route(_ request: HTTPRequest, to resource: Resource?) throws(ServiceError) -> Operation {
         guard let resource else { throw .noRoute(request.path) }
-        let method = request.method == "HEAD" && resource.methods.contains("GET") ? "GET" : request.method
-        guard resource.methods.contains(method) else {
-            throw .methodNotAllowed(request.method, allowed: resource.methods)
+        let spec = resource.spec
+        let method = request.method == "HEAD" && spec.methods.contains("GET") ? "GET" : request.method
+        guard spec.methods.contains(method) else {
+            throw .methodNotAllowed(request.method, allowed: spec.methods)
         }
         let vat = try resource.vatScope.map { id throws(ServiceError) in try Operation.vatID(id) }
         try runner.credentials.authorize(resource, vat: vat, header: request.headers["Authorization"])
-        try Operation.checkQuery(request.queryItems.map(\.name), allowed: resource.queryParameters, method: method, resource: resource)
+        try Operation.checkQuery(request.queryItems.map(\.name), allowed: spec.query, method: method, resource: resource)
         return try Operation.parse(resource, method: method, query: request.query, body: request.body,
                                    maxSyscalls: configuration.kernel.maxSyscallsPerBatch,
                                    maxRunCranks: configuration.maxCranksPerRequest,

@@ -98,94 +98,87 @@ enum Resource: Equatable {
         }
     }
 
-    /// The methods the resource answers, in the order the `Allow` header lists them.
-    var methods: [String] {
-        switch self {
-        case .healthz, .version, .readyz, .metrics, .kernel, .kernelRunQueue, .kernelAcceptanceQueue, .kernelGCActions, .kernelAudit,
-             .vat, .vatCList, .vatDeliveries, .objects, .object, .promises, .promise, .events, .eventsStream, .vatDeliveriesStream:
-            return ["GET"]
-        case .kernelStep, .kernelRun, .kernelGCReconsider, .vatSyscalls, .vatDeliveriesAck, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate, .messages:
-            return ["POST"]
-        case .kernelRunMode: return ["GET", "PUT"]
-        case .vats: return ["GET", "POST"]
-        case .objectPin: return ["POST", "DELETE"]
-        case .promiseHold, .vatTerminationHold: return ["DELETE"]
-        }
+    /// Everything the service knows of a resource before parsing a request to it.
+    struct Spec {
+        /// The path pattern, as openapi.yaml writes it: the `route` label of the HTTP metrics.
+        let template: String
+        /// The methods it answers, in the order the `Allow` header lists them.
+        let methods: [String]
+        /// The query parameters it takes (for GET, the only method that takes any), in the
+        /// order openapi.yaml lists them. Any other name, or one given twice, is a 400: a typo
+        /// (`?ownr=none`) is refused like an unknown body field instead of being ignored.
+        var query: [String] = []
+        /// Who may ask: anyone who can reach the port, the admin, or the vat the path names
+        /// (its syscalls and its delivery log) as well as the admin.
+        var access: Access = .admin
     }
 
-    /// The query parameters the resource takes (for GET, the only method that takes any), in
-    /// the order openapi.yaml lists them. Any other name, or one given twice, is a 400: a typo
-    /// (`?ownr=none`) is refused like an unknown body field instead of being ignored.
-    var queryParameters: [String] {
+    enum Access {
+        /// Probes and identity, open to anyone who can reach the port, as `/healthz` always was.
+        case open
+        case admin
+        case vat(String)
+    }
+
+    private static let get = ["GET"], post = ["POST"]
+    private static let page = ["after", "limit"]
+
+    /// One line per resource: its template, methods, query parameters and access. Parsing a
+    /// request to it is its arm in `Operation.parse`; performing it, its arm in `KernelRunner.answer`.
+    var spec: Spec {
         switch self {
-        case .kernelRunQueue, .kernelAcceptanceQueue, .vats, .vatCList: return ["after", "limit"]
-        case .vatDeliveries: return ["after", "limit", "wait"]
-        case .vatDeliveriesStream: return ["after"]
-        case .eventsStream: return ["after", "type", "vat", "kref"]
-        case .objects: return ["owner", "after", "limit"]
-        case .promises: return ["decider", "state", "after", "limit"]
-        case .events: return ["after", "limit", "type", "vat", "kref", "wait"]
-        case .healthz, .version, .readyz, .metrics, .kernel, .kernelStep, .kernelRun, .kernelRunMode, .kernelGCActions, .kernelAudit,
-             .vat, .vatSyscalls, .vatExports, .vatBringOutYourDead, .vatUpgrade, .vatTerminate,
-             .vatTerminationHold, .vatDeliveriesAck, .kernelGCReconsider, .messages, .object, .objectPin, .promise, .promiseHold:
-            return []
+        case .healthz: return Spec(template: "/healthz", methods: Self.get, access: .open)
+        case .version: return Spec(template: "/version", methods: Self.get, access: .open)
+        case .readyz: return Spec(template: "/readyz", methods: Self.get, access: .open)
+        case .metrics: return Spec(template: "/metrics", methods: Self.get)
+        case .kernel: return Spec(template: "/kernel", methods: Self.get)
+        case .kernelStep: return Spec(template: "/kernel/step", methods: Self.post)
+        case .kernelRun: return Spec(template: "/kernel/run", methods: Self.post)
+        case .kernelRunMode: return Spec(template: "/kernel/run-mode", methods: ["GET", "PUT"])
+        case .kernelRunQueue: return Spec(template: "/kernel/run-queue", methods: Self.get, query: Self.page)
+        case .kernelAcceptanceQueue: return Spec(template: "/kernel/acceptance-queue", methods: Self.get, query: Self.page)
+        case .kernelGCActions: return Spec(template: "/kernel/gc-actions", methods: Self.get)
+        case .kernelAudit: return Spec(template: "/kernel/audit", methods: Self.get)
+        case .kernelGCReconsider: return Spec(template: "/kernel/gc/reconsider", methods: Self.post)
+        case .vats: return Spec(template: "/vats", methods: ["GET", "POST"], query: Self.page)
+        case .vat: return Spec(template: "/vats/{vatID}", methods: Self.get)
+        case .vatCList: return Spec(template: "/vats/{vatID}/clist", methods: Self.get, query: Self.page)
+        case .vatDeliveries(let id):
+            return Spec(template: "/vats/{vatID}/deliveries", methods: Self.get, query: ["after", "limit", "wait"], access: .vat(id))
+        case .vatDeliveriesStream(let id):
+            return Spec(template: "/vats/{vatID}/deliveries/stream", methods: Self.get, query: ["after"], access: .vat(id))
+        case .vatDeliveriesAck(let id): return Spec(template: "/vats/{vatID}/deliveries/ack", methods: Self.post, access: .vat(id))
+        case .vatSyscalls(let id): return Spec(template: "/vats/{vatID}/syscalls", methods: Self.post, access: .vat(id))
+        case .vatExports: return Spec(template: "/vats/{vatID}/exports", methods: Self.post)
+        case .vatBringOutYourDead: return Spec(template: "/vats/{vatID}/bring-out-your-dead", methods: Self.post)
+        case .vatUpgrade: return Spec(template: "/vats/{vatID}/upgrade", methods: Self.post)
+        case .vatTerminate: return Spec(template: "/vats/{vatID}/terminate", methods: Self.post)
+        case .vatTerminationHold: return Spec(template: "/vats/{vatID}/termination/hold", methods: ["DELETE"])
+        case .messages: return Spec(template: "/messages", methods: Self.post)
+        case .objects: return Spec(template: "/objects", methods: Self.get, query: ["owner", "after", "limit"])
+        case .object: return Spec(template: "/objects/{kref}", methods: Self.get)
+        case .objectPin: return Spec(template: "/objects/{kref}/pin", methods: ["POST", "DELETE"])
+        case .promises: return Spec(template: "/promises", methods: Self.get, query: ["decider", "state", "after", "limit"])
+        case .promise: return Spec(template: "/promises/{kpid}", methods: Self.get)
+        case .promiseHold: return Spec(template: "/promises/{kpid}/hold", methods: ["DELETE"])
+        case .events: return Spec(template: "/events", methods: Self.get, query: ["after", "limit", "type", "vat", "kref", "wait"])
+        case .eventsStream: return Spec(template: "/events/stream", methods: Self.get, query: ["after", "type", "vat", "kref"])
         }
     }
 
     /// The path pattern, as openapi.yaml writes it: the `route` label of the HTTP metrics.
-    var template: String {
-        switch self {
-        case .healthz: return "/healthz"
-        case .version: return "/version"
-        case .readyz: return "/readyz"
-        case .metrics: return "/metrics"
-        case .kernel: return "/kernel"
-        case .kernelStep: return "/kernel/step"
-        case .kernelRun: return "/kernel/run"
-        case .kernelRunMode: return "/kernel/run-mode"
-        case .kernelRunQueue: return "/kernel/run-queue"
-        case .kernelAcceptanceQueue: return "/kernel/acceptance-queue"
-        case .kernelGCActions: return "/kernel/gc-actions"
-        case .kernelAudit: return "/kernel/audit"
-        case .vats: return "/vats"
-        case .vat: return "/vats/{vatID}"
-        case .vatCList: return "/vats/{vatID}/clist"
-        case .vatDeliveries: return "/vats/{vatID}/deliveries"
-        case .vatSyscalls: return "/vats/{vatID}/syscalls"
-        case .vatExports: return "/vats/{vatID}/exports"
-        case .vatBringOutYourDead: return "/vats/{vatID}/bring-out-your-dead"
-        case .vatUpgrade: return "/vats/{vatID}/upgrade"
-        case .vatTerminate: return "/vats/{vatID}/terminate"
-        case .vatDeliveriesAck: return "/vats/{vatID}/deliveries/ack"
-        case .vatTerminationHold: return "/vats/{vatID}/termination/hold"
-        case .kernelGCReconsider: return "/kernel/gc/reconsider"
-        case .messages: return "/messages"
-        case .objects: return "/objects"
-        case .object: return "/objects/{kref}"
-        case .objectPin: return "/objects/{kref}/pin"
-        case .promises: return "/promises"
-        case .events: return "/events"
-        case .eventsStream: return "/events/stream"
-        case .vatDeliveriesStream: return "/vats/{vatID}/deliveries/stream"
-        case .promise: return "/promises/{kpid}"
-        case .promiseHold: return "/promises/{kpid}/hold"
-        }
-    }
+    var template: String { spec.template }
 
-    /// Probes and identity, open to anyone who can reach the port, as `/healthz` always was.
+    /// Open to anyone who can reach the port.
     var isPublic: Bool {
-        switch self {
-        case .healthz, .version, .readyz: return true
-        default: return false
-        }
+        if case .open = spec.access { return true }
+        return false
     }
 
-    /// The vat whose own token may authorize the request (its syscalls and its delivery log),
-    /// as written in the path. Every other resource needs the admin token, when there is one.
+    /// The vat whose own token may authorize the request, as written in the path. Every other
+    /// resource needs the admin token, when there is one.
     var vatScope: String? {
-        switch self {
-        case .vatSyscalls(let id), .vatDeliveries(let id), .vatDeliveriesAck(let id), .vatDeliveriesStream(let id): return id
-        default: return nil
-        }
+        if case .vat(let id) = spec.access { return id }
+        return nil
     }
 }
