@@ -10,6 +10,15 @@ enum JSON: Sendable {
     case string(String)
     case array([JSON])
     case object([(String, JSON)])
+    /// A value the core's encoder wrote (`JSON.encoded`), so the API and the store write it
+    /// from the same code.
+    case encoded([UInt8])
+
+    /// The bytes `body` writes into an answer writer (`JSONWriter.Doubles.answer`), whose
+    /// doubles never throw: `try?` only drops an error a kernel value cannot raise there.
+    static func encoded(_ body: (inout JSONWriter) throws -> Void) -> JSON {
+        .encoded((try? JSONWriter.bytes(doubles: .answer, body)) ?? Array("null".utf8))
+    }
 
     /// A string, or null for nil.
     static func orNull(_ s: String?) -> JSON { s.map { .string($0) } ?? .null }
@@ -31,29 +40,21 @@ enum JSON: Sendable {
         }
     }
 
-    /// The UTF-8 text, compact.
+    /// The UTF-8 text, compact, doubles as answers write them (`JSONWriter.Doubles.answer`).
     var bytes: [UInt8] {
-        var w = JSONWriter()
+        var w = JSONWriter(doubles: .answer)
         write(to: &w)
         return w.bytes
     }
 
-    /// Writes this document through the core's writer, fields in the order given.
-    func write(to w: inout JSONWriter) {
+    /// Writes this document through the core's answer writer, fields in the order given.
+    private func write(to w: inout JSONWriter) {
         switch self {
         case .null: w.null()
         case .bool(let b): w.bool(b)
         case .int(let i): w.int(i)
-        case .double(let d):
-            // JSON has one number type, and answers have always written an integral double
-            // as digits (`2`, not `2.0`). A NaN or an infinity, which no parsed body can hold,
-            // is written as null, as JavaScript's JSON.stringify does, so an answer is always JSON.
-            // `-0.0` keeps its sign (`0` would read back as a different number).
-            if d == d.rounded(), abs(d) < 1e15, !(d == 0 && d.sign == .minus) {
-                w.int(Int(d))
-            } else {
-                do { try w.double(d) } catch { w.null() }
-            }
+        case .double(let d): try? w.double(d)  // an answer writer does not throw
+        case .encoded(let bytes): w.encoded(bytes)
         case .string(let s): w.string(s)
         case .array(let a):
             w.beginArray()

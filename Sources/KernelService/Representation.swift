@@ -1,10 +1,12 @@
 import VatKernel
 
 /// The JSON of kernel values, exactly as API.md fixes it. Host-side values carry krefs,
-/// vat-side values (deliveries, syscall results) the vat's vrefs.
+/// vat-side values (deliveries, syscall results) the vat's vrefs. A value the store writes too
+/// (capdata, a message, a queued event, a syscall result) is written by the core's encoder
+/// (`JSONWriter+KernelValues`, `JSONWriter+Syscalls`), so the two cannot drift.
 enum Representation {
     static func capData<S: CustomStringConvertible>(_ d: CapData<S>) -> JSON {
-        .object([("body", JSON(d.body)), ("slots", .array(d.slots.map { .string($0.description) }))])
+        .encoded { try $0.capData(d) }
     }
 
     static func refs<S: CustomStringConvertible>(_ refs: [S]) -> JSON {
@@ -34,25 +36,12 @@ enum Representation {
     }
 
     static func syscallResult(_ r: SyscallResult) -> JSON {
-        switch r {
-        case .ok: return .null
-        case .value(let v): return .orNull(v?.string)
-        }
+        .encoded { $0.syscallResult(r) }
     }
 
     /// A queued event with its id: `send`, `notify` or `bringOutYourDead`, in krefs.
     static func event(_ e: QueuedEvent) -> JSON {
-        var f: [(String, JSON)] = [("id", .int(e.id))]
-        switch e.event {
-        case .send(let target, let message):
-            f += [("type", .string("send")), ("target", .string(target.description)),
-                  ("methargs", capData(message.methargs)), ("result", .text(message.result))]
-        case .notify(let vat, let kpid):
-            f += [("type", .string("notify")), ("vatID", .string(vat.description)), ("kpid", .string(kpid.description))]
-        case .bringOutYourDead(let vat):
-            f += [("type", .string("bringOutYourDead")), ("vatID", .string(vat.description))]
-        }
-        return .object(f)
+        .encoded { try $0.queuedEvent(e) }
     }
 
     static func crankReport(_ r: CrankReport) -> JSON {
@@ -117,7 +106,7 @@ enum Representation {
     }
 
     static func message(_ m: Message) -> JSON {
-        .object([("methargs", capData(m.methargs)), ("result", .text(m.result))])
+        .encoded { try $0.message(m) }
     }
 
     /// A promise row; queue, data and holders only where one promise is shown.

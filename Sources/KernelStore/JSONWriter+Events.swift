@@ -1,7 +1,8 @@
 import VatKernel
 
-/// The parts of the event log's events that are values of their own (`kd`, `vsc`, `ksc`, `vsr`,
-/// `request`, `message`): objects with sorted keys, as `delivery(_:)` writes a vat delivery.
+/// The parts of the event log's events that are values of their own (`kd`, `request`): objects
+/// with sorted keys, as `delivery(_:)` writes a vat delivery. The syscalls (`vsc`, `ksc`, `vsr`)
+/// and the queued `message` are the core's (`JSONWriter+Syscalls`, `JSONWriter+KernelValues`).
 extension JSONWriter {
     /// A delivery in krefs: the shape of `vd` with krefs (`krefs` for the GC deliveries, `kpid`
     /// in a notify's resolutions).
@@ -9,17 +10,16 @@ extension JSONWriter {
         beginObject()
         switch d {
         case .message(let target, let m):
-            key("methargs"); try capData(m.methargs)
-            key("result"); optionalString(m.result)
+            try methargsAndResult(m.methargs, m.result)
             key("target"); string(target.description)
             key("type"); string("message")
         case .notify(let resolutions):
             key("resolutions"); try kernelResolutions(resolutions)
             key("type"); string("notify")
-        case .dropExports(let krefs): krefsAndType(krefs, "dropExports")
-        case .retireExports(let krefs): krefsAndType(krefs, "retireExports")
-        case .retireImports(let krefs): krefsAndType(krefs, "retireImports")
-        case .abandonImports(let krefs): krefsAndType(krefs, "abandonImports")
+        case .dropExports(let krefs): self.krefs(krefs, type: "dropExports")
+        case .retireExports(let krefs): self.krefs(krefs, type: "retireExports")
+        case .retireImports(let krefs): self.krefs(krefs, type: "retireImports")
+        case .abandonImports(let krefs): self.krefs(krefs, type: "abandonImports")
         case .bringOutYourDead:
             key("type"); string("bringOutYourDead")
         case .startVat(let vatParameters):
@@ -27,89 +27,6 @@ extension JSONWriter {
             key("vatParameters"); try capData(vatParameters)
         }
         endObject()
-    }
-
-    /// A syscall as the vat posted it: the JSON of API.md, keys sorted.
-    mutating func vatSyscall(_ s: Syscall) throws {
-        beginObject()
-        switch s {
-        case .send(let target, let methargs, let result):
-            key("methargs"); try capData(methargs)
-            key("result"); optionalString(result)
-            key("target"); string(target.description)
-            key("type"); string("send")
-        case .subscribe(let vpid):
-            key("type"); string("subscribe")
-            key("vpid"); string(vpid.description)
-        case .resolve(let resolutions):
-            key("resolutions")
-            beginArray()
-            for r in resolutions { try vatResolution(r) }
-            endArray()
-            key("type"); string("resolve")
-        case .exit(let isFailure, let info):
-            key("info"); try capData(info)
-            key("isFailure"); bool(isFailure)
-            key("type"); string("exit")
-        case .dropImports(let vrefs), .retireImports(let vrefs), .retireExports(let vrefs), .abandonExports(let vrefs):
-            key("type"); string(s.typeName)
-            key("vrefs"); strings(vrefs)
-        case .vatstoreGet(let k), .vatstoreDelete(let k):
-            key("key"); string(k.string)
-            key("type"); string(s.typeName)
-        case .vatstoreSet(let k, let value):
-            key("key"); string(k.string)
-            key("type"); string(s.typeName)
-            key("value"); string(value.string)
-        case .vatstoreGetNextKey(let prior):
-            key("priorKey"); string(prior.string)
-            key("type"); string(s.typeName)
-        }
-        endObject()
-    }
-
-    /// A syscall in krefs: the shape of `vsc` with krefs (`krefs`, `kpid`); the vatstore
-    /// syscalls name no references and are written as the vat's.
-    mutating func kernelSyscall(_ s: KernelSyscall) throws {
-        if case .vatstore(let vsc) = s { return try vatSyscall(vsc) }
-        beginObject()
-        switch s {
-        case .send(let target, let m):
-            key("methargs"); try capData(m.methargs)
-            key("result"); optionalString(m.result)
-            key("target"); string(target.description)
-            key("type"); string("send")
-        case .subscribe(let kpid):
-            key("kpid"); string(kpid.description)
-            key("type"); string("subscribe")
-        case .resolve(let resolutions):
-            key("resolutions"); try kernelResolutions(resolutions)
-            key("type"); string("resolve")
-        case .exit(let isFailure, let info):
-            key("info"); try capData(info)
-            key("isFailure"); bool(isFailure)
-            key("type"); string("exit")
-        case .dropImports(let krefs): krefsAndType(krefs, "dropImports")
-        case .retireImports(let krefs): krefsAndType(krefs, "retireImports")
-        case .retireExports(let krefs): krefsAndType(krefs, "retireExports")
-        case .abandonExports(let krefs): krefsAndType(krefs, "abandonExports")
-        case .vatstore: break
-        }
-        endObject()
-    }
-
-    /// SwingSet's syscall result: `["ok",null]`, `["ok","value"]`, `["error","problem"]`.
-    mutating func syscallTraceResult(_ r: SyscallTraceResult) {
-        beginArray()
-        switch r {
-        case .ok(.ok):
-            string("ok"); null()
-        case .ok(.value(let v)):
-            string("ok"); optionalString(v?.string)
-        case .error(let problem):
-            string("error"); string(problem)
-        }
-        endArray()
     }
 
     /// The host request that began a crank, with its `type` (`create-vat`, `send`, …).
@@ -159,23 +76,6 @@ extension JSONWriter {
             key("type"); string(r.typeName)
         }
         endObject()
-    }
-
-    private mutating func kernelResolutions(_ rs: [KernelResolution]) throws {
-        beginArray()
-        for r in rs {
-            beginObject()
-            key("data"); try capData(r.data)
-            key("kpid"); string(r.kpid.description)
-            key("rejected"); bool(r.rejected)
-            endObject()
-        }
-        endArray()
-    }
-
-    private mutating func krefsAndType(_ krefs: [KRef], _ type: String) {
-        key("krefs"); strings(krefs)
-        key("type"); string(type)
     }
 
     private mutating func typeAndVat(_ r: HostRequest, _ vat: VatID) {

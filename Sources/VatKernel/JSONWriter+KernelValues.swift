@@ -26,9 +26,15 @@ extension JSONWriter {
     /// `{"methargs":…,"result":"kp40"|null}`
     public mutating func message(_ m: Message) throws {
         beginObject()
-        key("methargs"); try capData(m.methargs)
-        key("result"); optionalString(m.result)
+        try methargsAndResult(m.methargs, m.result)
         endObject()
+    }
+
+    /// The fields `"methargs":…,"result":…` of a message, a send or a delivered message, in
+    /// either side's refs.
+    public mutating func methargsAndResult<Ref: CustomStringConvertible>(_ methargs: CapData<Ref>, _ result: Ref?) throws {
+        key("methargs"); try capData(methargs)
+        key("result"); optionalString(result)
     }
 
     /// `[message, …]`
@@ -56,6 +62,48 @@ extension JSONWriter {
             key("vat"); string(vat.description)
         }
         endObject()
+    }
+
+    /// A queued event as the API lists it (`GET /kernel/queues`): `{"id":7,"type":"send",
+    /// "target":…,"methargs":…,"result":…}`, `{"id","type":"notify","vatID","kpid"}`,
+    /// `{"id","type":"bringOutYourDead","vatID"}`; fields in that order, as API.md shows them.
+    /// (The store's row and the crank hash keep `kernelEvent`'s older sorted form.)
+    public mutating func queuedEvent(_ e: QueuedEvent) throws {
+        beginObject()
+        key("id"); int(e.id)
+        switch e.event {
+        case .send(let target, let m):
+            key("type"); string("send")
+            key("target"); string(target.description)
+            try methargsAndResult(m.methargs, m.result)
+        case .notify(let vat, let kpid):
+            key("type"); string("notify")
+            key("vatID"); string(vat.description)
+            key("kpid"); string(kpid.description)
+        case .bringOutYourDead(let vat):
+            key("type"); string("bringOutYourDead")
+            key("vatID"); string(vat.description)
+        }
+        endObject()
+    }
+
+    /// `[{"data":…,"kpid":"kp40","rejected":false}, …]`: resolutions in krefs.
+    public mutating func kernelResolutions(_ rs: [KernelResolution]) throws {
+        beginArray()
+        for r in rs {
+            beginObject()
+            key("data"); try capData(r.data)
+            key("kpid"); string(r.kpid.description)
+            key("rejected"); bool(r.rejected)
+            endObject()
+        }
+        endArray()
+    }
+
+    /// `"krefs":[…],"type":…`: the fields of a GC syscall or delivery in krefs.
+    public mutating func krefs(_ krefs: [KRef], type: String) {
+        key("krefs"); strings(krefs)
+        key("type"); string(type)
     }
 
     /// `{"data":…,"rejected":false,"vpid":"p-60"}`

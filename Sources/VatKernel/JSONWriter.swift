@@ -9,13 +9,33 @@
 /// The writer places the commas; the caller keeps the structure balanced and, inside an object,
 /// calls `key(_:)` before each value. Keys are written in the order given; `value(_:)` sorts a
 /// `JSONValue`'s keys, so the same value always gives the same bytes.
+///
+/// A writer for the API's answers (`doubles: .answer`) writes an integral double as digits
+/// instead, the one way its bytes differ from the store's for the same value.
 public struct JSONWriter: Sendable {
+    /// How `double(_:)` writes a double.
+    public enum Doubles: Sendable {
+        /// So that `JSONValue.parse` reads back the same double (`1.0`, `1e+20`, `-0.0`); a NaN
+        /// or an infinity is an error. The store's columns and the crank hash.
+        case exact
+        /// The API's answers, which have always written an integral double below 10^15 as
+        /// digits (`2`, not `2.0`) and a NaN or an infinity (which no parsed body holds) as
+        /// `null`, as JavaScript's JSON.stringify does. `-0.0` keeps its sign (`0` would read
+        /// back as a different number); anything else is written as `.exact` writes it.
+        case answer
+    }
+
     /// The UTF-8 text written so far.
     public private(set) var bytes: [UInt8] = []
     private var needsComma = false
+    /// How this writer writes doubles.
+    public let doubles: Doubles
 
     /// An empty writer with room for `capacity` bytes before it grows.
-    public init(capacity: Int = 128) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 128, doubles: Doubles = .exact) {
+        self.doubles = doubles
+        bytes.reserveCapacity(capacity)
+    }
 
     /// Writes `{`.
     public mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
@@ -47,11 +67,23 @@ public struct JSONWriter: Sendable {
     /// are escaped, everything else is its UTF-8.
     public mutating func string(_ s: String) { separate(); writeString(s); needsComma = true }
 
-    /// Writes a finite double so that it reads back as that same double: `1.0`, `1e+20`, `-0.0`.
+    /// Writes a finite double so that it reads back as that same double: `1.0`, `1e+20`, `-0.0`
+    /// (or as `Doubles.answer` says, in an answer writer, which never throws).
     public mutating func double(_ d: Double) throws(JSONWriterError) {
+        if doubles == .answer {
+            if !d.isFinite { return null() }
+            if d == d.rounded(), abs(d) < 1e15, !(d == 0 && d.sign == .minus) { return int(Int(d)) }
+        }
         guard d.isFinite else { throw JSONWriterError(number: d) }
         separate()
         bytes.append(contentsOf: d.description.utf8)
+        needsComma = true
+    }
+
+    /// Writes a value that another writer wrote (`bytes` of one complete value), as it is.
+    public mutating func encoded(_ value: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: value)
         needsComma = true
     }
 
@@ -132,9 +164,9 @@ extension JSONWriter {
         return String(decoding: w.bytes, as: UTF8.self)
     }
 
-    /// The bytes `body` writes into a fresh writer.
-    public static func bytes(_ body: (inout JSONWriter) throws -> Void) rethrows -> [UInt8] {
-        var w = JSONWriter()
+    /// The bytes `body` writes into a fresh writer that writes doubles as `doubles` says.
+    public static func bytes(doubles: Doubles = .exact, _ body: (inout JSONWriter) throws -> Void) rethrows -> [UInt8] {
+        var w = JSONWriter(doubles: doubles)
         try body(&w)
         return w.bytes
     }
