@@ -30,7 +30,7 @@ extension KernelRunner {
         if kernel.state.counters.crank - crankBefore > stepsTaken {
             metrics.crank(kind: "host-request", duration: ContinuousClock.now - started)
             if let (vat, count) = watched, let log = kernel.state.deliveries[vat], log.count > count {
-                for record in log[count...] { metrics.delivery(record.delivery.typeName) }
+                for record in log[count...] { metrics.delivery(record.delivery.kind) }
             }
         }
         switch outcome {
@@ -296,7 +296,7 @@ extension KernelRunner {
         guard let report = try kernel.step() else { return nil }
         stepsTaken += 1
         metrics.crank(kind: report.kind.rawValue, duration: ContinuousClock.now - started)
-        if let d = report.delivery { metrics.delivery(d.delivery.typeName) }
+        if let d = report.delivery { metrics.delivery(d.delivery.kind) }
         switch report.note {
         case .gcDelivery(let kind, let krefs): metrics.gcActions(kind.name, count: krefs.count)
         case .cleanup(_, let orphaned, _, _, _): metrics.orphansCreated(orphaned)

@@ -45,7 +45,7 @@ final class ServiceMetrics: Sendable {
             descriptor: Self.name("requests_dropped", "total", "Reads not run because their connection had closed while they waited."))
         storeSize = registry.makeGauge(descriptor: Self.name("store_size", "bytes", "Size of the database file and its WAL (0 in memory)."))
         // Families whose samples appear as they happen, declared up front so the page lists them.
-        for kind in ["host-request", "route", "cleanup-terminated-vat", "gc-delivery", "negated-gc-action", "bringOutYourDead", "delivery", "dropped"] {
+        for kind in ["host-request"] + CrankReport.Kind.allCases.map(\.rawValue) {
             _ = crankCounter(kind)
         }
     }
@@ -74,8 +74,8 @@ final class ServiceMetrics: Sendable {
     }
 
     /// A delivery entered a vat's log.
-    func delivery(_ type: String) {
-        registry.makeCounter(descriptor: Self.name("deliveries", "total", "Deliveries made to vats, by type."), labels: [("type", type)])
+    func delivery(_ kind: Delivery.Kind) {
+        registry.makeCounter(descriptor: Self.name("deliveries", "total", "Deliveries made to vats, by type."), labels: [("type", kind.rawValue)])
             .increment()
     }
 

@@ -12,18 +12,16 @@ extension JSONWriter {
         case .message(let target, let m):
             try methargsAndResult(m.methargs, m.result)
             key("target"); string(target.description)
-            key("type"); string("message")
+            key("type"); string(d.kind.rawValue)
         case .notify(let resolutions):
             key("resolutions"); try kernelResolutions(resolutions)
-            key("type"); string("notify")
-        case .dropExports(let krefs): self.krefs(krefs, type: "dropExports")
-        case .retireExports(let krefs): self.krefs(krefs, type: "retireExports")
-        case .retireImports(let krefs): self.krefs(krefs, type: "retireImports")
-        case .abandonImports(let krefs): self.krefs(krefs, type: "abandonImports")
+            key("type"); string(d.kind.rawValue)
+        case .dropExports(let krefs), .retireExports(let krefs), .retireImports(let krefs), .abandonImports(let krefs):
+            self.krefs(krefs, type: d.kind.rawValue)
         case .bringOutYourDead:
-            key("type"); string("bringOutYourDead")
+            key("type"); string(d.kind.rawValue)
         case .startVat(let vatParameters):
-            key("type"); string("startVat")
+            key("type"); string(d.kind.rawValue)
             key("vatParameters"); try capData(vatParameters)
         }
         endObject()

@@ -109,18 +109,19 @@ struct KernelValueReader {
         func vrefs() throws -> [VRef] {
             try Self.strings(value("vrefs"), "\(context).vrefs").map { try Self.vref($0, "\(context).vrefs") }
         }
-        switch ByteString(try string("type")) {
-        case "message":
+        let t = ByteString(try string("type"))
+        guard let kind = Delivery.Kind(named: t) else { throw RowError("\(context).type: unknown delivery type \(t)") }
+        switch kind {
+        case .message:
             return .message(target: try vref("target"), methargs: try reader("methargs").capDataV(), result: try optionalVRef("result"))
-        case "notify":
+        case .notify:
             return .notify(try array("resolutions").map { try KernelValueReader($0, "\(context).resolutions").vatResolution() })
-        case "dropExports": return .dropExports(try vrefs())
-        case "retireExports": return .retireExports(try vrefs())
-        case "retireImports": return .retireImports(try vrefs())
-        case "abandonImports": return .abandonImports(try vrefs())
-        case "bringOutYourDead": return .bringOutYourDead
-        case "startVat": return .startVat(vatParameters: try reader("vatParameters").capDataV())
-        case let t: throw RowError("\(context).type: unknown delivery type \(t)")
+        case .dropExports: return .dropExports(try vrefs())
+        case .retireExports: return .retireExports(try vrefs())
+        case .retireImports: return .retireImports(try vrefs())
+        case .abandonImports: return .abandonImports(try vrefs())
+        case .bringOutYourDead: return .bringOutYourDead
+        case .startVat: return .startVat(vatParameters: try reader("vatParameters").capDataV())
         }
     }
 

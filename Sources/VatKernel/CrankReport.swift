@@ -1,7 +1,7 @@
 /// What one crank did, for the host driving the kernel.
 public struct CrankReport: Hashable, Sendable {
     /// The kinds of crank, in the priority order `step()` picks them (KERNEL-SPEC §4).
-    public enum Kind: String, Hashable, Sendable {
+    public enum Kind: String, Hashable, Sendable, CaseIterable {
         case route
         case cleanupTerminatedVat = "cleanup-terminated-vat"
         case gcDelivery = "gc-delivery"
@@ -37,7 +37,7 @@ public struct CrankReport: Hashable, Sendable {
         case sendRejected(target: KRef, error: CapData<KRef>)
         case notifyQueued(kpid: KRef, vat: VatID)
         case bringOutYourDeadQueued(VatID)
-        case delivered(String)
+        case delivered(Delivery.Kind)
         case notifyDropped(kpid: KRef, reason: String)
         case deliveryDropped(String)
         case cleanup(vat: VatID, exportsOrphaned: Int, released: Int, vatstoreKeysDeleted: Int, done: Bool)
@@ -55,7 +55,7 @@ public struct CrankReport: Hashable, Sendable {
             return "send to \(t) rejected: \(e.body)"
         case .notifyQueued(let p, let v): return "notify of \(p) queued for \(v)"
         case .bringOutYourDeadQueued(let v): return "bringOutYourDead queued for \(v)"
-        case .delivered(let what): return what
+        case .delivered(let kind): return kind.rawValue
         case .notifyDropped(let p, let why): return "notify of \(p) dropped: \(why)"
         case .deliveryDropped(let why): return why
         case .cleanup(let v, let e, let r, let k, let done):

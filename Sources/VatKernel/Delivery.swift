@@ -10,19 +10,35 @@ public enum Delivery: Hashable, Sendable {
     case bringOutYourDead
     case startVat(vatParameters: CapData<VRef>)
 
-    /// The type name the API and the log use.
-    public var typeName: String {
-        switch self {
-        case .message: return "message"
-        case .notify: return "notify"
-        case .dropExports: return "dropExports"
-        case .retireExports: return "retireExports"
-        case .retireImports: return "retireImports"
-        case .abandonImports: return "abandonImports"
-        case .bringOutYourDead: return "bringOutYourDead"
-        case .startVat: return "startVat"
+    /// Every type of delivery, named as the API names it: the one list that the delivery log's
+    /// JSON (both forms), the store's reader, crank reports and the `deliveries_total` metric's
+    /// `type` label take their names from.
+    public enum Kind: String, CaseIterable, Sendable {
+        case message, notify, dropExports, retireExports, retireImports, abandonImports, bringOutYourDead, startVat
+
+        /// The kind named `name`, matched by its UTF-8 bytes as every stored tag is.
+        public init?(named name: ByteString) {
+            guard let kind = Kind.allCases.first(where: { ByteString($0.rawValue) == name }) else { return nil }
+            self = kind
         }
     }
+
+    /// This delivery's kind.
+    public var kind: Kind {
+        switch self {
+        case .message: return .message
+        case .notify: return .notify
+        case .dropExports: return .dropExports
+        case .retireExports: return .retireExports
+        case .retireImports: return .retireImports
+        case .abandonImports: return .abandonImports
+        case .bringOutYourDead: return .bringOutYourDead
+        case .startVat: return .startVat
+        }
+    }
+
+    /// The type name the API and the log use.
+    public var typeName: String { kind.rawValue }
 }
 
 /// One entry of a vat's delivery log.

@@ -57,7 +57,7 @@ extension Kernel {
         }
         let record = appendDelivery(vat, .message(target: vtarget, methargs: vargs, result: vresult),
                                     kd: .message(target: target, message: message))
-        return CrankReport(crank: currentCrank, kind: .delivery, vat: vat, delivery: record, note: .delivered("message"))
+        return CrankReport(crank: currentCrank, kind: .delivery, vat: vat, delivery: record, note: .delivered(.message))
     }
 
     /// `notify`: the promise and every settled promise reachable through its data, in one
@@ -82,7 +82,7 @@ extension Kernel {
         }
         for t in targets { try deleteCListEntry(vat, t) }
         let record = appendDelivery(vat, .notify(resolutions), kd: .notify(kresolutions))
-        return CrankReport(crank: currentCrank, kind: .delivery, vat: vat, delivery: record, note: .delivered("notify"))
+        return CrankReport(crank: currentCrank, kind: .delivery, vat: vat, delivery: record, note: .delivered(.notify))
     }
 
     /// The settled promise and, depth-first pre-order, every settled promise its data reaches.
@@ -106,7 +106,7 @@ extension Kernel {
             return CrankReport(crank: currentCrank, kind: .dropped, vat: vat, note: .deliveryDropped("bringOutYourDead: vat is terminated"))
         }
         let record = appendDelivery(vat, .bringOutYourDead, kd: .bringOutYourDead)
-        return CrankReport(crank: currentCrank, kind: .bringOutYourDead, vat: vat, delivery: record, note: .delivered("bringOutYourDead"))
+        return CrankReport(crank: currentCrank, kind: .bringOutYourDead, vat: vat, delivery: record, note: .delivered(.bringOutYourDead))
     }
 
     /// A GC delivery chosen by `processGCActionSet`. Skipped for a dead vat.
