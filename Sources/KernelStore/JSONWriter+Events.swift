@@ -12,16 +12,18 @@ extension JSONWriter {
         case .message(let target, let m):
             try methargsAndResult(m.methargs, m.result)
             key("target"); string(target.description)
-            key("type"); string(d.kind.rawValue)
+            key("type"); string(Delivery.Kind.message.rawValue)
         case .notify(let resolutions):
             key("resolutions"); try kernelResolutions(resolutions)
-            key("type"); string(d.kind.rawValue)
-        case .dropExports(let krefs), .retireExports(let krefs), .retireImports(let krefs), .abandonImports(let krefs):
-            self.krefs(krefs, type: d.kind.rawValue)
+            key("type"); string(Delivery.Kind.notify.rawValue)
+        case .dropExports(let krefs): self.krefs(krefs, type: Delivery.Kind.dropExports.rawValue)
+        case .retireExports(let krefs): self.krefs(krefs, type: Delivery.Kind.retireExports.rawValue)
+        case .retireImports(let krefs): self.krefs(krefs, type: Delivery.Kind.retireImports.rawValue)
+        case .abandonImports(let krefs): self.krefs(krefs, type: Delivery.Kind.abandonImports.rawValue)
         case .bringOutYourDead:
-            key("type"); string(d.kind.rawValue)
+            key("type"); string(Delivery.Kind.bringOutYourDead.rawValue)
         case .startVat(let vatParameters):
-            key("type"); string(d.kind.rawValue)
+            key("type"); string(Delivery.Kind.startVat.rawValue)
             key("vatParameters"); try capData(vatParameters)
         }
         endObject()

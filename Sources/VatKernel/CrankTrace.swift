@@ -144,20 +144,6 @@ public enum KernelDelivery: Hashable, Sendable {
     case abandonImports([KRef])
     case bringOutYourDead
     case startVat(vatParameters: CapData<KRef>)
-
-    /// This delivery's kind: the same as the vat's form of it.
-    public var kind: Delivery.Kind {
-        switch self {
-        case .message: return .message
-        case .notify: return .notify
-        case .dropExports: return .dropExports
-        case .retireExports: return .retireExports
-        case .retireImports: return .retireImports
-        case .abandonImports: return .abandonImports
-        case .bringOutYourDead: return .bringOutYourDead
-        case .startVat: return .startVat
-        }
-    }
 }
 
 /// A syscall in kernel references: SwingSet's `ksc`, beside the vat's `vsc` (`Syscall`).
@@ -172,21 +158,6 @@ public enum KernelSyscall: Hashable, Sendable {
     case abandonExports([KRef])
     /// The vatstore syscalls name no references: the kernel form is the vat's.
     case vatstore(Syscall)
-
-    /// This syscall's kind: the same as the vat's form of it.
-    public var kind: Syscall.Kind {
-        switch self {
-        case .send: return .send
-        case .subscribe: return .subscribe
-        case .resolve: return .resolve
-        case .exit: return .exit
-        case .dropImports: return .dropImports
-        case .retireImports: return .retireImports
-        case .retireExports: return .retireExports
-        case .abandonExports: return .abandonExports
-        case .vatstore(let s): return s.kind
-        }
-    }
 }
 
 extension Kernel {

@@ -47,14 +47,16 @@ extension JSONWriter {
             try send(target, m.methargs, m.result)
         case .subscribe(let kpid):
             key("kpid"); string(kpid.description)
-            key("type"); string(s.kind.rawValue)
+            key("type"); string(Syscall.Kind.subscribe.rawValue)
         case .resolve(let resolutions):
             key("resolutions"); try kernelResolutions(resolutions)
-            key("type"); string(s.kind.rawValue)
+            key("type"); string(Syscall.Kind.resolve.rawValue)
         case .exit(let isFailure, let info):
             try exit(isFailure, info)
-        case .dropImports(let krefs), .retireImports(let krefs), .retireExports(let krefs), .abandonExports(let krefs):
-            self.krefs(krefs, type: s.kind.rawValue)
+        case .dropImports(let krefs): self.krefs(krefs, type: Syscall.Kind.dropImports.rawValue)
+        case .retireImports(let krefs): self.krefs(krefs, type: Syscall.Kind.retireImports.rawValue)
+        case .retireExports(let krefs): self.krefs(krefs, type: Syscall.Kind.retireExports.rawValue)
+        case .abandonExports(let krefs): self.krefs(krefs, type: Syscall.Kind.abandonExports.rawValue)
         case .vatstore: break
         }
         endObject()
