@@ -7,17 +7,8 @@ extension Kernel {
         case .send(let target, let message):
             // Routed again at the front of the run-queue: the owner may have died meanwhile, the
             // promise may have settled or changed deciders.
-            switch try route(target, message) {
-            case .vat(let vat, let newTarget):
-                noteCrankVat(vat)
-                try retarget(from: target, to: newTarget)
-                return try deliverMessage(vat, target: newTarget, message)
-            case .promiseQueue(let kpid):
-                queueOnPromise(kpid, message)
-                return CrankReport(crank: currentCrank, kind: .dropped, note: .sendQueuedOnPromise(kpid))
-            case .splat(let error):
-                try splat(target, message, error)
-                return CrankReport(crank: currentCrank, kind: .dropped, note: .sendRejected(target: target, error: error))
+            return try routeSend(target, message, kind: .dropped) { vat, newTarget in
+                try deliverMessage(vat, target: newTarget, message)
             }
         case .notify(let vat, let kpid):
             return try deliverNotify(vat, kpid)

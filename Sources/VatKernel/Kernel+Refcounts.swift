@@ -3,21 +3,24 @@ extension Kernel {
     // MARK: Allocation
 
     func allocateObject(owner: VatID?) -> KRef {
-        var c = state.counters
-        let n = c.nextObject
-        c.nextObject += 1
-        setCounters(c)
+        let n = takeNumber(\.nextObject)
         setObject(n, KernelObject(owner: owner))
         return .object(n)
     }
 
     func allocatePromise(decider: VatID?) -> KRef {
-        var c = state.counters
-        let n = c.nextPromise
-        c.nextPromise += 1
-        setCounters(c)
+        let n = takeNumber(\.nextPromise)
         setPromise(n, KernelPromise(decider: decider))
         return .promise(n)
+    }
+
+    /// The counter's next number, which the counter then moves past (journaled).
+    private func takeNumber(_ counter: WritableKeyPath<KernelCounters, Int>) -> Int {
+        var c = state.counters
+        let n = c[keyPath: counter]
+        c[keyPath: counter] += 1
+        setCounters(c)
+        return n
     }
 
     // MARK: incRef / decRef

@@ -47,18 +47,9 @@ extension Kernel {
         let qe = pop(.acceptance)!
         switch qe.event {
         case .send(let target, let message):
-            switch try route(target, message) {
-            case .vat(let vat, let newTarget):
-                noteCrankVat(vat)
-                try retarget(from: target, to: newTarget)
+            return try routeSend(target, message, kind: .route) { vat, newTarget in
                 push(.run, .send(target: newTarget, message: message))
                 return CrankReport(crank: currentCrank, kind: .route, vat: vat, note: .sendQueuedForVat(target: newTarget, vat: vat))
-            case .promiseQueue(let kpid):
-                queueOnPromise(kpid, message)
-                return CrankReport(crank: currentCrank, kind: .route, note: .sendQueuedOnPromise(kpid))
-            case .splat(let error):
-                try splat(target, message, error)
-                return CrankReport(crank: currentCrank, kind: .route, note: .sendRejected(target: target, error: error))
             }
         case .notify(let vat, let kpid):
             push(.run, qe.event)
@@ -66,6 +57,25 @@ extension Kernel {
         case .bringOutYourDead(let vat):
             push(.run, qe.event)
             return CrankReport(crank: currentCrank, kind: .route, vat: vat, note: .bringOutYourDeadQueued(vat))
+        }
+    }
+
+    /// Routes a send taken from a queue: to a vat, where `toVat` takes it on (with the target
+    /// it is now addressed to); onto an unresolved promise's queue; or splatted. A crank that
+    /// ends without reaching a vat reports `kind`.
+    func routeSend(_ target: KRef, _ message: Message, kind: CrankReport.Kind,
+                   toVat: (VatID, KRef) throws -> CrankReport) throws -> CrankReport {
+        switch try route(target, message) {
+        case .vat(let vat, let newTarget):
+            noteCrankVat(vat)
+            try retarget(from: target, to: newTarget)
+            return try toVat(vat, newTarget)
+        case .promiseQueue(let kpid):
+            queueOnPromise(kpid, message)
+            return CrankReport(crank: currentCrank, kind: kind, note: .sendQueuedOnPromise(kpid))
+        case .splat(let error):
+            try splat(target, message, error)
+            return CrankReport(crank: currentCrank, kind: kind, note: .sendRejected(target: target, error: error))
         }
     }
 
