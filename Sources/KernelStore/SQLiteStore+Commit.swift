@@ -4,15 +4,7 @@ import VatKernel
 /// removed one. Runs inside the crank's savepoint.
 extension SQLiteStore {
     func write(_ d: CrankDelta, _ s: Statements) throws {
-        var writes = 0
-        func run(_ st: SQLiteStatement) throws {
-            if let limit = failAfterWrites, writes >= limit {
-                st.reset()
-                throw InjectedFault(writes: writes)
-            }
-            try st.run()
-            writes += 1
-        }
+        var w = RowWrites(failAfter: failAfterWrites)
 
         let k = d.counters
         s.putCounters.bind(1, k.nextObject)
@@ -20,100 +12,82 @@ extension SQLiteStore {
         s.putCounters.bind(3, k.nextVat)
         s.putCounters.bind(4, k.nextQueueID)
         s.putCounters.bind(5, k.crank)
-        try run(s.putCounters)
+        try w.run(s.putCounters)
 
-        for (id, object) in d.objects {
-            if let o = object {
-                let st = s.putObject
-                st.bind(1, id)
-                st.bind(2, o.owner?.description)
-                st.bind(3, o.reachable)
-                st.bind(4, o.recognizable)
-                try run(st)
-            } else {
-                s.deleteObject.bind(1, id)
-                try run(s.deleteObject)
-            }
+        try w.rows(d.objects, put: s.putObject, delete: s.deleteObject, key: { $0.bind(1, $1) }) { st, o in
+            st.bind(2, o.owner?.description)
+            st.bind(3, o.reachable)
+            st.bind(4, o.recognizable)
+        }
+        try w.rows(d.promises, put: s.putPromise, delete: s.deletePromise, key: { $0.bind(1, $1) }) { st, p in
+            st.bind(2, p.state.rawValue)
+            st.bind(3, p.decider?.description)
+            st.bind(4, utf8: JSONWriter.bytes { $0.strings(p.subscribers) })
+            st.bind(5, utf8: try JSONWriter.bytes { try $0.messages(p.queue) })
+            st.bind(6, utf8: try p.data.map { data in try JSONWriter.bytes { try $0.capData(data) } })
+            st.bind(7, p.refCount)
+        }
+        try w.rows(d.vats, put: s.putVat, delete: s.deleteVat, key: { $0.bind(1, $1.description) }, row: Self.bind(_:vat:))
+        try w.rows(d.clistEntries, put: s.putCListEntry, delete: s.deleteCListEntry, key: { st, key in
+            st.bind(1, key.vat.description)
+            st.bind(2, key.kref.description)
+        }) { st, e in
+            st.bind(3, e.vref.description)
+            st.bind(4, e.reachable)
+        }
+        try w.rows(d.vatstore, put: s.putVatstore, delete: s.deleteVatstore, key: { st, key in
+            st.bind(1, key.vat.description)
+            st.bind(2, key.key)
+        }) { st, value in
+            st.bind(3, value)
         }
 
-        for (id, promise) in d.promises {
-            if let p = promise {
-                let st = s.putPromise
-                st.bind(1, id)
-                st.bind(2, p.state.rawValue)
-                st.bind(3, p.decider?.description)
-                st.bind(4, utf8: JSONWriter.bytes { $0.strings(p.subscribers) })
-                st.bind(5, utf8: try JSONWriter.bytes { try $0.messages(p.queue) })
-                st.bind(6, utf8: try p.data.map { data in try JSONWriter.bytes { try $0.capData(data) } })
-                st.bind(7, p.refCount)
-                try run(st)
-            } else {
-                s.deletePromise.bind(1, id)
-                try run(s.deletePromise)
-            }
-        }
+        try writeQueues(d, s, &w)
+        try writeSets(d, s, &w)
 
-        for (id, vat) in d.vats {
-            if let v = vat {
-                let st = s.putVat
-                st.bind(1, id.description)
-                st.bind(2, v.name)
-                st.bind(3, utf8: try JSONWriter.bytes { try $0.value(v.options) })
-                st.bind(4, v.incarnation)
-                switch v.status {
-                case .running:
-                    st.bind(5, "running")
-                    st.bind(6, utf8: nil)
-                case .terminated(let info):
-                    st.bind(5, "terminated")
-                    st.bind(6, utf8: try JSONWriter.bytes { try $0.termination(info) })
-                }
-                st.bind(7, utf8: try JSONWriter.bytes { try $0.capData(v.vatParameters) })
-                st.bind(8, v.nextObjectImport)
-                st.bind(9, v.nextPromiseImport)
-                st.bind(10, v.nextDeviceImport)
-                st.bind(11, v.cleanedUp)
-                st.bind(12, v.deliveriesAcknowledged)
-                st.bind(13, v.tokenHash.map(Hex.encode))
-                try run(st)
-            } else {
-                s.deleteVat.bind(1, id.description)
-                try run(s.deleteVat)
-            }
+        for (vat, seq) in d.droppedDeliveries {
+            s.deleteDelivery.bind(1, vat.description)
+            s.deleteDelivery.bind(2, seq)
+            try w.run(s.deleteDelivery)
         }
-
-        for (key, entry) in d.clistEntries {
-            if let e = entry {
-                let st = s.putCListEntry
-                st.bind(1, key.vat.description)
-                st.bind(2, key.kref.description)
-                st.bind(3, e.vref.description)
-                st.bind(4, e.reachable)
-                try run(st)
-            } else {
-                s.deleteCListEntry.bind(1, key.vat.description)
-                s.deleteCListEntry.bind(2, key.kref.description)
-                try run(s.deleteCListEntry)
-            }
+        for (vat, record) in d.deliveries {
+            let st = s.addDelivery
+            st.bind(1, vat.description)
+            st.bind(2, record.seq)
+            st.bind(3, record.crank)
+            st.bind(4, utf8: try JSONWriter.bytes { try $0.delivery(record.delivery) })
+            try w.run(st)
         }
+    }
 
-        for (key, value) in d.vatstore {
-            if let value {
-                s.putVatstore.bind(1, key.vat.description)
-                s.putVatstore.bind(2, key.key)
-                s.putVatstore.bind(3, value)
-                try run(s.putVatstore)
-            } else {
-                s.deleteVatstore.bind(1, key.vat.description)
-                s.deleteVatstore.bind(2, key.key)
-                try run(s.deleteVatstore)
-            }
+    /// A vat row's columns after its ID.
+    private static func bind(_ st: SQLiteStatement, vat v: VatRecord) throws {
+        st.bind(2, v.name)
+        st.bind(3, utf8: try JSONWriter.bytes { try $0.value(v.options) })
+        st.bind(4, v.incarnation)
+        switch v.status {
+        case .running:
+            st.bind(5, "running")
+            st.bind(6, utf8: nil)
+        case .terminated(let info):
+            st.bind(5, "terminated")
+            st.bind(6, utf8: try JSONWriter.bytes { try $0.termination(info) })
         }
+        st.bind(7, utf8: try JSONWriter.bytes { try $0.capData(v.vatParameters) })
+        st.bind(8, v.nextObjectImport)
+        st.bind(9, v.nextPromiseImport)
+        st.bind(10, v.nextDeviceImport)
+        st.bind(11, v.cleanedUp)
+        st.bind(12, v.deliveriesAcknowledged)
+        st.bind(13, v.tokenHash.map(Hex.encode))
+    }
 
+    /// The queues' removals, then their additions.
+    private func writeQueues(_ d: CrankDelta, _ s: Statements, _ w: inout RowWrites) throws {
         for (name, id) in d.queueRemovals {
             s.removeQueued.bind(1, id)
             s.removeQueued.bind(2, name.rawValue)
-            try run(s.removeQueued)
+            try w.run(s.removeQueued)
             // Only events stored by earlier cranks are removed: a miss means the store and
             // the kernel have parted ways, and acknowledging more would spread it.
             guard s.removeQueued.changes == 1 else {
@@ -124,44 +98,67 @@ extension SQLiteStore {
             s.addQueued.bind(1, event.id)
             s.addQueued.bind(2, name.rawValue)
             s.addQueued.bind(3, utf8: try JSONWriter.bytes { try $0.kernelEvent(event.event) })
-            try run(s.addQueued)
+            try w.run(s.addQueued)
         }
+    }
 
+    /// The GC action set, the pins and the held results.
+    private func writeSets(_ d: CrankDelta, _ s: Statements, _ w: inout RowWrites) throws {
         for (action, present) in d.gcActions {
             let st = present ? s.addGCAction : s.deleteGCAction
             st.bind(1, action.description)
-            try run(st)
+            try w.run(st)
         }
-
         for (kref, count) in d.pins {
             if count > 0 {
                 s.putPin.bind(1, kref.description)
                 s.putPin.bind(2, count)
-                try run(s.putPin)
+                try w.run(s.putPin)
             } else {
                 s.deletePin.bind(1, kref.description)
-                try run(s.deletePin)
+                try w.run(s.deletePin)
             }
         }
-
         for (kpid, held) in d.heldResults {
             let st = held ? s.addHeld : s.deleteHeld
             st.bind(1, kpid.description)
-            try run(st)
+            try w.run(st)
         }
+    }
+}
 
-        for (vat, seq) in d.droppedDeliveries {
-            s.deleteDelivery.bind(1, vat.description)
-            s.deleteDelivery.bind(2, seq)
-            try run(s.deleteDelivery)
+/// Runs one crank's row writes and counts them, so a test can make the crank die half-written
+/// (`failAfterWrites`).
+struct RowWrites {
+    let failAfter: Int?
+    private(set) var count = 0
+
+    init(failAfter: Int?) { self.failAfter = failAfter }
+
+    /// Runs `st`, or throws `InjectedFault` once `failAfter` writes have run.
+    mutating func run(_ st: SQLiteStatement) throws {
+        if let limit = failAfter, count >= limit {
+            st.reset()
+            throw InjectedFault(writes: count)
         }
-        for (vat, record) in d.deliveries {
-            let st = s.addDelivery
-            st.bind(1, vat.description)
-            st.bind(2, record.seq)
-            st.bind(3, record.crank)
-            st.bind(4, utf8: try JSONWriter.bytes { try $0.delivery(record.delivery) })
-            try run(st)
+        try st.run()
+        count += 1
+    }
+
+    /// One table's changed rows: `put` for a row the crank left, `delete` for one it removed.
+    /// `key` binds the key's columns, which come first in both statements; `row` binds the
+    /// rest of `put`'s.
+    mutating func rows<Key, Row>(_ changes: [Key: Row?], put: SQLiteStatement, delete: SQLiteStatement,
+                                 key: (SQLiteStatement, Key) -> Void, row: (SQLiteStatement, Row) throws -> Void) throws {
+        for (k, r) in changes {
+            if let r {
+                key(put, k)
+                try row(put, r)
+                try run(put)
+            } else {
+                key(delete, k)
+                try run(delete)
+            }
         }
     }
 }

@@ -47,6 +47,26 @@ extension SQLiteStore {
         var state = KernelState()
         // Queued events go through `apply`, the public way to build a FIFO.
         var delta = CrankDelta(crank: counters.crank, counters: counters)
+        try readVats(c, &state)
+        try readObjects(c, &state)
+        try readPromises(c, &state)
+        try readCLists(c, &state)
+        try readQueues(c, &delta)
+        try readSets(c, &state)
+
+        try rows(c, "SELECT vat, seq, crank, delivery FROM deliveries ORDER BY vat, seq") { r in
+            let vat = try r.vatID(0, "deliveries row vat")
+            let at = "deliveries row \(vat) \(r.int(1))"
+            let d = try KernelValueReader(r.withText(3) { try KernelValueReader.parse($0, "\(at) delivery") }, "\(at) delivery").delivery()
+            state.deliveries[vat, default: []].append(DeliveryRecord(seq: r.int(1), crank: r.int(2), delivery: d))
+        }
+
+        state.apply(delta)
+        return state
+    }
+
+    /// The vats, each with an empty c-list, vatstore and delivery log.
+    private func readVats(_ c: SQLiteConnection, _ state: inout KernelState) throws {
         try rows(c, "SELECT vat_id, name, options, incarnation, status, termination, vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up, deliveries_acknowledged, token_sha256 FROM vats") { r in
             let id = try r.vatID(0, "vats row")
             let at = "vats row \(id)"
@@ -76,13 +96,19 @@ extension SQLiteStore {
             state.vatstores[id] = Vatstore()
             state.deliveries[id] = []
         }
+    }
 
+    /// The kernel object table.
+    private func readObjects(_ c: SQLiteConnection, _ state: inout KernelState) throws {
         if let n = try c.integer("SELECT count(*) FROM objects"), n > 0 { state.objects.reserveCapacity(n) }
         try rows(c, "SELECT id, owner, reachable, recognizable FROM objects") { r in
             let owner = try r.isNull(1) ? nil : r.vatID(1, "objects row ko\(r.int(0)) owner")
             state.objects[r.int(0)] = KernelObject(owner: owner, reachable: r.int(2), recognizable: r.int(3))
         }
+    }
 
+    /// The kernel promise table, with each promise's queue and data.
+    private func readPromises(_ c: SQLiteConnection, _ state: inout KernelState) throws {
         try rows(c, "SELECT id, state, decider, subscribers, queue, data, refcount FROM promises") { r in
             let id = r.int(0)
             let at = "promises row kp\(id)"
@@ -104,7 +130,10 @@ extension SQLiteStore {
             }
             state.promises[id] = p
         }
+    }
 
+    /// The c-lists and the vatstores.
+    private func readCLists(_ c: SQLiteConnection, _ state: inout KernelState) throws {
         try rows(c, "SELECT vat, count(*) FROM clist GROUP BY vat") { r in
             state.clists[try r.vatID(0, "clist row vat"), default: CList()].reserveCapacity(r.int(1))
         }
@@ -123,7 +152,10 @@ extension SQLiteStore {
             }
             state.vatstores[vat, default: Vatstore()][key] = value
         }
+    }
 
+    /// The queued events, into `delta` (`apply` is the public way to build a FIFO).
+    private func readQueues(_ c: SQLiteConnection, _ delta: inout CrankDelta) throws {
         try rows(c, "SELECT id, queue_name, event FROM queue ORDER BY id") { r in
             let id = r.int(0)
             let at = "queue row \(id)"
@@ -131,7 +163,10 @@ extension SQLiteStore {
             let event = try KernelValueReader(r.withText(2) { try KernelValueReader.parse($0, "\(at) event") }, "\(at) event").kernelEvent()
             delta.queueAdds.append((name, QueuedEvent(id: id, event: event)))
         }
+    }
 
+    /// The GC action set, the pins and the held results.
+    private func readSets(_ c: SQLiteConnection, _ state: inout KernelState) throws {
         try rows(c, "SELECT action FROM gc_actions") { r in
             let text = r.text(0) ?? ""
             guard let a = GCAction(text) else { throw RowError("gc_actions row: not a GC action: \(text)") }
@@ -145,16 +180,6 @@ extension SQLiteStore {
         try rows(c, "SELECT kpid FROM held_results") { r in
             state.heldResults.insert(try r.kref(0, "held_results row"))
         }
-
-        try rows(c, "SELECT vat, seq, crank, delivery FROM deliveries ORDER BY vat, seq") { r in
-            let vat = try r.vatID(0, "deliveries row vat")
-            let at = "deliveries row \(vat) \(r.int(1))"
-            let d = try KernelValueReader(r.withText(3) { try KernelValueReader.parse($0, "\(at) delivery") }, "\(at) delivery").delivery()
-            state.deliveries[vat, default: []].append(DeliveryRecord(seq: r.int(1), crank: r.int(2), delivery: d))
-        }
-
-        state.apply(delta)
-        return state
     }
 
     /// Runs `sql` and calls `body` for each row.
