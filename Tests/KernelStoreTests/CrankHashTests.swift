@@ -141,14 +141,8 @@ enum HashScenario {
 
     /// `count` requests from a SplitMix64 stream seeded with `seed`; vats first.
     static func requests(count: Int, seed: UInt64) -> [Request] {
-        var s = seed
-        func next(_ n: Int) -> Int {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(n))
-        }
+        var random = SplitMix64(seed: seed)
+        func next(_ n: Int) -> Int { Int(random.next() % UInt64(n)) }
         var out: [Request] = [.createVat, .createVat, .createVat]
         while out.count < count {
             let vat = next(1_000), x = next(1_000), y = next(1_000)

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import VatKernel
 @testable import KernelStore
 
@@ -55,11 +56,8 @@ import VatKernel
         // Property: random keys and values over an alphabet of look-alikes (and NUL) are as
         // many keys as distinct byte strings, everywhere, and walk in the same byte order.
         let alphabet: [String] = ["e", "\u{E9}", "\u{301}", "K", "\u{212A}", "A", "\u{C5}", "\u{212B}", "A\u{30A}", "\u{0}", "\u{10348}"]
-        var seed: UInt64 = 0x2545_F491_4F6C_DD1D
-        func next() -> Int {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            return Int(seed >> 33)
-        }
+        var random = SplitMix64(seed: 0x2545_F491_4F6C_DD1D)
+        func next() -> Int { Int(random.next() >> 33) }
         func word() -> String { (0..<(1 + next() % 4)).map { _ in alphabet[next() % alphabet.count] }.joined() }
         var model: [[UInt8]: [UInt8]] = [:]
         var batch: [Syscall] = []

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import VatKernel
 
 /// Keys compare by their UTF-8 bytes, not by Unicode canonical equivalence (issue 9).
@@ -30,11 +31,8 @@ import VatKernel
         // Property: for strings built from a small alphabet of look-alikes, ByteString equality,
         // hashing and order agree with the bytes exactly.
         let alphabet: [String] = ["e", "\u{E9}", "\u{301}", "K", "\u{212A}", "A", "\u{C5}", "\u{212B}", "A\u{30A}", "\u{0}"]
-        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> Int {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            return Int(seed >> 33)
-        }
+        var random = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
+        func next() -> Int { Int(random.next() >> 33) }
         var strings: [String] = []
         for _ in 0..<2000 {
             var s = ""

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import VatKernel
 
 /// The one JSON parser, for request bodies and stored columns: strict RFC 8259, bounded,
@@ -98,10 +99,9 @@ import VatKernel
             .leastNonzeroMagnitude, .leastNormalMagnitude, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .ulpOfOne,
         ]
         // Plus a deterministic spread over every exponent (a 64-bit LCG over bit patterns).
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var random = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
         while doubles.count < 5_000 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            let d = Double(bitPattern: state)
+            let d = Double(bitPattern: random.next())
             if d.isFinite { doubles.append(d) }
         }
         for d in doubles {
