@@ -77,7 +77,7 @@ func benchGCChurn() {
         let export = VRef(kind: .object, allocatedByVat: true, id: 1000 + i)
         _ = must { try kernel.syscalls([.send(target: vref("o-50"), methargs: methargs("take", [export]), result: nil)], from: b) }
         _ = must { try kernel.run() }
-        let imported = kernel.state.deliveries[a]!.last!
+        let imported = must { try kernel.deliveries(a, after: kernel.state.deliveryLogs[a]!.last - 1) }.last!
         guard case .message(_, let args, _) = imported.delivery else { fatalError("expected a message") }
         _ = must { try kernel.syscalls([.dropImports(args.slots), .retireImports(args.slots)], from: a) }
         _ = must { try kernel.run() }   // dropExports then retireExports to B
@@ -149,8 +149,8 @@ func benchTerminate() {
     bigKernel(kernel, extraVats: 1, entriesEach: n)
     let after = residentBytes()
     let entries = kernel.state.clists.values.reduce(0) { $0 + $1.count }
-    let logSlots = kernel.state.deliveries.values.reduce(0) { total, log in
-        total + log.reduce(0) { n, r in
+    let logSlots = kernel.state.vats.keys.reduce(0) { total, vat in
+        total + must { try kernel.deliveries(vat) }.reduce(0) { n, r in
             if case .message(_, let m, _) = r.delivery { return n + m.slots.count }
             return n
         }

@@ -111,6 +111,9 @@ final class Recorder: KernelStorage {
         try inner.commit(delta)
     }
     func flush() throws { try inner.flush() }
+    func deliveries(_ vat: VatID, after: Int, limit: Int, maxBytes: Int) throws -> [DeliveryRecord] {
+        try inner.deliveries(vat, after: after, limit: limit, maxBytes: maxBytes)
+    }
 }
 
 /// Rows a delta writes, per table, "new" for a key the state did not have before the crank.
@@ -484,6 +487,9 @@ final class Preloaded: KernelStorage {
     func load() throws -> KernelState? { state }
     func commit(_ delta: CrankDelta) throws { try store.commit(delta) }
     func flush() throws { try store.flush() }
+    func deliveries(_ vat: VatID, after: Int, limit: Int, maxBytes: Int) throws -> [DeliveryRecord] {
+        try store.deliveries(vat, after: after, limit: limit, maxBytes: maxBytes)
+    }
 }
 
 /// Vat X exports `objects` objects to vat Y, 1,000 per message: `objects` kernel objects, twice
@@ -579,7 +585,7 @@ func benchStartup(cacheDir: String) {
         let rss = residentBytes() - rss0
         let s = kernel.state
         let entries = s.clists.values.reduce(0) { $0 + $1.count }
-        let logs = s.deliveries.values.reduce(0) { $0 + $1.count }
+        let logs = s.deliveryLogs.values.reduce(0) { $0 + $1.count }
         if run == 0 {
             print("  it holds \(s.objects.count) objects, \(entries) c-list entries, \(s.vats.count) vats, \(logs) delivery-log records")
         }

@@ -77,7 +77,7 @@ extension KernelRunner {
         do {
             switch w.feed {
             case .events(let filter): return try eventsPage(filter, w.page)
-            case .deliveries(let vat): return deliveriesPage(vat, w.page)
+            case .deliveries(let vat): return try deliveriesPage(vat, w.page)
             }
         } catch {
             return ServiceError(any: error, resource: nil).response
@@ -100,16 +100,21 @@ extension KernelRunner {
                                                    kref: filter.kref, maxBytes: maxBytes)
             return (rows.map { ($0.seq, $0.event) }, next != nil)
         case .deliveries(let vat):
-            let records = deliveryRecords(vat, after: after, limit: limit + 1)
+            let records = DeliveryReader(kernel: kernel, vat: vat, after: after, total: limit + 1)
             var items: [(seq: Int, json: [UInt8])] = []
             var bytes = 0
-            for r in records.prefix(limit) {
+            var more = false
+            for (i, r) in records.enumerated() {
                 let json = Representation.delivery(r).bytes
-                if !items.isEmpty, bytes + json.count > maxBytes { return (items, true) }
+                if i == limit || (!items.isEmpty && bytes + json.count > maxBytes) {
+                    more = true
+                    break
+                }
                 bytes += json.count
                 items.append((r.seq, json))
             }
-            return (items, records.count > limit)
+            if let e = records.failure.error { throw e }
+            return (items, more)
         }
     }
 
@@ -117,5 +122,50 @@ extension KernelRunner {
     func nanoseconds(until deadline: ContinuousClock.Instant) -> Int {
         let d = deadline - .now
         return Int(d.components.seconds) * 1_000_000_000 + Int(d.components.attoseconds / 1_000_000_000)
+    }
+}
+
+/// A vat's delivery records after `after`, at most `total`, read from the kernel's storage in
+/// chunks as they are consumed: a page or a stream that stops at its byte budget reads at most
+/// one chunk past it, however long the log. A failed read ends the sequence and is kept in
+/// `failure`, for the caller to answer.
+struct DeliveryReader: Sequence {
+    final class Failure {
+        var error: (any Error)?
+    }
+
+    static let chunk = 64
+    let kernel: Kernel?
+    let vat: VatID
+    let after: Int
+    let total: Int
+    let failure = Failure()
+
+    func makeIterator() -> AnyIterator<DeliveryRecord> {
+        var buffer: [DeliveryRecord] = []
+        var index = 0
+        var cursor = after
+        var left = total
+        var exhausted = kernel == nil
+        let (kernel, vat, failure) = (kernel, vat, failure)
+        return AnyIterator {
+            if index == buffer.count {
+                guard !exhausted, left > 0, let kernel else { return nil }
+                let want = Swift.min(left, Self.chunk)
+                do {
+                    buffer = try kernel.deliveries(vat, after: cursor, limit: want)
+                } catch {
+                    failure.error = error
+                    buffer = []
+                }
+                index = 0
+                if buffer.count < want { exhausted = true }
+                guard let last = buffer.last else { return nil }
+                cursor = last.seq
+                left -= buffer.count
+            }
+            defer { index += 1 }
+            return buffer[index]
+        }
     }
 }

@@ -29,8 +29,8 @@ extension KernelRunner {
         // Cranks the request ran itself (not steps of the run): one per changing request at most.
         if kernel.state.counters.crank - crankBefore > stepsTaken {
             metrics.crank(kind: "host-request", duration: ContinuousClock.now - started)
-            if let (vat, count) = watched, let log = kernel.state.deliveries[vat], log.count > count {
-                for record in log[count...] { metrics.delivery(record.delivery.kind) }
+            if let (vat, last) = watched, let now = kernel.state.deliveryLogs[vat]?.last, now > last {
+                for record in (try? kernel.deliveries(vat, after: last)) ?? [] { metrics.delivery(record.delivery.kind) }
             }
         }
         switch outcome {
@@ -108,7 +108,7 @@ extension KernelRunner {
         case .clist(let vat, let page):
             return ok(clist(try record(vat, state).id, page, state))
         case .deliveries(let vat, let page, _):
-            return deliveriesPage(try record(vat, state).id, page)
+            return try deliveriesPage(try record(vat, state).id, page)
         case .syscalls(let vat, let batch):
             return try syscalls(vat, batch, kernel)
         case .addExport(let vat, let vref):
@@ -317,11 +317,11 @@ extension KernelRunner {
     }
 
     /// The vat whose log a host request may append to in its own crank (its `startVat`, an
-    /// upgrade's two deliveries), with the log's length before.
+    /// upgrade's two deliveries), with the log's last seq before.
     private func watchedDeliveries(_ operation: Operation, _ state: KernelState) -> (VatID, Int)? {
         switch operation {
         case .createVat: return (VatID(state.counters.nextVat), 0)
-        case .upgrade(let vat, _): return (vat, state.deliveries[vat]?.count ?? 0)
+        case .upgrade(let vat, _): return (vat, state.deliveryLogs[vat]?.last ?? 0)
         default: return nil
         }
     }
@@ -384,26 +384,15 @@ extension KernelRunner {
     }
 
     private func vatJSON(_ v: VatRecord, _ state: KernelState) -> JSON {
-        Representation.vat(v, clistSize: state.clists[v.id]?.count ?? 0, deliveryCount: state.deliveries[v.id]?.count ?? 0)
+        Representation.vat(v, clistSize: state.clists[v.id]?.count ?? 0, deliveryCount: state.deliveryLogs[v.id]?.count ?? 0)
     }
 
     /// One page of a vat's delivery log (`after` to `limit`), for `GET /vats/{vatID}/deliveries`.
-    func deliveriesPage(_ vat: VatID, _ page: Page) -> HTTPResponse {
-        let records = deliveryRecords(vat, after: page.after ?? 0, limit: page.limit + 1)
-        return ok(Representation.page("deliveries", page, records, item: Representation.delivery, cursor: { .int($0.seq) }))
-    }
-
-    /// The vat's deliveries with `seq > after`, oldest first, at most `limit`: the one read of
-    /// the delivery log behind pages, waits and streams.
-    func deliveryRecords(_ vat: VatID, after: Int, limit: Int) -> ArraySlice<DeliveryRecord> {
-        let log = kernel?.state.deliveries[vat] ?? []
-        // Binary search for the first seq > after; the log is in seq order.
-        var lo = 0, hi = log.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if log[mid].seq <= after { lo = mid + 1 } else { hi = mid }
-        }
-        return log[lo..<min(log.count, lo + limit)]
+    func deliveriesPage(_ vat: VatID, _ page: Page) throws -> HTTPResponse {
+        let records = DeliveryReader(kernel: kernel, vat: vat, after: page.after ?? 0, total: page.limit + 1)
+        let body = Representation.page("deliveries", page, records, item: Representation.delivery, cursor: { .int($0.seq) })
+        if let e = records.failure.error { throw e }
+        return ok(body)
     }
 
     /// One page of the vats, by number (`VatTable` iterates in that order).

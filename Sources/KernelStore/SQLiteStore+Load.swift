@@ -54,18 +54,11 @@ extension SQLiteStore {
         try readQueues(c, &delta)
         try readSets(c, &state)
 
-        try rows(c, "SELECT vat, seq, crank, delivery FROM deliveries ORDER BY vat, seq") { r in
-            let vat = try r.vatID(0, "deliveries row vat")
-            let at = "deliveries row \(vat) \(r.int(1))"
-            let d = try KernelValueReader(r.withText(3) { try KernelValueReader.parse($0, "\(at) delivery") }, "\(at) delivery").delivery()
-            state.deliveries[vat, default: []].append(DeliveryRecord(seq: r.int(1), crank: r.int(2), delivery: d))
-        }
-
         state.apply(delta)
         return state
     }
 
-    /// The vats, each with an empty c-list, vatstore and delivery log.
+    /// The vats, each with an empty c-list and vatstore, and where its delivery log stands.
     private func readVats(_ c: SQLiteConnection, _ state: inout KernelState) throws {
         try rows(c, "SELECT vat_id, name, options, incarnation, status, termination, vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up, deliveries_acknowledged, token_sha256 FROM vats") { r in
             let id = try r.vatID(0, "vats row")
@@ -94,8 +87,8 @@ extension SQLiteStore {
             state.vats[id] = v
             state.clists[id] = CList()
             state.vatstores[id] = Vatstore()
-            state.deliveries[id] = []
         }
+        try readDeliveryLogs(c, &state)
     }
 
     /// The kernel object table.
@@ -179,6 +172,28 @@ extension SQLiteStore {
 
         try rows(c, "SELECT kpid FROM held_results") { r in
             state.heldResults.insert(try r.kref(0, "held_results row"))
+        }
+    }
+
+    /// Where each vat's delivery log stands, from two index lookups per vat (its oldest and
+    /// newest seq): the records stay in the table, so start-up does not grow with the log.
+    /// An empty log goes on from what the vat acknowledged (everything through it was dropped).
+    private func readDeliveryLogs(_ c: SQLiteConnection, _ state: inout KernelState) throws {
+        let oldest = try c.prepare("SELECT seq FROM deliveries WHERE vat = ?1 ORDER BY seq LIMIT 1")
+        defer { oldest.finalize() }
+        let newest = try c.prepare("SELECT seq FROM deliveries WHERE vat = ?1 ORDER BY seq DESC LIMIT 1")
+        defer { newest.finalize() }
+        func seq(_ q: SQLiteStatement, _ vat: VatID) throws -> Int? {
+            q.bind(1, vat.description)
+            defer { q.reset() }
+            return try q.step() ? q.int(0) : nil
+        }
+        for (id, v) in state.vats {
+            guard let first = try seq(oldest, id), let last = try seq(newest, id) else {
+                state.deliveryLogs[id] = DeliveryLog(last: v.deliveriesAcknowledged)
+                continue
+            }
+            state.deliveryLogs[id] = DeliveryLog(last: last, count: last - first + 1)
         }
     }
 

@@ -13,6 +13,7 @@ final class Statements {
     let addHeld, deleteHeld: SQLiteStatement
     let addDelivery: SQLiteStatement
     let deleteDelivery: SQLiteStatement
+    let deliveriesAfter: SQLiteStatement
     let putActivity: SQLiteStatement
     let addEvent: SQLiteStatement
     let addEventKRef: SQLiteStatement
@@ -74,6 +75,7 @@ final class Statements {
             addEventKRef = try p("INSERT OR IGNORE INTO event_krefs (kref, seq) VALUES (?1, ?2)")
             addDelivery = try p("INSERT INTO deliveries (vat, seq, crank, delivery) VALUES (?1, ?2, ?3, ?4)")
             deleteDelivery = try p("DELETE FROM deliveries WHERE vat = ?1 AND seq = ?2")
+            deliveriesAfter = try p("SELECT seq, crank, delivery FROM deliveries WHERE vat = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")
         } catch {
             for s in all { s.finalize() }
             throw error

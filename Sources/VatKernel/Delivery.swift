@@ -56,3 +56,82 @@ public struct DeliveryRecord: Hashable, Sendable {
         self.delivery = delivery
     }
 }
+
+/// What the kernel keeps in memory of a vat's delivery log: where it stands, not its records.
+///
+/// The records live in the storage (`KernelStorage.deliveries(_:after:limit:maxBytes:)`), so
+/// memory does not grow with the log. The log holds seqs `first...last`, contiguous: records
+/// are appended at the end and dropped from the front (acknowledged, §13.1).
+public struct DeliveryLog: Hashable, Sendable {
+    /// The seq of the newest record ever appended (0 before the first); numbering goes on
+    /// from it even when every record was dropped.
+    public var last: Int
+    /// How many records the log holds now.
+    public var count: Int
+
+    /// A log whose newest seq is `last`, holding the last `count` records.
+    public init(last: Int = 0, count: Int = 0) {
+        self.last = last
+        self.count = count
+    }
+
+    /// The seq of the oldest record held (`last + 1` when the log is empty).
+    public var first: Int { last - count + 1 }
+}
+
+/// Every vat's delivery records, in memory: how a kernel without storage, and in-memory
+/// stores, keep the log behind the same read the SQLite store answers from its table.
+public struct DeliveryRecords: Hashable, Sendable {
+    private var logs = VatTable<[DeliveryRecord]>()
+
+    /// No records.
+    public init() {}
+
+    /// Takes in a crank's appended and dropped records.
+    public mutating func apply(_ delta: CrankDelta) {
+        for (vat, r) in delta.deliveries { append(vat, r) }
+        for (vat, seq) in delta.droppedDeliveries { drop(vat, seq) }
+    }
+
+    /// Appends a record at the end of the vat's log.
+    public mutating func append(_ vat: VatID, _ r: DeliveryRecord) {
+        logs[vat, default: []].append(r)
+    }
+
+    /// Removes the newest record of the vat's log (a rolled-back append).
+    mutating func removeLast(_ vat: VatID) {
+        logs[vat]?.removeLast()
+    }
+
+    /// Removes record `seq` (the oldest, as acknowledgements drop them).
+    public mutating func drop(_ vat: VatID, _ seq: Int) {
+        if logs[vat]?.first?.seq == seq {
+            logs[vat]!.removeFirst()
+        } else {
+            logs[vat]?.removeAll { $0.seq == seq }
+        }
+    }
+
+    /// Puts dropped records back at the front (a rolled-back acknowledgement).
+    mutating func restore(_ vat: VatID, _ records: [DeliveryRecord]) {
+        logs[vat, default: []].insert(contentsOf: records, at: 0)
+    }
+
+    /// The oldest `count` records of the vat's log.
+    func prefix(_ vat: VatID, _ count: Int) -> [DeliveryRecord] {
+        Array((logs[vat] ?? []).prefix(count))
+    }
+
+    /// The vat's records with `seq > after`, oldest first, at most `limit` (no byte budget:
+    /// these records have no stored encoding to measure).
+    public func records(_ vat: VatID, after: Int, limit: Int) -> [DeliveryRecord] {
+        let log = logs[vat] ?? []
+        // Binary search for the first seq > after; the log is in seq order.
+        var lo = 0, hi = log.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if log[mid].seq <= after { lo = mid + 1 } else { hi = mid }
+        }
+        return Array(log[lo..<(lo + min(max(limit, 0), log.count - lo))])
+    }
+}

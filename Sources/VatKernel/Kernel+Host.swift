@@ -127,12 +127,13 @@ extension Kernel {
     /// Returns what is now acknowledged and how many records were dropped.
     public func acknowledgeDeliveries(_ vat: VatID, through seq: Int, drop: Bool) throws(KernelError) -> (acknowledged: Int, dropped: Int) {
         guard var record = state.vats[vat] else { throw KernelError.unknownVat(vat) }
-        let last = state.deliveries[vat]?.last?.seq ?? record.deliveriesAcknowledged
-        guard seq >= 0, seq <= last else {
-            throw KernelError.rejected("\(vat) has deliveries 1 to \(last); \(seq) cannot be acknowledged")
+        let log = state.deliveryLogs[vat] ?? DeliveryLog(last: record.deliveriesAcknowledged)
+        guard seq >= 0, seq <= log.last else {
+            throw KernelError.rejected("\(vat) has deliveries 1 to \(log.last); \(seq) cannot be acknowledged")
         }
         let acknowledged = max(record.deliveriesAcknowledged, seq)
-        let droppable = drop ? (state.deliveries[vat]?.prefix { $0.seq <= acknowledged }.count ?? 0) : 0
+        // The log holds first...last, so the records through `acknowledged` are its first ones.
+        let droppable = drop ? max(0, min(acknowledged, log.last) - log.first + 1) : 0
         if acknowledged == record.deliveriesAcknowledged && droppable == 0 { return (acknowledged, 0) }
         try crank(CrankStart(kind: .host, vat: vat, request: .acknowledgeDeliveries(vat: vat, through: seq, drop: drop))) {
             record.deliveriesAcknowledged = acknowledged
@@ -140,6 +141,18 @@ extension Kernel {
             dropDeliveries(vat, first: droppable)
         }
         return (acknowledged, droppable)
+    }
+
+    /// The vat's delivery records with `seq > after`, oldest first: at most `limit`, and (from
+    /// a store that keeps an encoding) about `maxBytes` of it, the first always. Read from the
+    /// storage, or from memory for a kernel without one; an unknown vat has none.
+    public func deliveries(_ vat: VatID, after: Int = 0, limit: Int = .max, maxBytes: Int = .max) throws(KernelError) -> [DeliveryRecord] {
+        guard let storage else { return memoryRecords.records(vat, after: after, limit: limit) }
+        do {
+            return try storage.deliveries(vat, after: after, limit: limit, maxBytes: maxBytes)
+        } catch {
+            throw .storageFailure(String(describing: error))
+        }
     }
 
     /// Schedules a `bringOutYourDead` delivery (the reap queue).

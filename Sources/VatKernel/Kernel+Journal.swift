@@ -13,8 +13,9 @@ enum Undo {
     case pin(KRef, Int)
     case held(KRef, Bool)
     case delivery(VatID, DeliveryRecord)
-    /// The log's first records were dropped (acknowledged): these, in order.
-    case deliveriesDropped(VatID, [DeliveryRecord])
+    /// The log's first `count` records, from seq `first`, were dropped (acknowledged); a kernel
+    /// without storage keeps the `records` themselves, to put back.
+    case deliveriesDropped(VatID, first: Int, count: Int, records: [DeliveryRecord])
 }
 
 /// Every change to `state` goes through these setters, which journal the old value.
@@ -77,7 +78,7 @@ extension Kernel {
         journal.append(.vatCreated(id))
         state.clists[id] = CList()
         state.vatstores[id] = Vatstore()
-        state.deliveries[id] = []
+        state.deliveryLogs[id] = DeliveryLog()
     }
 
     func setCListEntry(_ vat: VatID, _ kref: KRef, _ e: CListEntry?) {
@@ -137,19 +138,29 @@ extension Kernel {
     @discardableResult
     func appendDelivery(_ vat: VatID, _ d: Delivery, kd: KernelDelivery) -> DeliveryRecord {
         // After everything acknowledged was dropped the log is empty; numbering goes on.
-        let seq = (state.deliveries[vat]?.last?.seq ?? state.vats[vat]?.deliveriesAcknowledged ?? 0) + 1
-        let record = DeliveryRecord(seq: seq, crank: currentCrank, delivery: d)
+        var log = state.deliveryLogs[vat] ?? DeliveryLog()
+        log.last += 1
+        log.count += 1
+        let record = DeliveryRecord(seq: log.last, crank: currentCrank, delivery: d)
         journal.append(.delivery(vat, record))
-        state.deliveries[vat, default: []].append(record)
+        state.deliveryLogs[vat] = log
+        if storage == nil { memoryRecords.append(vat, record) }
         traceEvent(.deliver(vat: vat, record: record, kd: kd))
         return record
     }
 
     /// Drops the first `count` records of a vat's log.
     func dropDeliveries(_ vat: VatID, first count: Int) {
-        guard count > 0, let log = state.deliveries[vat] else { return }
-        journal.append(.deliveriesDropped(vat, Array(log.prefix(count))))
-        state.deliveries[vat]!.removeFirst(count)
+        guard count > 0, var log = state.deliveryLogs[vat], count <= log.count else { return }
+        let first = log.first
+        var records: [DeliveryRecord] = []
+        if storage == nil {
+            records = memoryRecords.prefix(vat, count)
+            for r in records { memoryRecords.drop(vat, r.seq) }
+        }
+        journal.append(.deliveriesDropped(vat, first: first, count: count, records: records))
+        log.count -= count
+        state.deliveryLogs[vat] = log
     }
 
     func undo(_ u: Undo) {
@@ -165,7 +176,7 @@ extension Kernel {
         case .vatCreated(let id):
             state.clists[id] = nil
             state.vatstores[id] = nil
-            state.deliveries[id] = nil
+            state.deliveryLogs[id] = nil
         case .clist(let vat, let kref, let e): state.clists[vat, default: CList()].set(kref, e)
         case .vatstore(let vat, let key, let v): state.vatstores[vat, default: Vatstore()][key] = v
         case .pushed(let name, _):
@@ -185,8 +196,13 @@ extension Kernel {
         case .pin(let k, let n): state.pins[k] = n == 0 ? nil : n
         case .held(let k, let was):
             if was { state.heldResults.insert(k) } else { state.heldResults.remove(k) }
-        case .delivery(let vat, _): state.deliveries[vat]!.removeLast()
-        case .deliveriesDropped(let vat, let records): state.deliveries[vat]!.insert(contentsOf: records, at: 0)
+        case .delivery(let vat, let r):
+            state.deliveryLogs[vat]!.last = r.seq - 1
+            state.deliveryLogs[vat]!.count -= 1
+            if storage == nil { memoryRecords.removeLast(vat) }
+        case .deliveriesDropped(let vat, _, let count, let records):
+            state.deliveryLogs[vat]!.count += count
+            if storage == nil { memoryRecords.restore(vat, records) }
         }
     }
 
@@ -219,7 +235,8 @@ extension Kernel {
             case .pin(let k, _): d.pins[k] = state.pins[k] ?? 0
             case .held(let k, _): d.heldResults[k] = state.heldResults.contains(k)
             case .delivery(let vat, let r): d.deliveries.append((vat, r))
-            case .deliveriesDropped(let vat, let records): d.droppedDeliveries += records.map { (vat, $0.seq) }
+            case .deliveriesDropped(let vat, let first, let count, _):
+                d.droppedDeliveries += (first..<(first + count)).map { (vat, $0) }
             }
         }
         d.queueRemovals = removals

@@ -10,6 +10,8 @@ public final class Kernel {
     /// The settings the kernel was made with.
     public let configuration: KernelConfiguration
     let storage: (any KernelStorage)?
+    /// The delivery records of a kernel without storage (with storage, they are read from it).
+    var memoryRecords = DeliveryRecords()
 
     /// Set when an invariant broke; no crank runs after that.
     public internal(set) var haltedReason: String?

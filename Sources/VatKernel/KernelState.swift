@@ -30,8 +30,9 @@ public struct KernelState: Hashable, Sendable {
     public var clists = VatTable<CList>()
     /// Each vat's vatstore (§5.9).
     public var vatstores = VatTable<Vatstore>()
-    /// Each vat's delivery log, oldest first.
-    public var deliveries = VatTable<[DeliveryRecord]>()
+    /// Where each vat's delivery log stands; its records are in the storage
+    /// (`Kernel.deliveries(_:after:limit:maxBytes:)` reads them).
+    public var deliveryLogs = VatTable<DeliveryLog>()
     /// New sends and notifies, routed first (§4).
     public var acceptanceQueue = FIFO<QueuedEvent>()
     /// Routed work waiting for delivery.
@@ -66,7 +67,7 @@ public struct KernelState: Hashable, Sendable {
             if v != nil {
                 if clists[id] == nil { clists[id] = CList() }
                 if vatstores[id] == nil { vatstores[id] = Vatstore() }
-                if deliveries[id] == nil { deliveries[id] = [] }
+                if deliveryLogs[id] == nil { deliveryLogs[id] = DeliveryLog() }
             }
         }
         for (key, e) in delta.clistEntries { clists[key.vat, default: CList()].set(key.kref, e) }
@@ -92,7 +93,10 @@ public struct KernelState: Hashable, Sendable {
         for (k, held) in delta.heldResults {
             if held { heldResults.insert(k) } else { heldResults.remove(k) }
         }
-        for (vat, r) in delta.deliveries { deliveries[vat, default: []].append(r) }
-        for (vat, seq) in delta.droppedDeliveries { deliveries[vat]?.removeAll { $0.seq == seq } }
+        for (vat, r) in delta.deliveries {
+            deliveryLogs[vat, default: DeliveryLog()].last = r.seq
+            deliveryLogs[vat, default: DeliveryLog()].count += 1
+        }
+        for (vat, _) in delta.droppedDeliveries { deliveryLogs[vat]?.count -= 1 }
     }
 }

@@ -15,6 +15,11 @@ public protocol KernelStorage: AnyObject {
     /// are sent only after this returns. If it throws, the staged cranks are lost: the owner
     /// must reload the kernel from `load()` (the last durable state).
     func flush() throws
+    /// The vat's delivery records with `seq > after`, oldest first: at most `limit`, and
+    /// stopping before the one that would take the stored encoding past `maxBytes` (the first
+    /// always comes). What was committed, staged cranks included: the kernel keeps only each
+    /// log's `DeliveryLog` in memory and reads its records here.
+    func deliveries(_ vat: VatID, after: Int, limit: Int, maxBytes: Int) throws -> [DeliveryRecord]
 }
 
 extension KernelStorage {
@@ -33,14 +38,17 @@ public final class InMemoryStorage: KernelStorage {
     public private(set) var commits = 0
     /// When set, the next commit throws this error (for tests of failed writes).
     public var failNextCommit: (any Error)?
+    /// The committed delivery records.
+    public private(set) var records = DeliveryRecords()
 
     /// An empty store.
     public init() {}
 
     /// A store whose committed state is `state`, as if an earlier kernel had left it there
     /// (tests of what a kernel finds at start-up: an older version's leak, a corruption).
-    public init(state: KernelState) {
+    public init(state: KernelState, records: DeliveryRecords = DeliveryRecords()) {
         self.state = state
+        self.records = records
     }
 
     /// The committed state.
@@ -55,6 +63,12 @@ public final class InMemoryStorage: KernelStorage {
         var s = state ?? KernelState()
         s.apply(delta)
         state = s
+        records.apply(delta)
         commits += 1
+    }
+
+    /// The committed records (no byte budget: they have no stored encoding).
+    public func deliveries(_ vat: VatID, after: Int, limit: Int, maxBytes: Int) throws -> [DeliveryRecord] {
+        records.records(vat, after: after, limit: limit)
     }
 }

@@ -89,6 +89,7 @@ final class Harness {
 /// group commit; `failNextFlush` loses the staged cranks as a failed COMMIT would.
 final class StagedStorage: KernelStorage, @unchecked Sendable {
     private(set) var durable: KernelState?
+    private var durableRecords = DeliveryRecords()
     private var staged: [CrankDelta] = []
     private(set) var flushes = 0
     var failNextFlush = false
@@ -113,9 +114,19 @@ final class StagedStorage: KernelStorage, @unchecked Sendable {
             throw TestStoreError.flushFailed
         }
         var s = durable ?? KernelState()
-        for d in staged { s.apply(d) }
+        for d in staged {
+            s.apply(d)
+            durableRecords.apply(d)
+        }
         durable = s
         flushes += 1
+    }
+
+    /// The durable records and the staged cranks', as a store reading inside its open group.
+    func deliveries(_ vat: VatID, after: Int, limit: Int, maxBytes: Int) throws -> [DeliveryRecord] {
+        var records = durableRecords
+        for d in staged { records.apply(d) }
+        return records.records(vat, after: after, limit: limit)
     }
 }
 

@@ -121,10 +121,12 @@ struct IdentityTests {
     }
 }
 
-/// A store that loads a given state and accepts commits without keeping them.
+/// A store that loads a given state and accepts commits without keeping them (a log it was
+/// given no records of reads empty).
 private final class FixedStorage: KernelStorage, @unchecked Sendable {
     let state: KernelState
     init(_ state: KernelState) { self.state = state }
     func load() throws -> KernelState? { state }
     func commit(_ delta: CrankDelta) throws {}
+    func deliveries(_ vat: VatID, after: Int, limit: Int, maxBytes: Int) throws -> [DeliveryRecord] { [] }
 }

@@ -273,4 +273,7 @@ final class RecordingStore: KernelStorage {
         last = delta
     }
     func flush() throws { try inner.flush() }
+    func deliveries(_ vat: VatID, after: Int, limit: Int, maxBytes: Int) throws -> [DeliveryRecord] {
+        try inner.deliveries(vat, after: after, limit: limit, maxBytes: maxBytes)
+    }
 }

@@ -43,7 +43,7 @@ enum RichScenario {
         _ = try kernel.drain()
         _ = try kernel.syscalls([send("p+1", "later", ["o+104"])], from: bob.vatID)
         // Bob fulfils the host's meet() result with a new export.
-        let meetResult = kernel.state.deliveries[bob.vatID]!.compactMap { r -> VRef? in
+        let meetResult = try kernel.deliveries(bob.vatID).compactMap { r -> VRef? in
             if case .message(_, _, let result) = r.delivery { return result }
             return nil
         }.first!
@@ -108,7 +108,7 @@ enum RichScenario {
     static func proceed(_ kernel: Kernel) throws -> [CrankReport] {
         var reports = try kernel.drain()
         let alice = VatID(1), bob = VatID(2), dave = VatID(4)
-        let helloResult = kernel.state.deliveries[alice]!.compactMap { r -> VRef? in
+        let helloResult = try kernel.deliveries(alice).compactMap { r -> VRef? in
             if case .message(_, let m, let result) = r.delivery, m.methodName == "hello" { return result }
             return nil
         }.first!

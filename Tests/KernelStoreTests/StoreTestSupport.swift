@@ -89,7 +89,7 @@ func differences(_ a: KernelState?, _ b: KernelState?) -> [String] {
     for (vat, c) in a.clists where b.clists[vat] != c { d.append("clist \(vat): \(show(c)) vs \(show(b.clists[vat]))") }
     if a.clists.count != b.clists.count { d.append("clist count") }
     if a.vatstores != b.vatstores { d.append("vatstores") }
-    if a.deliveries != b.deliveries { d.append("deliveries") }
+    if a.deliveryLogs != b.deliveryLogs { d.append("delivery logs") }
     if a.acceptanceQueue != b.acceptanceQueue { d.append("acceptance queue") }
     if a.runQueue != b.runQueue { d.append("run queue") }
     if a.reapQueue != b.reapQueue { d.append("reap queue") }

@@ -8,7 +8,14 @@ import TestSupport
     final class Recorder: KernelStorage {
         var cranks: [(start: CrankStart?, trace: [CrankTraceEntry])] = []
         func load() throws -> KernelState? { nil }
-        func commit(_ delta: CrankDelta) throws { cranks.append((delta.start, delta.trace)) }
+        var records = DeliveryRecords()
+        func commit(_ delta: CrankDelta) throws {
+            cranks.append((delta.start, delta.trace))
+            records.apply(delta)
+        }
+        func deliveries(_ vat: VatID, after: Int, limit: Int, maxBytes: Int) throws -> [DeliveryRecord] {
+            records.records(vat, after: after, limit: limit)
+        }
     }
 
     /// Given alice and bob, when bob's batch sets a key then names a vref he does not have, then

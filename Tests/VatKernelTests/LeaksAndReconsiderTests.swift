@@ -10,7 +10,7 @@ import TestSupport
     /// to `get`), fulfilled with B's o+9 (ko22, `1,1` through kp40's data); then the hold is
     /// removed from the tables without the decRef, as the single-pass processRefcounts left
     /// kp40: settled, refCount 0, held by nothing.
-    static func leakedPromise() throws -> KernelState {
+    static func leakedPromise() throws -> (KernelState, DeliveryRecords) {
         let (w, _, b) = try World.acquainted()
         _ = try w.kernel.queueToKref(target: k("ko21"), methargs: methargs("get", [KRef]()), result: .keep)
         try w.run()
@@ -20,11 +20,12 @@ import TestSupport
         var state = w.kernel.state
         state.heldResults.remove(k("kp40"))
         state.promises[40]!.refCount = 0
-        return state
+        return (state, w.storage.records)
     }
 
     @Test func aLeakedPromiseIsALeakAndReconsiderCollectsIt() throws {
-        let w = World(restoring: try Self.leakedPromise())
+        let (state, records) = try Self.leakedPromise()
+        let w = World(restoring: state, records: records)
         let b = VatID(2)
         #expect(w.kernel.audit() == [
             AuditProblem(kref: k("kp40"), message: "promise with refCount 0 was not deleted", kind: .leak),
@@ -57,7 +58,8 @@ import TestSupport
     }
 
     @Test func anUnknownKrefIsRefusedAndNothingChanges() throws {
-        let w = World(restoring: try Self.leakedPromise())
+        let (state, records) = try Self.leakedPromise()
+        let w = World(restoring: state, records: records)
         let before = w.kernel.state
         #expect(throws: KernelError.unknownKRef(k("ko99"))) { try w.kernel.reconsider([k("kp40"), k("ko99")]) }
         #expect(throws: KernelError.unknownKRef(k("kp41"))) { try w.kernel.reconsider([k("kp41")]) }
@@ -79,7 +81,7 @@ import TestSupport
         // B abandoned o+100 and the orphan was never visited.
         state.objects[22]!.owner = nil
         state.clists[b]!.set(k("ko22"), nil)
-        let w = World(restoring: state)
+        let w = World(restoring: state, records: w0.storage.records)
         #expect(w.kernel.audit() == [
             AuditProblem(kref: k("ko22"), message: "orphan with no reachable holder was not retired", kind: .leak),
         ])
@@ -100,7 +102,7 @@ import TestSupport
         state.clists[a]!.set(k("ko22"), nil)
         state.objects[22]!.reachable = 0
         state.objects[22]!.recognizable = 0
-        let w = World(restoring: state)
+        let w = World(restoring: state, records: w0.storage.records)
         #expect(w.kernel.audit() == [
             AuditProblem(kref: k("ko22"), message: "unreachable, but v2 was never told to drop o+100", kind: .leak),
             AuditProblem(kref: k("ko22"), message: "unrecognizable, but v2 was never told to retire o+100", kind: .leak),
@@ -122,7 +124,7 @@ import TestSupport
         state.objects[20]!.recognizable += 1
         state.promises[45] = KernelPromise(decider: nil, refCount: 0)
         state.clists[VatID(1)]!.set(k("kp45"), CListEntry(vref: v("p-60"), reachable: false))
-        let w = World(restoring: state)
+        let w = World(restoring: state, records: w0.storage.records)
         #expect(w.kernel.audit().map { "\($0.kind.rawValue) \($0)" } == [
             "corruption ko20: refCount is 2,3 but holders add up to 2,2",
             "corruption kp45: promise with refCount 0 was not deleted",

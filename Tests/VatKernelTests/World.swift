@@ -12,9 +12,10 @@ final class World {
         kernel = try! Kernel(configuration: configuration, storage: storage)
     }
 
-    /// A kernel started on a store that already holds `state` (what an earlier run left).
-    init(restoring state: KernelState, configuration: KernelConfiguration = .init()) {
-        storage = InMemoryStorage(state: state)
+    /// A kernel started on a store that already holds `state` and the log `records` (what an
+    /// earlier run left).
+    init(restoring state: KernelState, records: DeliveryRecords, configuration: KernelConfiguration = .init()) {
+        storage = InMemoryStorage(state: state, records: records)
         kernel = try! Kernel(configuration: configuration, storage: storage)
     }
 
@@ -44,7 +45,10 @@ final class World {
         return "\(o.owner.map { "\($0)" } ?? "orphan") \(o.reachable),\(o.recognizable)"
     }
 
-    func deliveries(_ vat: VatID) -> [Delivery] { kernel.state.deliveries[vat]?.map(\.delivery) ?? [] }
+    func deliveries(_ vat: VatID) -> [Delivery] { records(vat).map(\.delivery) }
+
+    /// A vat's delivery log, oldest first, as the kernel reads it through its storage.
+    func records(_ vat: VatID) -> [DeliveryRecord] { try! kernel.deliveries(vat) }
 
     /// The deliveries after the first `n`.
     func deliveries(_ vat: VatID, after n: Int) -> [Delivery] { Array(deliveries(vat).dropFirst(n)) }
