@@ -26,8 +26,8 @@ extension Kernel {
 
     /// One `cleanup-terminated-vat` crank for the first pending vat: at most
     /// `configuration.cleanupBudget` c-list entries or vatstore keys. Exports are orphaned,
-    /// imports and promises released; then the vatstore goes; then the vat is forgotten
-    /// (its record stays, marked cleaned up, so the host can still read why it died).
+    /// imports and promises released; then the vatstore goes; then the vat is forgotten with its
+    /// delivery log (its record stays, marked cleaned up, so the host can still read why it died).
     func cleanupStep(_ vat: VatID) throws -> CrankReport {
         var cursor = cleanupWork[vat] ?? CleanupCursor(remaining: state.clists[vat]?.krefsInCleanupOrder() ?? [])
         var budget = max(1, configuration.cleanupBudget)
@@ -61,7 +61,12 @@ extension Kernel {
             try decRefSlots(v.vatParameters.slots)
             v.vatParameters = CapData(body: .null)
             v.cleanedUp = true
+            // The log goes with the vat: its records are dropped as if its driver had
+            // acknowledged them all, so the log's numbering stays where it was.
+            let log = state.deliveryLogs[vat] ?? DeliveryLog()
+            v.deliveriesAcknowledged = max(v.deliveriesAcknowledged, log.last)
             setVat(vat, v)
+            dropDeliveries(vat, first: log.count)
             cleanupWork[vat] = nil
             done = true
         } else {

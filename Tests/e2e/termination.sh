@@ -36,7 +36,9 @@ assert_eq "the orphans, listed" '["ko21","ko22"]' "$(jqb '[.objects[].kref]')"
 do_curl -t "$BOB" POST /vats/v2/syscalls '{"syscalls":[{"type":"vatstoreGet","key":"k"}]}'
 assert_eq "bob's syscalls are refused: 409 vat-terminated" '409 "vat-terminated"' "$STATUS $(jqb .error.code)"
 do_curl -t "$BOB" GET /vats/v2/deliveries
-assert_eq "bob can still read his log" '200 3' "$STATUS $(jqb '.deliveries | length')"
+assert_eq "his log went with his cleanup" '200 0' "$STATUS $(jqb '.deliveries | length')"
+do_curl GET /vats/v2
+assert_eq "as if he had acknowledged all three" '0 3' "$(jqb .deliveryCount) $(jqb .deliveriesAcknowledged)"
 do_curl POST /vats/v2/terminate '{}'
 assert_eq "terminating twice: 409" '409 "vat-terminated"' "$STATUS $(jqb .error.code)"
 do_curl POST /vats/v2/upgrade '{}'
