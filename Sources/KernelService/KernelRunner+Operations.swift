@@ -6,7 +6,7 @@ import VatKernel
 extension KernelRunner {
     /// One request's answer, and whether the store failed while it ran (in its own crank, or
     /// in the run after it, whose failure leaves the answer standing): then nothing more of the
-    /// group runs and the kernel reloads.
+    /// group runs.
     struct Performed {
         var response: HTTPResponse
         var storeFailed: Bool
@@ -53,7 +53,7 @@ extension KernelRunner {
 
     /// Auto mode: run until idle, at most `maxCranksPerRequest` cranks. The request's own
     /// change is already committed, so its answer stands whatever happens here: a halt just
-    /// stops the run, and a store failure stops the group (which then reloads): false then.
+    /// stops the run, and a store failure stops the group: false then.
     private func runUntilIdle(_ kernel: Kernel) -> Bool {
         var n = 0
         while n < configuration.maxCranksPerRequest {

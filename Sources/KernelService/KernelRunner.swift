@@ -8,8 +8,9 @@ import VatKernel
 /// Requests arrive parsed, as `Operation`s, through `submit`. The thread takes every waiting
 /// item at once (a *group*), runs them in order, each as one or more cranks, then calls the
 /// store's `flush()` once if anything changed (group commit), and only then answers them: an
-/// answer never reports a change that is not durable (KERNEL-SPEC §13.3). If the store fails,
-/// every answer of the group is a 503 and the kernel is rebuilt from the last durable state.
+/// answer never reports a change that is not durable (KERNEL-SPEC §13.3). If the flush fails,
+/// every answer that saw the group's changes is a 503 and the kernel undoes the group's cranks,
+/// back to the last durable state.
 ///
 /// Everything below `// MARK: Kernel thread` is touched by that thread only; that is the
 /// invariant that makes the `@unchecked Sendable` sound. The inbox is the only shared state.
@@ -163,13 +164,17 @@ final class KernelRunner: @unchecked Sendable {
     ///
     /// If the store fails while an item runs, that item is answered 503 and the items after
     /// it are not run (503 too); the cranks before it are still flushed, since the store
-    /// discards only the failed crank. If the flush fails, every answer is a 503. After any
-    /// failure the kernel is rebuilt from `load()`, so memory never runs ahead of the disk.
+    /// discards only the failed crank. If the flush fails (a full disk), every answer given
+    /// after the group's first crank is a 503 (those before it saw only durable state and
+    /// stand), and the kernel undoes the group's cranks (`returnToDurablePoint`), so memory
+    /// never runs ahead of the disk.
     private func runGroup(_ items: [Work]) {
         if kernel == nil { reload() }
+        kernel?.beginGroup(undoLimit: configuration.maxGroupUndoEntries)
         let crankBefore = kernel?.state.counters.crank
         let nextVatBefore = kernel?.state.counters.nextVat
-        var answers: [(@Sendable (HTTPResponse) -> Void, HTTPResponse)] = []
+        // Each answer, and whether it was given before any crank of the group committed.
+        var answers: [(respond: @Sendable (HTTPResponse) -> Void, response: HTTPResponse, durable: Bool)] = []
         // Set when the store failed during the group: nothing more runs in it.
         var groupFailed = false
         for item in items {
@@ -184,15 +189,16 @@ final class KernelRunner: @unchecked Sendable {
                 }
                 if !groupFailed, park(operation, respond) { continue }
                 if groupFailed {
-                    answers.append((respond, ServiceError.storageFailure("an earlier request of the same commit group failed to commit").response))
+                    answers.append((respond, ServiceError.storageFailure("an earlier request of the same commit group failed to commit").response, true))
                     continue
                 }
                 let performed = perform(operation)
                 if performed.storeFailed { groupFailed = true }
-                answers.append((respond, performed.response))
+                answers.append((respond, performed.response, kernel?.state.counters.crank == crankBefore))
             }
         }
         let changed = kernel?.state.counters.crank != crankBefore
+        var flushFailed = false
         if changed, let storage {
             do {
                 let started = ContinuousClock.now
@@ -200,16 +206,17 @@ final class KernelRunner: @unchecked Sendable {
                 metrics.commitGroup(duration: ContinuousClock.now - started,
                                     cranks: (kernel?.state.counters.crank ?? 0) - (crankBefore ?? 0))
             } catch {
-                log("flush failed; answering \(answers.count) request(s) with 503: \(error)")
                 let response = ServiceError.storageFailure(String(describing: error)).response
-                answers = answers.map { ($0.0, response) }
-                groupFailed = true
+                let lost = answers.filter { !$0.durable }.count
+                log("flush failed; answering \(lost) request(s) with 503: \(error)")
+                answers = answers.map { $0.durable ? $0 : ($0.respond, response, false) }
+                flushFailed = true
             }
         }
-        if groupFailed { reload() }
+        if flushFailed { returnToDurablePoint() } else { kernel?.groupIsDurable() }
         acceptTokensOfVatsCreated(since: nextVatBefore)
         publishSummary()
-        for (respond, response) in answers { respond(response) }
+        for answer in answers { answer.respond(answer.response) }
         serveEventWaiters()
     }
 
@@ -226,12 +233,23 @@ final class KernelRunner: @unchecked Sendable {
     }
 
     /// Accepts the tokens of the vats created since `nextVat` that are durable now: after a
-    /// failure the kernel was reloaded, so a vat whose creation was lost is not there.
+    /// failed flush the group was undone, so a vat whose creation was lost is not there.
     private func acceptTokensOfVatsCreated(since nextVat: Int?) {
         guard let kernel, let nextVat else { return }
         for n in nextVat..<kernel.state.counters.nextVat {
             if let hash = kernel.state.vats[VatID(n)]?.tokenHash { credentials.setVatTokenHash(hash, for: VatID(n)) }
         }
+    }
+
+    /// After a failed flush: undoes the group's cranks, which puts the kernel back at the store's
+    /// last durable state in time proportional to what the group changed. Reloads the whole
+    /// state from the store only when the undo is impossible: the group changed more than
+    /// `maxGroupUndoEntries` entries, so the kernel gave up keeping its undo.
+    private func returnToDurablePoint() {
+        guard let kernel else { return }
+        if kernel.undoGroup() { return }
+        log("the failed group changed more than \(configuration.maxGroupUndoEntries) entries; reloading the state from the store")
+        reload()
     }
 
     /// Rebuilds the kernel from the store's last durable state.

@@ -37,6 +37,10 @@ public struct KernelServiceConfiguration: Sendable {
     /// Most bytes a stream may have sent but not yet taken by its client; past it the kernel
     /// stops reading the feed for it until the client catches up. Default 256 KiB.
     public var streamBufferBytes = 256 << 10
+    /// Most undo entries (old values of changed rows) the kernel keeps for one commit group, so
+    /// that a failed flush undoes the group in memory; a group that changes more is undone by
+    /// reloading the whole state from the store instead (`--max-group-undo`). Default 1,000,000.
+    public var maxGroupUndoEntries = 1_000_000
     /// Where the JSON access log goes, one line per answered request; nil (the default) for none.
     public var accessLog: (@Sendable (String) -> Void)?
 

@@ -20,7 +20,7 @@ public enum KernelStoreError: Error, Hashable, Sendable, CustomStringConvertible
     /// Another connection holds the database's write lock for longer than the busy timeout.
     case busy(path: String, detail: String)
     /// Cranks staged since the last flush were lost (SQLite rolled the group back after an
-    /// error). The owner must reload the kernel from `load()`.
+    /// error). The owner must undo them (`Kernel.undoGroup`), or reload the kernel from `load()`.
     case stagedCranksLost(path: String, cranks: Int, cause: String)
     /// `load()` while cranks are staged: flush them (or close) first.
     case unflushedCranks(path: String, cranks: Int)
@@ -47,7 +47,7 @@ public enum KernelStoreError: Error, Hashable, Sendable, CustomStringConvertible
         case .busy(let path, let detail):
             return "\(path) is busy: \(detail)"
         case .stagedCranksLost(let path, let cranks, let cause):
-            return "\(path): \(cranks) staged crank(s) were rolled back (\(cause)); reload the kernel from the store"
+            return "\(path): \(cranks) staged crank(s) were rolled back (\(cause)); undo them or reload the kernel from the store"
         case .unflushedCranks(let path, let cranks):
             return "\(path): load() with \(cranks) unflushed crank(s); flush() first"
         case .closed(let path):

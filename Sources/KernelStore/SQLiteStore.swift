@@ -42,6 +42,9 @@ public final class SQLiteStore: KernelStorage {
     var eventBytes: (Int, Int)?
     /// False: cranks write no events (StoreBench measures what the event log costs with it).
     public var writesEvents = true
+    /// `hashes`, `nextEventSeq` and `eventBytes` as of the last durable point (taken when a
+    /// group begins): what a lost group puts back, so that memory matches the disk again.
+    private var durablePoint: Bookkeeping?
 
     var connection: SQLiteConnection?
     var statements: Statements?
@@ -86,7 +89,10 @@ public final class SQLiteStore: KernelStorage {
     public func commit(_ delta: CrankDelta) throws {
         let (c, s) = try open()
         if let lost = lostGroup { throw lost }
-        if c.isAutocommit { try s.begin.run() }
+        if c.isAutocommit {
+            try s.begin.run()
+            durablePoint = bookkeeping
+        }
         try s.savepoint.run()
         let next: CrankHashes
         let firstEventSeq = nextEventSeq
@@ -106,17 +112,18 @@ public final class SQLiteStore: KernelStorage {
     }
 
     /// Commits the open group: every crank committed since the last flush becomes durable
-    /// (per `durability`). If COMMIT fails the group is rolled back and the error thrown;
-    /// the owner must then reload the kernel from `load()`.
+    /// (per `durability`). If COMMIT fails the group is rolled back, the store's bookkeeping
+    /// (crank hashes, event seq, retention counts) goes back to the last durable point with it,
+    /// and the error is thrown: the owner must undo the group's cranks (`Kernel.undoGroup`).
     public func flush() throws {
         let (c, s) = try open()
         if let lost = lostGroup {
             lostGroup = nil
-            stagedCranks = 0
+            groupEnded(durable: false)
             throw lost
         }
         guard !c.isAutocommit else {
-            stagedCranks = 0
+            groupEnded(durable: true)
             return
         }
         do {
@@ -124,11 +131,10 @@ public final class SQLiteStore: KernelStorage {
             try s.commit.run()
         } catch {
             if !c.isAutocommit { try? s.rollback.run() }
-            stagedCranks = 0
-            eventBytes = nil
+            groupEnded(durable: false)
             throw error
         }
-        stagedCranks = 0
+        groupEnded(durable: true)
     }
 
     /// Closes the database. Cranks not flushed are rolled back, as if the process had died.
@@ -138,6 +144,26 @@ public final class SQLiteStore: KernelStorage {
         statements = nil
         connection?.close()
         connection = nil
+        groupEnded(durable: false)
+    }
+
+    /// What the store keeps in memory about the log and the hash chain.
+    private struct Bookkeeping {
+        var hashes: CrankHashes?
+        var nextEventSeq: Int
+        var eventBytes: (Int, Int)?
+    }
+
+    private var bookkeeping: Bookkeeping {
+        get { Bookkeeping(hashes: hashes, nextEventSeq: nextEventSeq, eventBytes: eventBytes) }
+        set { (hashes, nextEventSeq, eventBytes) = (newValue.hashes, newValue.nextEventSeq, newValue.eventBytes) }
+    }
+
+    /// The group transaction is over: committed (`durable`, its bookkeeping is the new durable
+    /// point) or rolled back (the bookkeeping goes back to the durable point).
+    private func groupEnded(durable: Bool) {
+        if !durable, let point = durablePoint { bookkeeping = point }
+        durablePoint = nil
         stagedCranks = 0
     }
 
@@ -151,7 +177,10 @@ public final class SQLiteStore: KernelStorage {
                 try s.release.run()
                 // Nothing staged: end the empty group now rather than hold the write lock
                 // until a flush the owner has no reason to call.
-                if stagedCranks == 0 { try s.rollback.run() }
+                if stagedCranks == 0 {
+                    try s.rollback.run()
+                    groupEnded(durable: false)
+                }
                 return
             } catch {
                 try? s.rollback.run()
@@ -160,6 +189,6 @@ public final class SQLiteStore: KernelStorage {
         if stagedCranks > 0 {
             lostGroup = .stagedCranksLost(path: path, cranks: stagedCranks, cause: String(describing: error))
         }
-        stagedCranks = 0
+        groupEnded(durable: false)
     }
 }

@@ -18,6 +18,9 @@ public final class Kernel {
 
     /// Old values of everything the running crank changed, in order.
     var journal: [Undo] = []
+    /// The journals of the cranks committed since the owner's last durable point, while it
+    /// keeps a group open (`beginGroup`): what `undoGroup` replays if the group is lost.
+    var group: GroupUndo?
     var inCrank = false
     /// How the running crank began, and what it did so far, for the event log (`CrankTrace`).
     var crankStart: CrankStart?
@@ -92,11 +95,57 @@ public final class Kernel {
                 throw .storageFailure(String(describing: error))
             }
         }
+        group?.keep(journal)
         journal.removeAll(keepingCapacity: true)
         clearMaybeFree()
+        // A kept group may pop an event and undo the pop later: the queues keep their heads.
+        if group?.isUndoable != true { compactQueues() }
+    }
+
+    private func compactQueues() {
         state.acceptanceQueue.compact()
         state.runQueue.compact()
         state.reapQueue.compact()
+    }
+
+    // MARK: - Groups
+
+    /// Starts keeping the journal of every crank committed from now on, until the owner says
+    /// the group is durable (`groupIsDurable`) or lost (`undoGroup`).
+    ///
+    /// For an owner whose store stages cranks and makes them durable together (group commit):
+    /// if that fails, memory goes back to the last durable point by undoing the group, in time
+    /// proportional to what the group changed, instead of loading the whole state again.
+    /// `undoLimit`: most undo entries kept; a group that changes more gives up its undo
+    /// (`undoGroup` then returns false and the owner must reload). A group already open goes on.
+    public func beginGroup(undoLimit: Int = .max) {
+        precondition(!inCrank, "a group begins between cranks")
+        if group == nil { group = GroupUndo(limit: undoLimit) }
+    }
+
+    /// The group's cranks are durable: forgets their journal.
+    public func groupIsDurable() {
+        precondition(!inCrank, "a group ends between cranks")
+        guard group != nil else { return }
+        group = nil
+        compactQueues()
+    }
+
+    /// The group's cranks were lost by the store: undoes them all, newest first, so the state
+    /// is again the one of the last durable point (what the store's `load()` gives), and drops
+    /// what is derived from it. False, with nothing undone, if the group gave up its undo
+    /// (it passed its `undoLimit`), or if no group was open (nothing was kept): the owner must
+    /// then rebuild the kernel from the store.
+    public func undoGroup() -> Bool {
+        precondition(!inCrank, "a group ends between cranks")
+        guard let g = group else { return false }
+        group = nil
+        guard g.isUndoable else { return false }
+        for u in g.entries.reversed() { undo(u) }
+        clearMaybeFree()
+        dropDerivedCaches()
+        compactQueues()
+        return true
     }
 
     /// Undoes the running crank's changes, newest first.
@@ -164,6 +213,27 @@ public final class Kernel {
     /// Throws a `KernelBug` (halting the kernel) unless `condition` holds.
     func insist(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) throws {
         if !condition() { throw KernelBug(message()) }
+    }
+}
+
+/// The undo entries of the cranks of an open group, oldest first (`Kernel.beginGroup`).
+struct GroupUndo {
+    let limit: Int
+    private(set) var entries: [Undo] = []
+    /// False once the group outgrew `limit` (its entries are then dropped).
+    private(set) var isUndoable = true
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Keeps one committed crank's journal.
+    mutating func keep(_ journal: [Undo]) {
+        guard isUndoable else { return }
+        guard entries.count + journal.count <= limit else {
+            isUndoable = false
+            entries = []
+            return
+        }
+        entries.append(contentsOf: journal)
     }
 }
 

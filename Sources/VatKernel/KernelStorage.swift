@@ -12,8 +12,9 @@ public protocol KernelStorage: AnyObject {
     /// durable only once `flush()` returns.
     func commit(_ delta: CrankDelta) throws
     /// Makes every crank committed so far durable. Answers to requests that changed state
-    /// are sent only after this returns. If it throws, the staged cranks are lost: the owner
-    /// must reload the kernel from `load()` (the last durable state).
+    /// are sent only after this returns. If it throws, the staged cranks are lost and the
+    /// store is back at its last durable point: the owner undoes them (`Kernel.beginGroup`,
+    /// `Kernel.undoGroup`), or reloads the kernel from `load()` (the last durable state).
     func flush() throws
     /// The vat's delivery records with `seq > after`, oldest first: at most `limit`, and
     /// stopping before the one that would take the stored encoding past `maxBytes` (the first

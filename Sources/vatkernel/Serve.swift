@@ -73,6 +73,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Most Server-Sent Event streams open at once (GET /events/stream, /vats/{vatID}/deliveries/stream); one more is answered 503 overloaded. Each also counts as a connection. [env: VATKERNEL_MAX_STREAMS] (default: 64)")
     var maxStreams: Int?
 
+    @Option(help: "Most undo entries (old values of changed rows) kept for one commit group, so that a failed flush (a full disk) undoes the group in memory; a group that changed more is undone by reloading the whole state from the store. [env: VATKERNEL_MAX_GROUP_UNDO] (default: 1000000)")
+    var maxGroupUndo: Int?
+
     @Option(help: "How much of the event log to keep: the last N cranks ('10000cranks') or the newest events within a size ('64MiB', '500MB'); older events are deleted in bounded steps (at most 2000 per commit). GET /events?after= older than the oldest kept starts at the oldest kept. [env: VATKERNEL_EVENT_RETENTION] (default: keep all)")
     var eventRetention: String?
 
@@ -135,6 +138,7 @@ struct Serve: ParsableCommand {
         serviceConfiguration.maxQueuedRequests = s.maxQueuedRequests
         serviceConfiguration.maxQueuedBytes = s.maxQueuedBytes
         serviceConfiguration.maxStreams = s.maxStreams
+        serviceConfiguration.maxGroupUndoEntries = s.maxGroupUndo
         serviceConfiguration.streamHeartbeat = .seconds(s.streamHeartbeat)
         if s.accessLog {
             serviceConfiguration.accessLog = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }

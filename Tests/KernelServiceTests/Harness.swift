@@ -92,12 +92,17 @@ final class StagedStorage: KernelStorage, @unchecked Sendable {
     private var durableRecords = DeliveryRecords()
     private var staged: [CrankDelta] = []
     private(set) var flushes = 0
+    /// How often the state was loaded: once at start, and again only for a reload.
+    private(set) var loads = 0
     var failNextFlush = false
     var failNextCommit = false
 
     init() {}
 
-    func load() throws -> KernelState? { durable }
+    func load() throws -> KernelState? {
+        loads += 1
+        return durable
+    }
 
     func commit(_ delta: CrankDelta) throws {
         if failNextCommit {
