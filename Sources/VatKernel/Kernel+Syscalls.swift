@@ -1,6 +1,6 @@
 /// What became of a posted syscall batch (one crank, KERNEL-SPEC §13.1).
 public enum SyscallBatchOutcome: Hashable, Sendable {
-    /// Every syscall ran; the crank committed. One result per syscall.
+    /// Every syscall ran; the crank committed (if it changed anything). One result per syscall.
     case committed([SyscallResult])
     /// The batch called `exit`. A happy exit commits the batch; a failure rolls it back.
     /// Either way the vat is now terminated.

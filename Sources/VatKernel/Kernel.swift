@@ -69,6 +69,9 @@ public final class Kernel {
         do {
             let result = try body()
             try processRefcounts()
+            // A crank that changed nothing (a batch of reads) is not committed: it has no
+            // number, no delta, no event and needs no disk, like a GET.
+            if journal.isEmpty { return result }
             try commit()
             return result
         } catch let refusal as KernelError {

@@ -85,6 +85,31 @@ struct FailedFlushTests {
         #expect(h.call("GET", "/vats/v1", token: alice).body == vat.body)
     }
 
+    /// A batch of reads is not a crank: before the group's first crank its answer stands, and a
+    /// group of reads only has nothing to flush, so a store that cannot flush answers it.
+    @Test func aBatchOfReadsNeedsNoFlush() throws {
+        let h = try Harness()
+        let alice = h.createVat("alice")
+        #expect(h.call("POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreSet","key":"k","value":"1"}]}"#, token: alice).status == 200)
+        let crank = h.call("GET", "/kernel").json.objectValue?["crank"]
+        let readK = #"{"syscalls":[{"type":"vatstoreGet","key":"k"},{"type":"vatstoreGetNextKey","priorKey":""}]}"#
+        let ran = #"{"type":"ran","results":["1","k"]}"#
+        let replies = group(h, [
+            ("POST", "/vats/v1/syscalls", readK, alice),
+            ("POST", "/vats/v1/syscalls", #"{"syscalls":[{"type":"vatstoreSet","key":"k","value":"2"}]}"#, alice),
+            ("POST", "/vats/v1/syscalls", readK, alice),
+        ], failFlush: true)
+        #expect(replies.map(\.status) == [200, 503, 503])
+        #expect(replies[0].body == ran)
+        let flushes = h.storage.flushes
+        let reads = group(h, [("POST", "/vats/v1/syscalls", readK, alice), ("POST", "/vats/v1/syscalls", readK, alice)], failFlush: true)
+        #expect(reads.map(\.body) == [ran, ran])
+        #expect(h.storage.flushes == flushes)
+        h.storage.failNextFlush = false
+        #expect(h.call("GET", "/kernel").json.objectValue?["crank"] == crank)
+        #expect(h.kernel { $0.state } == h.storage.durable)
+    }
+
     /// A long poll waiting when a group is lost is not answered with the lost deliveries; it
     /// gets the next durable one, numbered as the lost one was.
     @Test func aWaitingDriverSeesNothingOfALostGroup() throws {

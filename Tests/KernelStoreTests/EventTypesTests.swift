@@ -147,6 +147,7 @@ import VatKernel
         try w.kernel.bringOutYourDead(VatID(1))
         try w.kernel.run()
         try w.kernel.terminate(VatID(2), reason: "enough")
+        // Reconsidering what is referenced changes nothing: not a crank, so no event (issue 9).
         _ = try w.kernel.reconsider([k("ko20")])
         #expect(try w.events() == [
             #"{"seq":27,"crank":9,"type":"crank-start","crankNum":9,"crankType":"host","vatID":"v2","request":{"type":"add-export","vatID":"v2","vref":"o+9"}}"#,
@@ -165,7 +166,6 @@ import VatKernel
             #"{"seq":50,"crank":19,"type":"crank-start","crankNum":19,"crankType":"host","vatID":"v2","request":{"reason":"enough","type":"terminate","vatID":"v2"}}"#,
             #"{"seq":51,"crank":19,"type":"terminate","vatID":"v2","shouldReject":true,"info":{"body":{"$error":"enough","name":"Error"},"slots":[]}}"#,
             #"{"seq":52,"crank":19,"type":"promise-rejected","kpid":"kp40","decider":"v2","data":{"body":{"$error":"vat terminated","name":"Error"},"slots":[]}}"#,
-            #"{"seq":54,"crank":20,"type":"crank-start","crankNum":20,"crankType":"host","vatID":null,"request":{"krefs":["ko20"],"type":"reconsider"}}"#,
         ])
     }
 

@@ -159,4 +159,48 @@ import TestSupport
         #expect(kernel.state != afterOne)
         #expect(kernel.state.vatstores[VatID(1)]?["one"] == "1")
     }
+
+    /// §13.1 and issue 9: a syscall batch that changes nothing (only reads) is not a crank, so
+    /// it needs no disk: on a disk without one free block, the reads are answered and the
+    /// flush after them has nothing to write.
+    @Test(.enabled(if: canMount, "mount is not permitted here: the real full disk needs a small tmpfs"))
+    func aBatchOfReadsIsAnsweredOnAFullDisk() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let mnt = dir.file("mnt")
+        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: false)
+        #expect(sh("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt))
+        defer { sh("umount", mnt) }
+        let (store, kernel) = try built("\(mnt)/k.sqlite")
+        defer { store.close() }
+        let durable = kernel.state
+        let bookkeeping = Bookkeeping(store)
+        let (c, _) = try store.open()
+        try c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        sh("dd", "if=/dev/zero", "of=\(mnt)/filler", "bs=4096")
+
+        let bob = VatID(2)
+        let reads: [Syscall] = [.vatstoreGet(key: "a"), .vatstoreGet(key: "b"), .vatstoreGet(key: "none"),
+                                .vatstoreGetNextKey(priorKey: "a")]
+        let outcome = try kernel.syscalls(reads, from: bob)
+        #expect(outcome == .committed([.value("1"), .value("two\u{0}nul"), .value(nil), .value("b")]))
+        #expect(store.stagedCranks == 0)
+        try store.flush()
+        #expect(kernel.state == durable)
+        #expect(Bookkeeping(store) == bookkeeping)
+
+        // A write on the same full disk is refused and leaves the same state behind.
+        kernel.beginGroup()
+        do {
+            _ = try kernel.syscalls([.vatstoreSet(key: "a", value: "changed")], from: bob)
+            try store.flush()
+            Issue.record("the write should find the disk full")
+        } catch {
+            #expect(String(describing: error).contains("disk full"), "\(error)")
+        }
+        #expect(kernel.undoGroup())
+        #expect(kernel.state == durable)
+        #expect(try kernel.syscalls([.vatstoreGet(key: "a")], from: bob) == .committed([.value("1")]))
+        #expect(kernel.state == (try store.load()))
+    }
 }

@@ -3,7 +3,8 @@ import Testing
 import TestSupport
 
 /// Issue 9 part 5: the kernel keeps the journal of a commit group until its owner says the
-/// group is durable or lost; undoing it gives back the state of the group's start exactly.
+/// group is durable or lost; undoing it gives back the state of the group's start exactly, and
+/// a crank that changes nothing is not a crank.
 @Suite struct GroupUndoTests {
     /// More than a thousand sends routed and delivered, so the queues pass their compaction
     /// threshold inside the group; an abandonExports, a termination with its cleanup, an exit.
@@ -87,5 +88,24 @@ import TestSupport
         #expect(w.vatstore(a)["k1"] == "v" && w.vatstore(a)["k2"] == nil && w.vatstore(a)["k3"] == "v")
         #expect(w.kernel.undoGroup())
         #expect(w.kernel.state == start)
+    }
+
+    /// A batch of reads changes nothing: no crank number, nothing handed to the store (so
+    /// nothing to flush, and no disk needed), the same answers as before.
+    @Test func aBatchThatChangesNothingIsNotACrank() throws {
+        let (w, a, _) = try World.exported()
+        _ = try w.syscalls(a, [.vatstoreSet(key: "a", value: "1"), .vatstoreSet(key: "b", value: "2")])
+        let before = w.kernel.state
+        let commits = w.storage.commits
+        let reads: [Syscall] = [.vatstoreGet(key: "a"), .vatstoreGetNextKey(priorKey: "a"), .vatstoreGet(key: "z"),
+                                .vatstoreGetNextKey(priorKey: "b")]
+        #expect(try w.syscalls(a, reads) == .committed([.value("1"), .value("b"), .value(nil), .value(nil)]))
+        #expect(w.kernel.state == before)
+        #expect(w.kernel.state.counters.crank == before.counters.crank)
+        #expect(w.storage.commits == commits)
+        // A batch that changes something is a crank, even with reads in it.
+        #expect(try w.syscalls(a, [.vatstoreGet(key: "a"), .vatstoreDelete(key: "a")]) == .committed([.value("1"), .ok]))
+        #expect(w.kernel.state.counters.crank == before.counters.crank + 1)
+        #expect(w.storage.commits == commits + 1)
     }
 }
