@@ -15,6 +15,7 @@
 //   --seed N         the order of the slices (default: the process id; printed)
 //   --objects N      objects in the start-up database (default 1000000)
 //   --only=cranks | --only=startup                     --quick     3 rounds of 0.2 s, 100k objects
+//   --groups=1,16,64 --durability=full,normal          which crank slices to run (default: all)
 // See Benchmarks/README.md, "Durable store".
 import CSQLite
 import Foundation
@@ -37,7 +38,19 @@ let sliceSeconds = option("--slice").flatMap(Double.init) ?? (quick ? 0.2 : 0.5)
 let startupObjects = option("--objects").flatMap(Int.init) ?? (quick ? 100_000 : 1_000_000)
 let baseDir = option("--dir") ?? ".build-bench"
 let seed = option("--seed").flatMap(UInt64.init) ?? UInt64(getpid())
+/// The crank slices to run (all by default): `--groups=1,64`, `--durability=normal`.
+let groups = option("--groups").map { $0.split(separator: ",").compactMap { Int($0) } } ?? [1, 16, 64]
+let durabilities = option("--durability").map { $0.split(separator: ",").compactMap { SQLiteStore.Durability(rawValue: String($0)) } }
+    ?? [.full, .normal]
 let clock = ContinuousClock()
+
+/// CPU time this process has used (user + system), in seconds.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return s(usage.ru_utime) + s(usage.ru_stime)
+}
 
 func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
@@ -318,6 +331,9 @@ final class Configuration {
     var kernel: KernelLoop?
     var rates: [Double] = []
     var total = 0
+    /// Per slice, the process's CPU time (user + system) per crank, in µs: what the crank costs
+    /// apart from waiting for the disk or for a core the machine's other work holds.
+    var cpuPerCrank: [Double] = []
     /// Cranks since the database was made: past `resetAfter` it is made again (outside the
     /// timed slices), so no configuration runs on a much bigger file than another.
     var sinceReset = 0
@@ -364,6 +380,7 @@ final class Configuration {
             open()
         }
         let deadline = clock.now + .milliseconds(Int(duration * 1000))
+        let cpuBefore = cpuSeconds()
         let start = clock.now
         var cranks = 0
         if let raw {
@@ -380,6 +397,7 @@ final class Configuration {
             kernel.flush()
         }
         let t = seconds(clock.now - start)
+        cpuPerCrank.append((cpuSeconds() - cpuBefore) * 1e6 / Double(cranks))
         total += cranks
         sinceReset += cranks
         return Double(cranks) / t
@@ -404,8 +422,8 @@ func benchCranks(dir: String) {
     }
 
     var configs: [Configuration] = []
-    for group in [1, 16, 64] {
-        for d in [SQLiteStore.Durability.full, .normal] {
+    for group in groups {
+        for d in durabilities {
             configs.append(Configuration(.raw, d, group: group, dir: dir))
             configs.append(Configuration(.kernel, d, group: group, dir: dir))
             configs.append(Configuration(.noEvents, d, group: group, dir: dir))
@@ -430,10 +448,10 @@ func benchCranks(dir: String) {
     for c in configs { c.close() }
 
     print("")
-    print(pad("configuration", 52) + lpad("median cranks/s", 16) + lpad("min", 10) + lpad("max", 10) + "   kernel/raw (median of per-round ratios)")
+    print(pad("configuration", 52) + lpad("median cranks/s", 16) + lpad("min", 10) + lpad("max", 10) + lpad("CPU µs", 10) + "   kernel/raw (median of per-round ratios)")
     for c in configs {
         var line = pad(c.label, 52) + lpad(String(format: "%.0f", median(c.rates)), 16)
-            + lpad(String(format: "%.0f", c.rates.min() ?? 0), 10) + lpad(String(format: "%.0f", c.rates.max() ?? 0), 10)
+            + lpad(String(format: "%.0f", c.rates.min() ?? 0), 10) + lpad(String(format: "%.0f", c.rates.max() ?? 0), 10) + lpad(String(format: "%.1f", median(c.cpuPerCrank)), 10)
         if c.subject == .kernel, let raw = configs.first(where: { $0.subject == .raw && $0.durability == c.durability && $0.group == c.group }) {
             let ratios = zip(c.rates, raw.rates).map { $0 / $1 }
             line += String(format: "   %.0f%% (ratio of medians %.0f%%)", median(ratios) * 100, median(c.rates) / median(raw.rates) * 100)
@@ -441,7 +459,7 @@ func benchCranks(dir: String) {
         print(line)
     }
     print("")
-    for d in [SQLiteStore.Durability.full, .normal] {
+    for d in durabilities where groups.contains(1) {
         let raw = configs.first { $0.subject == .raw && $0.durability == d && $0.group == 1 }!
         let kernel = configs.first { $0.subject == .kernel && $0.durability == d && $0.group == 1 }!
         let ratio = median(zip(kernel.rates, raw.rates).map { $0 / $1 })
@@ -450,21 +468,22 @@ func benchCranks(dir: String) {
     }
     // What the event log costs: the same crank with and without its events (issue 10's goal:
     // events cost at most 25% of the crank rate).
-    for group in [1, 16, 64] {
-        for d in [SQLiteStore.Durability.full, .normal] {
+    for group in groups {
+        for d in durabilities {
             let with = configs.first { $0.subject == .kernel && $0.durability == d && $0.group == group }!
             let without = configs.first { $0.subject == .noEvents && $0.durability == d && $0.group == group }!
             let ratio = median(zip(with.rates, without.rates).map { $0 / $1 })
-            print(String(format: "events at %@, commit per %d: %.0f/s with, %.0f/s without: events cost %.0f%% of the crank rate (goal ≤ 25%%): %@",
+            let cpuRatio = median(zip(without.cpuPerCrank, with.cpuPerCrank).map { $0 / $1 })
+            print(String(format: "events at %@, commit per %d: %.0f/s with, %.0f/s without: events cost %.0f%% of the crank rate (goal ≤ 25%%): %@; CPU per crank %.1f µs with, %.1f µs without: on CPU alone events cost %.0f%%",
                          d.rawValue.uppercased(), group, median(with.rates), median(without.rates), (1 - ratio) * 100,
-                         1 - ratio <= 0.25 ? "met" : "NOT met"))
+                         1 - ratio <= 0.25 ? "met" : "NOT met", median(with.cpuPerCrank), median(without.cpuPerCrank), (1 - cpuRatio) * 100))
         }
     }
     // Where the time of a crank goes, in µs, from the medians.
     let memory = configs.first { $0.subject == .memory }!
     print(String(format: "the crank alone (kernel, no storage): %.1f µs", 1e6 / median(memory.rates)))
-    for group in [1, 16, 64] {
-        for d in [SQLiteStore.Durability.full, .normal] {
+    for group in groups {
+        for d in durabilities {
             let raw = configs.first { $0.subject == .raw && $0.durability == d && $0.group == group }!
             let kernel = configs.first { $0.subject == .kernel && $0.durability == d && $0.group == group }!
             print(String(format: "  %@, commit per %d: raw %.1f µs per crank, kernel + store %.1f µs: %.1f µs more",
