@@ -35,12 +35,16 @@ call(host, "POST", "/messages", {"target": "ko21", "methargs": methargs("meet", 
 call(host, "POST", "/messages", {"target": "ko20", "methargs": methargs("meet", ["ko21"])})
 
 seen = {}  # (vat, round) -> perf_counter when the driver saw the delivery
+# Bob serves only once alice has read where her log ends: else his first ping may land before
+# her first read, she would wait after it, and both drivers would wait for ever.
+ready = threading.Barrier(2)
 requests = {"v1": 0, "v2": 0}
 
 
 def driver(vat, token, other_ref, serve_first):
     c = conn()
     after = call(c, "GET", f"/vats/{vat}/deliveries?limit=1000", token=token)[1]["deliveries"][-1]["seq"]
+    ready.wait()
     if serve_first:
         call(c, "POST", f"/vats/{vat}/syscalls", {"syscalls": [{"type": "send", "target": other_ref, "methargs": methargs("ping", [])}]}, token)
     n = 0
