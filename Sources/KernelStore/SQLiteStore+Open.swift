@@ -89,6 +89,13 @@ extension SQLiteStore {
         // Bigger than the default 2 MB: a million-object kernel touches pages all over.
         try c.execute("PRAGMA cache_size = -32768")
         try c.execute("PRAGMA journal_size_limit = 67108864")
+        // Each crank's savepoint keeps the pages it changes that the group changed before (to
+        // roll the crank back alone); past 64 KiB SQLite spills that journal to a temporary
+        // file, so a crank of a group then pays a write(2) for each such page. With the event
+        // log a crank passes that mark, and its crank rate halved (Benchmarks/README.md, "What
+        // the event log costs"). In memory it costs at most the pages one crank touches. (Sorts
+        // and temporary tables live in memory too; this store's queries page through indexes.)
+        try c.execute("PRAGMA temp_store = MEMORY")
         if version < Schema.currentVersion {
             try c.execute("BEGIN IMMEDIATE", operation: "begin the schema migration")
             do {

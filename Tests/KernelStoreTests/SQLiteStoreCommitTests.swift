@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VatKernel
 @testable import KernelStore
@@ -218,5 +219,34 @@ import TestSupport
         store.close()
         #expect(throws: KernelStoreError.closed(path: ":memory:")) { try store.load() }
         #expect(throws: KernelStoreError.closed(path: ":memory:")) { try store.flush() }
+    }
+
+    /// The temporary files of this process SQLite has open (it names them `etilqs_…` and
+    /// unlinks them at once, so only `/proc/self/fd` still shows them).
+    func openTemporaryFiles() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap { fd in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")).flatMap { $0.contains("etilqs_") ? $0 : nil }
+        }
+    }
+
+    @Test func aCrankThatRewritesPagesOfItsGroupWritesNoTemporaryFile() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (store, kernel, a, _) = try twoVats(dir)
+        defer { store.close() }
+        // Given a group whose first crank wrote 200 vatstore values of 1,000 bytes (about 50 pages),
+        let values = (0..<200).map { Syscall.vatstoreSet(key: "key\($0)", value: ByteString(String(repeating: "a", count: 1_000))) }
+        _ = try kernel.syscalls(values, from: a)
+        // when the next crank of the group rewrites them all (its savepoint must keep the old
+        // pages, about 200 KB, past SQLite's 64 KiB before a statement journal spills to a file),
+        let rewrites = (0..<200).map { Syscall.vatstoreSet(key: "key\($0)", value: ByteString(String(repeating: "b", count: 1_000))) }
+        _ = try kernel.syscalls(rewrites, from: a)
+        // then that journal stayed in memory: no temporary file is open, and the group commits.
+        #expect(store.stagedCranks == 2)
+        #expect(try openTemporaryFiles() == [])
+        try store.flush()
+        let c = try SQLiteConnection(path: store.path, flags: 0x1 /* SQLITE_OPEN_READONLY */)
+        defer { c.close() }
+        #expect(try c.integer("SELECT count(*) FROM vatstore WHERE vat = '\(a)' AND value = '\(String(repeating: "b", count: 1_000))'") == 200)
     }
 }
