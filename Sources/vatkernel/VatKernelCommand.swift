@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import KernelService
 
 /// `vatkernel`: the VatKernel service (`serve`, the default subcommand) and a command-line
@@ -34,23 +35,21 @@ struct VatKernelCommand: ParsableCommand {
             do { try command.run() } catch { exit(withError: error) }
             return
         }
-        let outcome = Outcome(client)
-        let done = DispatchSemaphore(value: 0)
-        // Detached: the main actor's thread is the one waiting.
-        Task.detached {
-            do { try await outcome.command.run() } catch { outcome.error = error }
-            done.signal()
+        let outcome = Outcome()
+        // Detached: the main actor's thread is the one waiting. The command is sent to the
+        // task, which alone uses it from then on.
+        Task.detached { [client] in
+            var command = client
+            do { try await command.run() } catch { outcome.error.withLock { $0 = error } }
+            outcome.done.signal()
         }
-        done.wait()
-        if let error = outcome.error { exit(withError: error) }
+        outcome.done.wait()
+        if let error = outcome.error.withLock({ $0 }) { exit(withError: error) }
     }
 
-    /// The client command and what it ended with: the task alone touches them until it signals,
-    /// the main thread only after.
-    final class Outcome: @unchecked Sendable {
-        var command: any AsyncParsableCommand
-        var error: (any Error)?
-
-        init(_ command: any AsyncParsableCommand) { self.command = command }
+    /// What the client command ended with, for the main thread once the task signals.
+    final class Outcome: Sendable {
+        let done = DispatchSemaphore(value: 0)
+        let error = Mutex<(any Error)?>(nil)
     }
 }
