@@ -24,7 +24,7 @@ struct EventWaiter {
 /// thread looks at the waiters and streams after each group (after its flush, so nothing
 /// shown is undurable), when a stream has room again, and when the earliest deadline or
 /// heartbeat comes.
-extension KernelRunner {
+extension KernelThread {
     /// Takes `operation` if it is answered later: a wait with nothing to show yet, or a
     /// stream (`startStream`). True if taken.
     func park(_ operation: Operation, _ respond: @escaping @Sendable (HTTPResponse) -> Void) -> Bool {

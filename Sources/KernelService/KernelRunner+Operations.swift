@@ -3,7 +3,7 @@ import KernelStore
 import VatKernel
 
 /// What each operation does to the kernel, and its answer. Runs on the kernel thread only.
-extension KernelRunner {
+extension KernelThread {
     /// One request's answer, and whether the store failed while it ran (in its own crank, or
     /// in the run after it, whose failure leaves the answer standing): then nothing more of the
     /// group runs.

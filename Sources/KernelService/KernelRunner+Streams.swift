@@ -42,7 +42,7 @@ struct FeedStream {
     var nextHeartbeat: ContinuousClock.Instant
 }
 
-extension KernelRunner {
+extension KernelThread {
     /// Takes a stream request: answers its head at once (or 404 / 503) and lists it; what it
     /// shows is sent by `serveStreams` after the group's flush. True if `operation` is one.
     func startStream(_ operation: Operation, _ respond: @escaping @Sendable (HTTPResponse) -> Void) -> Bool {
@@ -63,7 +63,7 @@ extension KernelRunner {
             return true
         }
         let stream = HTTPStream(maxUnsentBytes: configuration.streamBufferBytes,
-                                onSpace: { [weak self] in self?.nudge() }, onEnd: { [weak self] in self?.nudge() })
+                                onSpace: { [weak runner] in runner?.nudge() }, onEnd: { [weak runner] in runner?.nudge() })
         respond(HTTPResponse(status: 200, headers: [
             ("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-store"),
         ], stream: stream))

@@ -3,7 +3,7 @@ import HTTPServer
 import Synchronization
 import VatKernel
 
-/// The one thread that owns the kernel (DESIGN.md, "The service").
+/// The one thread that owns the kernel (DESIGN.md, "The service"), and the way in to it.
 ///
 /// Requests arrive parsed, as `Operation`s, through `submit`. The thread takes every waiting
 /// item at once (a *group*), runs them in order, each as one or more cranks, then calls the
@@ -12,11 +12,14 @@ import VatKernel
 /// every answer that saw the group's changes is a 503 and the kernel undoes the group's cranks,
 /// back to the last durable state.
 ///
-/// Everything below `// MARK: Kernel thread` is touched by that thread only; that is the
-/// invariant that makes the `@unchecked Sendable` sound. The inbox is the only shared state.
-final class KernelRunner: @unchecked Sendable {
+/// The confinement is the compiler's to check: this `Sendable` front holds only what any
+/// thread may touch (the inbox behind its lock, the semaphores, the published summary, the
+/// credentials, the metrics and the configuration). The kernel, its store, the run mode, the
+/// waiters and the streams are a `KernelThread`, which is not `Sendable`: it is created on the
+/// kernel thread (the store opened and the kernel loaded there) and never leaves it.
+final class KernelRunner: Sendable {
     /// A unit of work for the kernel thread.
-    enum Work {
+    enum Work: Sendable {
         /// `peer`: the connection it came on, if any; a read for a closed one is dropped unrun.
         case request(Operation, peer: PeerConnection?, respond: @Sendable (HTTPResponse) -> Void)
         /// Runs a closure against the kernel (start-up audit, tests).
@@ -41,6 +44,9 @@ final class KernelRunner: @unchecked Sendable {
 
     private let inbox = Mutex(Inbox())
     private let wake = DispatchSemaphore(value: 0)
+    /// The loaded kernel thread waits for it before it takes work: `start()` (or `stop()`).
+    private let begin = DispatchSemaphore(value: 0)
+    private let begun = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     /// The body of `GET /kernel` as of the last group, served without a trip to the kernel
     /// thread; nil while the kernel could not be loaded from the store.
@@ -48,29 +54,46 @@ final class KernelRunner: @unchecked Sendable {
     let credentials: Credentials
     /// What `GET /metrics` shows; fed by this thread and the loop thread.
     let metrics: ServiceMetrics
+    let configuration: KernelServiceConfiguration
 
-    init(configuration: KernelServiceConfiguration, storage: (any KernelStorage)?) throws {
+    /// Starts the kernel thread, which calls `storage` and loads the kernel from what it
+    /// returns, and waits for that: what `storage` or the load throws is thrown here (the
+    /// thread has ended then). The thread takes no work until `start()`.
+    init(configuration: KernelServiceConfiguration, storage: @escaping @Sendable () throws -> (any KernelStorage)?) throws {
         self.configuration = configuration
-        self.storage = storage
-        runMode = configuration.runMode
         metrics = ServiceMetrics(version: configuration.identity.version, storePath: configuration.storePath)
-        let kernel = try Kernel(configuration: configuration.kernel, storage: storage)
-        self.kernel = kernel
-        credentials = Credentials(adminToken: configuration.adminToken, vatTokenHashes: Dictionary(
-            uniqueKeysWithValues: kernel.state.vats.compactMap { v in v.value.tokenHash.map { (v.key, $0) } }))
-        publishSummary()
-    }
-
-    /// Starts the kernel thread.
-    func start() {
+        // The vats' token hashes are set by the kernel thread once it has loaded their records.
+        credentials = Credentials(adminToken: configuration.adminToken, vatTokenHashes: [:])
+        let loaded = LoadOutcome()
         let thread = Thread { [self] in
-            run()
-            finished.signal()
+            runKernelThread(storage: storage, loaded: loaded)
         }
         thread.name = "VatKernel kernel"
         // Deep capdata and long batches recurse and allocate on this stack.
         thread.stackSize = 8 << 20
         thread.start()
+        loaded.done.wait()
+        if let error = loaded.failure.withLock({ $0 }) { throw error }
+    }
+
+    /// The kernel thread's whole life: load, wait for `start()`, serve until `stop()`. Its state
+    /// (and with it the store, if nothing else holds it) is released before `stop()` returns.
+    private func runKernelThread(storage: @Sendable () throws -> (any KernelStorage)?, loaded: LoadOutcome) {
+        do {
+            let thread = try KernelThread(runner: self, storage: storage())
+            loaded.done.signal()
+            begin.wait()
+            thread.run()
+        } catch {
+            loaded.failure.withLock { $0 = error }
+            loaded.done.signal()
+        }
+        finished.signal()
+    }
+
+    /// Lets the kernel thread take work.
+    func start() {
+        if !begun.exchange(true, ordering: .acquiringAndReleasing) { begin.signal() }
     }
 
     /// Queues `work`; false once the runner is stopping (the caller answers 503).
@@ -107,7 +130,7 @@ final class KernelRunner: @unchecked Sendable {
     }
 
     /// Stops taking work, finishes what was queued (answering and flushing it), and waits
-    /// for the kernel thread to end.
+    /// for the kernel thread to end (one never started ends without taking work).
     func stop() {
         let wasAccepting = inbox.withLock { inbox in
             defer { inbox.accepting = false }
@@ -115,12 +138,49 @@ final class KernelRunner: @unchecked Sendable {
         }
         guard wasAccepting else { return }
         wake.signal()
+        start()
         finished.wait()
     }
 
-    // MARK: Kernel thread
+    // MARK: For the kernel thread
 
+    /// Blocks until work is submitted, something nudges, or `deadline` passes.
+    fileprivate func awaitWork(until deadline: DispatchTime?) {
+        if let deadline { _ = wake.wait(timeout: deadline) } else { wake.wait() }
+    }
+
+    /// Everything queued, oldest first (the queue is empty after), and whether work is still taken.
+    fileprivate func takeWork() -> (items: [Work], accepting: Bool) {
+        inbox.withLock { inbox in
+            defer {
+                inbox.items.removeAll()
+                inbox.requests = 0
+                inbox.bytes = 0
+            }
+            return (inbox.items, inbox.accepting)
+        }
+    }
+
+    fileprivate var hasQueuedWork: Bool { inbox.withLock { !$0.items.isEmpty } }
+}
+
+/// How the kernel thread's load went, for `KernelRunner.init` waiting on it.
+private final class LoadOutcome: Sendable {
+    let done = DispatchSemaphore(value: 0)
+    let failure = Mutex<(any Error)?>(nil)
+}
+
+/// The kernel thread's state, and what that thread does: the run loop, groups, answers,
+/// waits and streams (in KernelRunner+Operations.swift, +EventWaits and +Streams).
+///
+/// Not `Sendable` (and declared never to be): `KernelRunner` creates it on the kernel thread,
+/// which is then the only thread that can reach the kernel and its store. Other threads hand
+/// it work through the runner's inbox and get answers through `respond` closures.
+final class KernelThread {
+    let runner: KernelRunner
     let configuration: KernelServiceConfiguration
+    let metrics: ServiceMetrics
+    let credentials: Credentials
     let storage: (any KernelStorage)?
     /// Nil only after a store failure from which the state could not be reloaded yet.
     var kernel: Kernel?
@@ -129,28 +189,35 @@ final class KernelRunner: @unchecked Sendable {
     var stepsTaken = 0
     /// Long polls (`?wait=`) that found nothing yet, oldest first.
     var eventWaiters: [EventWaiter] = []
-    /// Open `…/stream` responses (`KernelRunner+Streams`).
+    /// Open `…/stream` responses (KernelRunner+Streams.swift).
     var feedStreams: [FeedStream] = []
 
-    private func run() {
+    /// Loads the kernel from `storage` (a new one if it is empty), accepts its vats' tokens and
+    /// publishes its summary.
+    fileprivate init(runner: KernelRunner, storage: (any KernelStorage)?) throws {
+        self.runner = runner
+        configuration = runner.configuration
+        metrics = runner.metrics
+        credentials = runner.credentials
+        self.storage = storage
+        runMode = configuration.runMode
+        let kernel = try Kernel(configuration: configuration.kernel, storage: storage)
+        self.kernel = kernel
+        for (vat, record) in kernel.state.vats {
+            if let hash = record.tokenHash { credentials.setVatTokenHash(hash, for: vat) }
+        }
+        publishSummary()
+    }
+
+    /// Serves until the runner stops and its queue is empty, then flushes once more.
+    fileprivate func run() {
         while true {
             // Parked waits end at their deadline, streams get their heartbeat, even when
             // nothing else happens.
-            if let deadline = nextFeedDeadline {
-                _ = wake.wait(timeout: .now() + .nanoseconds(max(0, nanoseconds(until: deadline))))
-            } else {
-                wake.wait()
-            }
-            let (items, accepting) = inbox.withLock { inbox in
-                defer {
-                    inbox.items.removeAll()
-                    inbox.requests = 0
-                    inbox.bytes = 0
-                }
-                return (inbox.items, inbox.accepting)
-            }
+            runner.awaitWork(until: nextFeedDeadline.map { .now() + .nanoseconds(max(0, nanoseconds(until: $0))) })
+            let (items, accepting) = runner.takeWork()
             if !items.isEmpty { runGroup(items) } else { serveEventWaiters() }
-            if !accepting, inbox.withLock({ $0.items.isEmpty }) {
+            if !accepting, !runner.hasQueuedWork {
                 serveEventWaiters(ending: true)
                 break
             }
@@ -168,7 +235,7 @@ final class KernelRunner: @unchecked Sendable {
     /// after the group's first crank is a 503 (those before it saw only durable state and
     /// stand), and the kernel undoes the group's cranks (`returnToDurablePoint`), so memory
     /// never runs ahead of the disk.
-    private func runGroup(_ items: [Work]) {
+    private func runGroup(_ items: [KernelRunner.Work]) {
         if kernel == nil { reload() }
         kernel?.beginGroup(undoLimit: configuration.maxGroupUndoEntries)
         let crankBefore = kernel?.state.counters.crank
@@ -264,7 +331,7 @@ final class KernelRunner: @unchecked Sendable {
 
     func publishSummary() {
         let published = kernel.map { (body: summaryJSON($0).bytes, crank: $0.state.counters.crank) }
-        summary.withLock { $0 = published }
+        runner.summary.withLock { $0 = published }
         if let kernel { metrics.publish(kernel.state, gcActions: kernel.state.gcActions.count) }
     }
 
@@ -272,3 +339,6 @@ final class KernelRunner: @unchecked Sendable {
         FileHandle.standardError.write(Data("vatkernel: \(message)\n".utf8))
     }
 }
+
+@available(*, unavailable, message: "the kernel thread's state never leaves the kernel thread")
+extension KernelThread: Sendable {}

@@ -24,12 +24,26 @@ public final class KernelService: HTTPHandler {
     private let leaks = Mutex<[String]>([])
 
     /// Loads the kernel's committed state from `storage` (a new kernel if it is empty), the
-    /// vats' token hashes included. Call `start()` before serving.
+    /// vats' token hashes included, on the kernel thread. Call `start()` before serving.
+    ///
+    /// `storage` is used by the kernel thread while the service runs, so it must be `Sendable`
+    /// (a test's store is); a store that is not, such as `SQLiteStore`, is opened on the
+    /// kernel thread instead: ``init(configuration:openStorage:)``.
+    public convenience init(configuration: KernelServiceConfiguration = KernelServiceConfiguration(),
+                            storage: (any KernelStorage & Sendable)?) throws {
+        try self.init(configuration: configuration, openStorage: { storage })
+    }
+
+    /// Starts the kernel thread, which calls `openStorage` and loads the kernel's committed
+    /// state from what it returns (a new kernel if it is empty), the vats' token hashes
+    /// included; throws what either throws. The store then belongs to the kernel thread: only
+    /// it uses the store, and releases it when it ends, in ``shutdown()`` (a `SQLiteStore`
+    /// closes then). Call `start()` before serving.
     public init(configuration: KernelServiceConfiguration = KernelServiceConfiguration(),
-                storage: (any KernelStorage)?) throws {
+                openStorage: @escaping @Sendable () throws -> (any KernelStorage)?) throws {
         self.configuration = configuration
         observer = RequestObserver(accessLog: configuration.accessLog)
-        runner = try KernelRunner(configuration: configuration, storage: storage)
+        runner = try KernelRunner(configuration: configuration, storage: openStorage)
     }
 
     /// Whether the loaded state passed its audit in ``start()``: `GET /readyz` answers 200 and
@@ -37,7 +51,7 @@ public final class KernelService: HTTPHandler {
     /// `/version` always answer).
     public var isReady: Bool { ready.load(ordering: .acquiring) }
 
-    /// Starts the kernel thread and audits the loaded state on it. Returns the audit's
+    /// Lets the kernel thread take work and audits the loaded state on it. Returns the audit's
     /// corruption problems: with none the service is ready (``isReady``); otherwise it stays
     /// unready and the caller should refuse to serve (`vatkernel serve` exits 70). Leaks do
     /// not stop it (KERNEL-SPEC §13.8): they are left in ``startupLeaks`` for the log.
@@ -58,7 +72,8 @@ public final class KernelService: HTTPHandler {
     public var startupLeaks: [String] { leaks.withLock { $0 } }
 
     /// Stops taking requests (later ones get 503), finishes and flushes those already queued,
-    /// and ends the kernel thread. Call after the HTTP server stopped, before closing the store.
+    /// and ends the kernel thread (also one never started). Call after the HTTP server stopped,
+    /// before closing a store the caller kept.
     public func shutdown() {
         runner.stop()
     }

@@ -124,7 +124,7 @@ enum Resource: Equatable {
     private static let page = ["after", "limit"]
 
     /// One line per resource: its template, methods, query parameters and access. Parsing a
-    /// request to it is its arm in `Operation.parse`; performing it, its arm in `KernelRunner.answer`.
+    /// request to it is its arm in `Operation.parse`; performing it, its arm in `KernelThread.answer`.
     var spec: Spec {
         switch self {
         case .healthz: return Spec(template: "/healthz", methods: Self.get, access: .open)

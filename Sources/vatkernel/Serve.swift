@@ -120,13 +120,6 @@ struct Serve: ParsableCommand {
         // the mask, so none of them is interrupted by them.
         let signals = Signals.block([SIGTERM, SIGINT])
 
-        let store: SQLiteStore
-        do {
-            store = try SQLiteStore(path: s.db, durability: s.durability)
-        } catch {
-            fail("cannot open the store \(s.db): \(error)", .storeFailed)
-        }
-        store.eventRetention = s.eventRetention
         var kernelConfiguration = KernelConfiguration()
         kernelConfiguration.cleanupBudget = s.cleanupBudget
         kernelConfiguration.maxSyscallsPerBatch = s.maxSyscalls
@@ -143,9 +136,23 @@ struct Serve: ParsableCommand {
         if s.accessLog {
             serviceConfiguration.accessLog = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
+        // The store is opened on the kernel thread, the only one that uses it; it closes when
+        // that thread ends, in `service.shutdown()`.
+        let (db, durability, eventRetention) = (s.db, s.durability, s.eventRetention)
         let service: KernelService
         do {
-            service = try KernelService(configuration: serviceConfiguration, storage: store)
+            service = try KernelService(configuration: serviceConfiguration, openStorage: {
+                let store: SQLiteStore
+                do {
+                    store = try SQLiteStore(path: db, durability: durability)
+                } catch {
+                    throw StoreOpeningFailed(error: error)
+                }
+                store.eventRetention = eventRetention
+                return store
+            })
+        } catch let e as StoreOpeningFailed {
+            fail("cannot open the store \(s.db): \(e.error)", .storeFailed)
         } catch {
             fail("cannot load the kernel from \(s.db): \(error)", .storeFailed)
         }
@@ -157,7 +164,6 @@ struct Serve: ParsableCommand {
             port = try server.start()
         } catch {
             service.shutdown()
-            store.close()
             fail("\(error)", .unavailable)
         }
 
@@ -166,7 +172,6 @@ struct Serve: ParsableCommand {
             server.shutdown()
             server.waitUntilStopped()
             service.shutdown()
-            store.close()
             fail("the stored state fails the audit; refusing to serve it:\n  " + problems.joined(separator: "\n  "), .auditFailed)
         }
         // Leaks (unreferenced, with right counts; say an older version's) are served and
@@ -185,7 +190,11 @@ struct Serve: ParsableCommand {
         server.shutdown()
         server.waitUntilStopped()
         service.shutdown()
-        store.close()
         say("vatkernel: stopped")
     }
+}
+
+/// `SQLiteStore` refused to open the database (as opposed to loading the kernel from it).
+private struct StoreOpeningFailed: Error {
+    let error: any Error
 }
