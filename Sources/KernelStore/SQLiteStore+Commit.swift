@@ -51,11 +51,18 @@ extension SQLiteStore {
             try w.run(s.deleteDelivery)
         }
         for (vat, record) in d.deliveries {
+            let stored = try StoredDelivery(record.delivery)
+            for v in stored.values {
+                s.retainDeliveryValue.bind(1, v.sha256)
+                s.retainDeliveryValue.bind(2, utf8: v.body)
+                try w.run(s.retainDeliveryValue)
+            }
             let st = s.addDelivery
             st.bind(1, vat.description)
             st.bind(2, record.seq)
             st.bind(3, record.crank)
-            st.bind(4, utf8: try JSONWriter.bytes { try $0.delivery(record.delivery) })
+            st.bind(4, utf8: stored.json)
+            st.bind(5, stored.values.isEmpty ? nil : stored.valueRefs)
             try w.run(st)
         }
     }

@@ -43,6 +43,7 @@ enum Schema {
         Migration(sql: version8),  // the krefs each event mentions, for GET /events?kref=
         Migration(sql: version9),  // the store indexes each event's krefs as it writes it
         Migration(sql: version10, rewrite: storeEventsWithoutEnvelope),  // events without what their columns hold
+        Migration(sql: version11),  // a notify's resolution body kept once for all its subscribers
     ]
 
     /// Krefs, vrefs and vat IDs are stored as their text (`ko21`, `o+d5/3`, `v1`), JSON
@@ -207,6 +208,24 @@ enum Schema {
     /// Events already logged are rewritten so (`storeEventsWithoutEnvelope`).
     static let version10 = "ALTER TABLE events ADD COLUMN hashes BLOB;"
 
+    /// Version 11: a value delivered to many vats is stored once (`StoredDelivery`). A notify's
+    /// resolution body of 128 bytes or more goes to `delivery_values`, keyed by its SHA-256 and
+    /// counted by the rows whose `value_refs` name it; deleting such a row releases its values,
+    /// and a value no row refers to is deleted with it. Existing rows stay as they are (whole).
+    static let version11 = """
+        CREATE TABLE delivery_values (
+            sha256 TEXT PRIMARY KEY,
+            body   TEXT NOT NULL,
+            refs   INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        ALTER TABLE deliveries ADD COLUMN value_refs TEXT;
+        CREATE TRIGGER deliveries_release_values AFTER DELETE ON deliveries
+        WHEN OLD.value_refs IS NOT NULL BEGIN
+            UPDATE delivery_values SET refs = refs - 1 WHERE sha256 IN (SELECT value FROM json_each(OLD.value_refs));
+            DELETE FROM delivery_values WHERE refs <= 0 AND sha256 IN (SELECT value FROM json_each(OLD.value_refs));
+        END;
+        """
+
     /// Rewrites every event stored whole (versions 4–9) into its version-10 form, a thousand at
     /// a time; an event that is not exactly what version 10 rebuilds stops the migration.
     static func storeEventsWithoutEnvelope(_ c: SQLiteConnection) throws {
@@ -293,6 +312,6 @@ enum Schema {
     static let tables: Set<String> = [
         "meta", "counters", "objects", "promises", "vats", "clist", "vatstore", "queue",
         "gc_actions", "pins", "held_results", "deliveries", "activity", "events",
-        "event_krefs",
+        "event_krefs", "delivery_values",
     ]
 }

@@ -14,6 +14,7 @@ final class Statements {
     let addDelivery: SQLiteStatement
     let deleteDelivery: SQLiteStatement
     let deliveriesAfter: SQLiteStatement
+    let retainDeliveryValue, deliveryValue: SQLiteStatement
     let putActivity: SQLiteStatement
     let addEvent: SQLiteStatement
     let addEventKRef: SQLiteStatement
@@ -73,9 +74,14 @@ final class Statements {
                 """)
             addEvent = try p("INSERT INTO events (seq, crank, type, vat, event, hashes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             addEventKRef = try p("INSERT OR IGNORE INTO event_krefs (kref, seq) VALUES (?1, ?2)")
-            addDelivery = try p("INSERT INTO deliveries (vat, seq, crank, delivery) VALUES (?1, ?2, ?3, ?4)")
+            addDelivery = try p("INSERT INTO deliveries (vat, seq, crank, delivery, value_refs) VALUES (?1, ?2, ?3, ?4, ?5)")
             deleteDelivery = try p("DELETE FROM deliveries WHERE vat = ?1 AND seq = ?2")
-            deliveriesAfter = try p("SELECT seq, crank, delivery FROM deliveries WHERE vat = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")
+            deliveriesAfter = try p("SELECT seq, crank, delivery, value_refs IS NOT NULL FROM deliveries WHERE vat = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")
+            retainDeliveryValue = try p("""
+                INSERT INTO delivery_values (sha256, body, refs) VALUES (?1, ?2, 1)
+                ON CONFLICT (sha256) DO UPDATE SET refs = refs + 1
+                """)
+            deliveryValue = try p("SELECT body FROM delivery_values WHERE sha256 = ?1")
         } catch {
             for s in all { s.finalize() }
             throw error

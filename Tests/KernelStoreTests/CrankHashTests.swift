@@ -82,6 +82,7 @@ import TestSupport
             store.close()
         }
         let c = try SQLiteConnection(path: path, flags: 0x2 /* SQLITE_OPEN_READWRITE */)
+        try undoVersion11(c)
         try c.execute("DROP TABLE event_krefs; DROP TABLE events; DROP TABLE activity; ALTER TABLE vats DROP COLUMN token_sha256; \(Schema.version2) ALTER TABLE vats DROP COLUMN deliveries_acknowledged; PRAGMA user_version = 2; UPDATE meta SET value = 2 WHERE key = 'schema_version'")
         c.close()
 

@@ -114,6 +114,7 @@ import TestSupport
         }
         let c = try SQLiteConnection(path: path, flags: 0x2 /* SQLITE_OPEN_READWRITE */)
         try StoredEventTests.storeEventsWhole(c)
+        try undoVersion11(c)
         try c.execute("""
             DROP TRIGGER IF EXISTS events_index_krefs; DROP TRIGGER events_unindex_krefs; DROP TABLE event_krefs;
             PRAGMA user_version = 7; UPDATE meta SET value = 7 WHERE key = 'schema_version'

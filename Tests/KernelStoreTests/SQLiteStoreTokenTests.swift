@@ -43,6 +43,7 @@ import VatKernel
         }
         // Make it a version-1 database, as the first release wrote it.
         let c = try SQLiteConnection(path: path, flags: 0x2 /* SQLITE_OPEN_READWRITE */)
+        try undoVersion11(c)
         try c.execute("ALTER TABLE vats DROP COLUMN token_sha256; DROP TABLE activity; DROP TABLE event_krefs; DROP TABLE events; ALTER TABLE vats DROP COLUMN deliveries_acknowledged; PRAGMA user_version = 1; UPDATE meta SET value = 1 WHERE key = 'schema_version'")
         c.close()
 
@@ -64,6 +65,7 @@ import VatKernel
         defer { c.close() }
         let column = version == 4 ? "token" : "token_sha256"
         try StoredEventTests.storeEventsWhole(c)
+        try undoVersion11(c)
         try c.execute("""
             ALTER TABLE vats DROP COLUMN token_sha256;
             DROP TRIGGER IF EXISTS events_index_krefs; DROP TRIGGER events_unindex_krefs; DROP TABLE event_krefs;

@@ -72,6 +72,7 @@ import TestSupport
         let byKRef = before.filter { String(decoding: $0, as: UTF8.self).contains(#""ko22""#) }
         let c = try SQLiteConnection(path: path, flags: 0x2 /* SQLITE_OPEN_READWRITE */)
         try Self.storeEventsWhole(c)
+        try undoVersion11(c)
         try c.execute("PRAGMA user_version = 9; UPDATE meta SET value = 9 WHERE key = 'schema_version'")
         #expect(try c.integer("SELECT count(*) FROM events WHERE event LIKE '{\"seq\"%'") == before.count)
         c.close()
