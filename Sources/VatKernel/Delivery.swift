@@ -117,9 +117,13 @@ public struct DeliveryRecords: Hashable, Sendable {
         logs[vat, default: []].insert(contentsOf: records, at: 0)
     }
 
-    /// The oldest `count` records of the vat's log.
-    func prefix(_ vat: VatID, _ count: Int) -> [DeliveryRecord] {
-        Array((logs[vat] ?? []).prefix(count))
+    /// Removes the oldest `count` records of the vat's log, in one move, and returns them.
+    mutating func removeFirst(_ vat: VatID, _ count: Int) -> [DeliveryRecord] {
+        guard let log = logs[vat] else { return [] }
+        let n = Swift.min(count, log.count)
+        let removed = Array(log.prefix(n))
+        logs[vat]!.removeFirst(n)
+        return removed
     }
 
     /// The vat's records with `seq > after`, oldest first, at most `limit` (no byte budget:

@@ -153,11 +153,7 @@ extension Kernel {
     func dropDeliveries(_ vat: VatID, first count: Int) {
         guard count > 0, var log = state.deliveryLogs[vat], count <= log.count else { return }
         let first = log.first
-        var records: [DeliveryRecord] = []
-        if storage == nil {
-            records = memoryRecords.prefix(vat, count)
-            for r in records { memoryRecords.drop(vat, r.seq) }
-        }
+        let records = storage == nil ? memoryRecords.removeFirst(vat, count) : []
         journal.append(.deliveriesDropped(vat, first: first, count: count, records: records))
         log.count -= count
         state.deliveryLogs[vat] = log

@@ -45,12 +45,9 @@ import TestSupport
 
     @Test(.enabled(if: canMount, "mount is not permitted here: the real full disk needs a small tmpfs"))
     func aFlushThatFindsTheDiskFullIsUndoneToExactlyWhatLoadGives() throws {
-        let dir = try TempDir()
-        defer { dir.remove() }
-        let mnt = dir.file("mnt")
-        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: false)
-        #expect(sh("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt))
-        defer { sh("umount", mnt) }
+        let disk = try MountedTmpfs(size: "8m")
+        defer { disk.remove() }
+        let (dir, mnt) = (disk.dir, disk.path)
         let (store, kernel) = try built("\(mnt)/k.sqlite")
         defer { store.close() }
         // The byte count the retention keeps, counted once now (as a flush would).
@@ -62,7 +59,7 @@ import TestSupport
 
         // Given a disk with not one free block (and a write-ahead log with no room to reuse),
         try c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        sh("dd", "if=/dev/zero", "of=\(mnt)/filler", "bs=4096")
+        disk.fill()
         // when a group of every kind of crank runs and its flush fails,
         kernel.beginGroup()
         try Self.mixedGroup(kernel)
@@ -165,19 +162,16 @@ import TestSupport
     /// flush after them has nothing to write.
     @Test(.enabled(if: canMount, "mount is not permitted here: the real full disk needs a small tmpfs"))
     func aBatchOfReadsIsAnsweredOnAFullDisk() throws {
-        let dir = try TempDir()
-        defer { dir.remove() }
-        let mnt = dir.file("mnt")
-        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: false)
-        #expect(sh("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt))
-        defer { sh("umount", mnt) }
+        let disk = try MountedTmpfs(size: "8m")
+        defer { disk.remove() }
+        let mnt = disk.path
         let (store, kernel) = try built("\(mnt)/k.sqlite")
         defer { store.close() }
         let durable = kernel.state
         let bookkeeping = Bookkeeping(store)
         let (c, _) = try store.open()
         try c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        sh("dd", "if=/dev/zero", "of=\(mnt)/filler", "bs=4096")
+        disk.fill()
 
         let bob = VatID(2)
         let reads: [Syscall] = [.vatstoreGet(key: "a"), .vatstoreGet(key: "b"), .vatstoreGet(key: "none"),

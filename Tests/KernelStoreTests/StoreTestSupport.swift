@@ -46,6 +46,33 @@ let canMount: Bool = {
     return true
 }()
 
+/// A small tmpfs mounted on a fresh temporary directory, for the read-only and real full-disk
+/// cases (tests that use it are enabled only `if: canMount`). `remove()` unmounts it and
+/// removes the directory.
+struct MountedTmpfs {
+    /// The temporary directory; the tmpfs is mounted on its `mnt`.
+    let dir: TempDir
+    /// The mount point.
+    let path: String
+
+    init(size: String) throws {
+        dir = try TempDir()
+        path = dir.file("mnt")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        #expect(sh("mount", "-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path))
+    }
+
+    /// Leaves the file system without one free block: a file takes all that is left.
+    func fill() {
+        sh("dd", "if=/dev/zero", "of=\(path)/filler", "bs=4096")
+    }
+
+    func remove() {
+        sh("umount", path)
+        dir.remove()
+    }
+}
+
 /// Whether `chattr +i` works here (the immutable flag stops even root from writing a file).
 let canMakeImmutable: Bool = {
     guard let dir = try? TempDir() else { return false }
