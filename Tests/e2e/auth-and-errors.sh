@@ -177,4 +177,12 @@ assert_eq "VATKERNEL_MAX_QUEUED_BYTES=lots exits 64" '64' "$rc"
 out="$("$VATKERNEL_BIN" serve --port 0 --db :memory: --max-unsent-bytes 0 2>&1)"; rc=$?
 assert_eq "--max-unsent-bytes 0 exits 64" '64' "$rc"
 
+echo "== a port already in use"
+# This test's own server holds the port. The store was opened and the kernel loaded on its
+# thread before the bind fails; the shutdown then must end that thread, not wait for it forever.
+port="${URL##*:}"
+out="$(timeout -s KILL 30 "$VATKERNEL_BIN" serve --host 127.0.0.1 --port "$port" --db :memory: 2>&1)"; rc=$?
+assert_eq "a port in use exits 69, without hanging" '69' "$rc"
+assert_eq "and says why" '1' "$(printf '%s' "$out" | grep -c "cannot listen on 127.0.0.1:$port")"
+
 finish
