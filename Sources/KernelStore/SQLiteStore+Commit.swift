@@ -146,7 +146,7 @@ struct RowWrites {
     mutating func run(_ st: SQLiteStatement) throws {
         if let limit = failAfter, count >= limit {
             st.reset()
-            throw InjectedFault(writes: count)
+            throw InjectedFault(description: "injected fault after \(count) row writes")
         }
         try st.run()
         count += 1
@@ -180,8 +180,7 @@ extension SQLiteStore {
     }
 }
 
-/// The failure `failAfterWrites` injects, for tests of a crank that dies half-written.
+/// The failure a test hook injects (`failAfterWrites`, `failNextCommit`).
 struct InjectedFault: Error, CustomStringConvertible {
-    let writes: Int
-    var description: String { "injected fault after \(writes) row writes" }
+    let description: String
 }

@@ -52,6 +52,14 @@ public final class SQLiteStore: KernelStorage {
     var lostGroup: KernelStoreError?
     /// Test hook: the delta write throws after this many row writes.
     var failAfterWrites: Int?
+    /// Test hook: the next flush fails before its COMMIT and leaves the transaction open, as
+    /// a COMMIT that fails with an I/O error may.
+    var failNextCommit = false
+    /// Test hook: `ROLLBACK TO` and `ROLLBACK` are taken as failed (without being run), as
+    /// SQLite reports them when the disk is gone.
+    var simulateFailedRollback = false
+    /// Set when a rollback failed and the connection was dropped: `open()` opens a new one.
+    var mustReconnect = false
 
     /// How long to wait for another connection's write lock before failing.
     static let busyTimeoutMilliseconds: Int32 = 5_000
@@ -78,6 +86,7 @@ public final class SQLiteStore: KernelStorage {
 
     /// The open connection and its statements, or `.closed`.
     func open() throws -> (SQLiteConnection, Statements) {
+        reconnectIfNeeded()
         guard let c = connection, let s = statements else { throw KernelStoreError.closed(path: path) }
         return (c, s)
     }
@@ -128,13 +137,54 @@ public final class SQLiteStore: KernelStorage {
         }
         do {
             try pruneEventsStep(c)
+            if failNextCommit {
+                failNextCommit = false
+                throw InjectedFault(description: "injected failure of COMMIT")
+            }
             try s.commit.run()
         } catch {
-            if !c.isAutocommit { try? s.rollback.run() }
+            rollBackGroup(c, s)
             groupEnded(durable: false)
             throw error
         }
         groupEnded(durable: true)
+    }
+
+    /// Rolls the open group transaction back, so that the file holds the last durable point.
+    ///
+    /// If even ROLLBACK fails (an I/O error on a dying disk), the connection would stay inside
+    /// a transaction holding the lost group, and the next crank's savepoint would build on it:
+    /// a later flush would make durable what the kernel has undone. So the connection is
+    /// closed instead (SQLite rolls back the transaction of a connection it closes, and a
+    /// transaction that never committed is not in the file) and a fresh one is opened on the
+    /// file. If that fails too, the store stays without a connection: every call throws
+    /// `.closed` until `open()` manages to reopen it.
+    private func rollBackGroup(_ c: SQLiteConnection, _ s: Statements) {
+        guard !c.isAutocommit else { return }
+        if !simulateFailedRollback, (try? s.rollback.run()) != nil, c.isAutocommit { return }
+        dropConnection()
+        reconnectIfNeeded()
+    }
+
+    /// Closes the connection (rolling back its transaction) and remembers to open a new one.
+    private func dropConnection() {
+        statements?.finalizeAll()
+        statements = nil
+        connection?.close()
+        connection = nil
+        mustReconnect = !Self.isMemory(path)
+    }
+
+    /// Opens a fresh connection if `rollBackGroup` dropped the last one; a failure leaves
+    /// the store closed, to be tried again at the next call.
+    func reconnectIfNeeded() {
+        guard mustReconnect, connection == nil else { return }
+        guard let c = try? Self.openChecked(path: path, durability: durability) else { return }
+        guard let s = try? Statements(c) else {
+            c.close()
+            return
+        }
+        (connection, statements, mustReconnect) = (c, s, false)
     }
 
     /// Closes the database. Cranks not flushed are rolled back, as if the process had died.
@@ -144,6 +194,7 @@ public final class SQLiteStore: KernelStorage {
         statements = nil
         connection?.close()
         connection = nil
+        mustReconnect = false
         groupEnded(durable: false)
     }
 
@@ -173,6 +224,7 @@ public final class SQLiteStore: KernelStorage {
     private func abandonCrank(_ error: any Error, _ c: SQLiteConnection, _ s: Statements) {
         if !c.isAutocommit {
             do {
+                if simulateFailedRollback { throw error }
                 try s.rollbackTo.run()
                 try s.release.run()
                 // Nothing staged: end the empty group now rather than hold the write lock
@@ -183,7 +235,7 @@ public final class SQLiteStore: KernelStorage {
                 }
                 return
             } catch {
-                try? s.rollback.run()
+                rollBackGroup(c, s)
             }
         }
         if stagedCranks > 0 {

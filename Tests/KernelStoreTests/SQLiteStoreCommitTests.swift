@@ -68,6 +68,87 @@ import TestSupport
         #expect(kernel.state.vatstores[b]?["key3"] != nil)
     }
 
+    /// If even ROLLBACK fails, the lost group must not live on in the connection's open
+    /// transaction, where the next crank's savepoint would build on it and the next flush make
+    /// it durable: the store drops the connection (SQLite rolls its transaction back) and
+    /// opens a new one on the file, so the next crank builds on the durable point.
+    @Test func aRollbackThatFailsDropsTheConnectionAndTheNextCrankBuildsOnTheDurablePoint() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (store, kernel, _, b) = try twoVats(dir)
+        defer { store.close() }
+        let durable = kernel.state
+        let rowsBefore = try dump(store.path)
+
+        // Given a group with one staged crank,
+        kernel.beginGroup()
+        _ = try kernel.syscalls(busyBatch(1), from: b)
+        // when the next crank fails half-written and neither ROLLBACK TO nor ROLLBACK works,
+        store.failAfterWrites = 2
+        store.simulateFailedRollback = true
+        #expect(throws: KernelError.self) { try kernel.syscalls(busyBatch(2), from: b) }
+        store.failAfterWrites = nil
+        store.simulateFailedRollback = false
+
+        // then the flush reports the staged crank lost and the kernel undoes the group,
+        #expect(throws: KernelStoreError.self) { try store.flush() }
+        #expect(kernel.undoGroup())
+        #expect(kernel.state == durable)
+        // the store is on a new connection outside any transaction, the file holds exactly
+        // the durable point,
+        #expect(try store.open().0.isAutocommit)
+        #expect(try dump(store.path) == rowsBefore)
+        #expect(try store.load() == durable)
+        // and the next crank builds on it: another store opened on the file sees that crank
+        // and nothing of the lost one.
+        kernel.beginGroup()
+        _ = try kernel.syscalls(busyBatch(3), from: b)
+        try store.flush()
+        kernel.groupIsDurable()
+        let other = try SQLiteStore(path: store.path)
+        defer { other.close() }
+        #expect(differences(try other.load(), kernel.state) == [])
+        #expect(kernel.state.vatstores[b]?["key1"] == nil)
+        #expect(kernel.state.vatstores[b]?["key3"] != nil)
+    }
+
+    /// The same when a flush's COMMIT fails, leaving the transaction open (SQLite rolls back
+    /// by itself on a full disk, but not on every error), and its ROLLBACK fails too.
+    @Test func aFlushWhoseRollbackFailsTooReconnectsAtTheDurablePoint() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (store, kernel, _, b) = try twoVats(dir)
+        defer { store.close() }
+        let durable = kernel.state
+        let rowsBefore = try dump(store.path)
+
+        // Given a group of two cranks whose COMMIT fails and whose ROLLBACK fails too,
+        kernel.beginGroup()
+        _ = try kernel.syscalls(busyBatch(1), from: b)
+        _ = try kernel.syscalls(busyBatch(2), from: b)
+        store.failNextCommit = true
+        store.simulateFailedRollback = true
+        #expect(throws: InjectedFault.self) { try store.flush() }
+        store.simulateFailedRollback = false
+
+        // then after the undo, the kernel, the file and a new connection outside any
+        // transaction are all at the durable point,
+        #expect(kernel.undoGroup())
+        #expect(kernel.state == durable)
+        #expect(try store.open().0.isAutocommit)
+        #expect(try dump(store.path) == rowsBefore)
+        #expect(try store.load() == durable)
+        // and the group run again commits on top of it, once.
+        kernel.beginGroup()
+        _ = try kernel.syscalls(busyBatch(1), from: b)
+        _ = try kernel.syscalls(busyBatch(2), from: b)
+        try store.flush()
+        kernel.groupIsDurable()
+        let other = try SQLiteStore(path: store.path)
+        defer { other.close() }
+        #expect(differences(try other.load(), kernel.state) == [])
+    }
+
     @Test func aFullDatabaseRollsTheCrankBackAndTheStoreCarriesOn() throws {
         let dir = try TempDir()
         defer { dir.remove() }
