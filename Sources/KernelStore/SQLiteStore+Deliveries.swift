@@ -11,7 +11,14 @@ extension SQLiteStore {
     /// back in place (`StoredDelivery`), so each record is exactly the delivery that was made.
     public func deliveries(_ vat: VatID, after: Int, limit: Int, maxBytes: Int) throws -> [DeliveryRecord] {
         let (_, s) = try open()
-        let q = s.deliveriesAfter
+        return try Self.deliveries(vat, after: after, limit: limit, maxBytes: maxBytes,
+                                   query: s.deliveriesAfter, values: s.deliveryValue, path: path)
+    }
+
+    /// The read behind `deliveries(_:after:limit:maxBytes:)`, on any connection: `query` is
+    /// `StoredRow.deliveriesAfter`, `values` `StoredRow.deliveryValue`, prepared on it.
+    static func deliveries(_ vat: VatID, after: Int, limit: Int, maxBytes: Int,
+                           query q: SQLiteStatement, values: SQLiteStatement, path: String) throws -> [DeliveryRecord] {
         defer { q.reset() }
         q.bind(1, vat.description)
         q.bind(2, after)
@@ -25,7 +32,7 @@ extension SQLiteStore {
                 let (json, size) = try q.withText(2) { text in (try KernelValueReader.parse(text, "\(at) delivery"), text?.count ?? 0) }
                 if !out.isEmpty, bytes + size > maxBytes { break }
                 bytes += size
-                let whole = q.int(3) != 0 ? try StoredDelivery.restoringValues(json, at, s.deliveryValue) : json
+                let whole = q.int(3) != 0 ? try StoredDelivery.restoringValues(json, at, values) : json
                 out.append(DeliveryRecord(seq: seq, crank: q.int(1), delivery: try KernelValueReader(whole, "\(at) delivery").delivery()))
             }
         } catch let e as RowError {

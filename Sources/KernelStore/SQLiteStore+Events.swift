@@ -59,6 +59,12 @@ extension SQLiteStore {
     public func eventRows(after: Int, limit: Int, type: String? = nil, vat: VatID? = nil, kref: KRef? = nil,
                           maxBytes: Int = .max) throws -> (rows: [(seq: Int, event: [UInt8])], next: Int?) {
         let (c, _) = try open()
+        return try Self.eventRows(c, after: after, limit: limit, type: type, vat: vat, kref: kref, maxBytes: maxBytes)
+    }
+
+    /// The read behind `eventRows`, on any connection (`SQLiteReader`'s too).
+    static func eventRows(_ c: SQLiteConnection, after: Int, limit: Int, type: String?, vat: VatID?, kref: KRef?,
+                          maxBytes: Int) throws -> (rows: [(seq: Int, event: [UInt8])], next: Int?) {
         var sql = kref == nil
             ? "SELECT seq, crank, type, event, hashes FROM events WHERE seq > ?1"
             : "SELECT events.seq, crank, type, event, hashes FROM event_krefs JOIN events USING (seq) WHERE kref = ?5 AND event_krefs.seq > ?1"

@@ -60,33 +60,11 @@ extension SQLiteStore {
 
     /// The vats, each with an empty c-list and vatstore, and where its delivery log stands.
     private func readVats(_ c: SQLiteConnection, _ state: inout KernelState) throws {
-        try rows(c, "SELECT vat_id, name, options, incarnation, status, termination, vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up, deliveries_acknowledged, token_sha256 FROM vats") { r in
-            let id = try r.vatID(0, "vats row")
-            let at = "vats row \(id)"
-            guard let name = r.byteText(1) else { throw RowError("\(at): name is not UTF-8 text") }
-            var v = VatRecord(id: id, name: name,
-                              options: try r.withText(2) { try KernelValueReader.parse($0, "\(at) options") },
-                              vatParameters: try KernelValueReader(r.withText(6) { try KernelValueReader.parse($0, "\(at) vat_parameters") }, "\(at) vat_parameters").capDataK())
-            v.incarnation = r.int(3)
-            switch r.byteText(4) {
-            case "running"?: v.status = .running
-            case "terminated"?:
-                let t = try r.withText(5) { try KernelValueReader.parse($0, "\(at) termination") }
-                v.status = .terminated(try KernelValueReader(t, "\(at) termination").termination())
-            case let s: throw RowError("\(at): unknown status \(s?.string ?? "NULL")")
-            }
-            v.nextObjectImport = r.int(7)
-            v.nextPromiseImport = r.int(8)
-            v.nextDeviceImport = r.int(9)
-            v.cleanedUp = r.int(10) != 0
-            v.deliveriesAcknowledged = r.int(11)
-            if !r.isNull(12) {
-                guard let hex = r.text(12), let hash = TokenHash.digest(hex: hex) else { throw RowError("\(at): token_sha256 is not a SHA-256 in hex") }
-                v.tokenHash = hash
-            }
-            state.vats[id] = v
-            state.clists[id] = CList()
-            state.vatstores[id] = Vatstore()
+        try rows(c, "SELECT \(StoredRow.vatColumns) FROM vats") { r in
+            let v = try r.vatRecord()
+            state.vats[v.id] = v
+            state.clists[v.id] = CList()
+            state.vatstores[v.id] = Vatstore()
         }
         try readDeliveryLogs(c, &state)
     }
@@ -94,34 +72,15 @@ extension SQLiteStore {
     /// The kernel object table.
     private func readObjects(_ c: SQLiteConnection, _ state: inout KernelState) throws {
         if let n = try c.integer("SELECT count(*) FROM objects"), n > 0 { state.objects.reserveCapacity(n) }
-        try rows(c, "SELECT id, owner, reachable, recognizable FROM objects") { r in
-            let owner = try r.isNull(1) ? nil : r.vatID(1, "objects row ko\(r.int(0)) owner")
-            state.objects[r.int(0)] = KernelObject(owner: owner, reachable: r.int(2), recognizable: r.int(3))
+        try rows(c, "SELECT \(StoredRow.objectColumns) FROM objects") { r in
+            state.objects[r.int(0)] = try r.kernelObject()
         }
     }
 
     /// The kernel promise table, with each promise's queue and data.
     private func readPromises(_ c: SQLiteConnection, _ state: inout KernelState) throws {
-        try rows(c, "SELECT id, state, decider, subscribers, queue, data, refcount FROM promises") { r in
-            let id = r.int(0)
-            let at = "promises row kp\(id)"
-            var p = KernelPromise(decider: try r.isNull(2) ? nil : r.vatID(2, "\(at) decider"), refCount: r.int(6))
-            guard let t = r.text(1), let s = KernelPromise.State.allCases.first(where: { $0.rawValue.hasSameBytes(as: t) }) else { throw RowError("\(at): unknown state") }
-            p.state = s
-            p.subscribers = try r.withText(3) { bytes in
-                if isEmptyArray(bytes) { return [] }
-                return try KernelValueReader.strings(KernelValueReader.parse(bytes, "\(at) subscribers"), "\(at) subscribers")
-                    .map { try KernelValueReader.vatID($0, "\(at) subscribers") }
-            }
-            p.queue = try r.withText(4) { bytes in
-                if isEmptyArray(bytes) { return [] }
-                guard case .array(let a) = try KernelValueReader.parse(bytes, "\(at) queue") else { throw RowError("\(at) queue: expected an array") }
-                return try a.map { try KernelValueReader($0, "\(at) queue").message() }
-            }
-            if !r.isNull(5) {
-                p.data = try KernelValueReader(r.withText(5) { try KernelValueReader.parse($0, "\(at) data") }, "\(at) data").capDataK()
-            }
-            state.promises[id] = p
+        try rows(c, "SELECT \(StoredRow.promiseColumns) FROM promises") { r in
+            state.promises[r.int(0)] = try r.kernelPromise()
         }
     }
 
@@ -133,8 +92,7 @@ extension SQLiteStore {
         try rows(c, "SELECT vat, kref, vref, reachable FROM clist") { r in
             let vat = try r.vatID(0, "clist row vat")
             let kref = try r.kref(1, "clist row \(vat) kref")
-            let vref = try r.vref(2, "clist row \(vat) \(kref) vref")
-            state.clists[vat, default: CList()].set(kref, CListEntry(vref: vref, reachable: r.int(3) != 0))
+            state.clists[vat, default: CList()].set(kref, try r.clistEntry(vref: 2, reachable: 3, "clist row \(vat) \(kref)"))
         }
 
         // Primary-key order is byte order (BINARY collation), so each key goes after the last.
@@ -150,20 +108,15 @@ extension SQLiteStore {
     /// The queued events, into `delta` (`apply` is the public way to build a FIFO).
     private func readQueues(_ c: SQLiteConnection, _ delta: inout CrankDelta) throws {
         try rows(c, "SELECT id, queue_name, event FROM queue ORDER BY id") { r in
-            let id = r.int(0)
-            let at = "queue row \(id)"
-            guard let t = r.text(1), let name = QueueName.allCases.first(where: { $0.rawValue.hasSameBytes(as: t) }) else { throw RowError("\(at): unknown queue") }
-            let event = try KernelValueReader(r.withText(2) { try KernelValueReader.parse($0, "\(at) event") }, "\(at) event").kernelEvent()
-            delta.queueAdds.append((name, QueuedEvent(id: id, event: event)))
+            let (name, event) = try r.queuedEvent()
+            delta.queueAdds.append((name, event))
         }
     }
 
     /// The GC action set, the pins and the held results.
     private func readSets(_ c: SQLiteConnection, _ state: inout KernelState) throws {
         try rows(c, "SELECT action FROM gc_actions") { r in
-            let text = r.text(0) ?? ""
-            guard let a = GCAction(text) else { throw RowError("gc_actions row: not a GC action: \(text)") }
-            state.gcActions.insert(a)
+            state.gcActions.insert(try r.gcAction())
         }
 
         try rows(c, "SELECT kref, count FROM pins") { r in
@@ -179,21 +132,12 @@ extension SQLiteStore {
     /// newest seq): the records stay in the table, so start-up does not grow with the log.
     /// An empty log goes on from what the vat acknowledged (everything through it was dropped).
     private func readDeliveryLogs(_ c: SQLiteConnection, _ state: inout KernelState) throws {
-        let oldest = try c.prepare("SELECT seq FROM deliveries WHERE vat = ?1 ORDER BY seq LIMIT 1")
+        let oldest = try c.prepare(StoredRow.oldestDelivery)
         defer { oldest.finalize() }
-        let newest = try c.prepare("SELECT seq FROM deliveries WHERE vat = ?1 ORDER BY seq DESC LIMIT 1")
+        let newest = try c.prepare(StoredRow.newestDelivery)
         defer { newest.finalize() }
-        func seq(_ q: SQLiteStatement, _ vat: VatID) throws -> Int? {
-            q.bind(1, vat.description)
-            defer { q.reset() }
-            return try q.step() ? q.int(0) : nil
-        }
         for (id, v) in state.vats {
-            guard let first = try seq(oldest, id), let last = try seq(newest, id) else {
-                state.deliveryLogs[id] = DeliveryLog(last: v.deliveriesAcknowledged)
-                continue
-            }
-            state.deliveryLogs[id] = DeliveryLog(last: last, count: last - first + 1)
+            state.deliveryLogs[id] = try StoredRow.deliveryLog(id, acknowledged: v.deliveriesAcknowledged, oldest: oldest, newest: newest)
         }
     }
 
@@ -202,6 +146,113 @@ extension SQLiteStore {
         let s = try c.prepare(sql)
         defer { s.finalize() }
         while try s.step() { try body(s) }
+    }
+}
+
+/// The columns each table is read with, and the reads that `load()` and `SQLiteReader` share,
+/// so that a row means the same to both.
+enum StoredRow {
+    static let vatColumns = "vat_id, name, options, incarnation, status, termination, vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up, deliveries_acknowledged, token_sha256"
+    static let objectColumns = "id, owner, reachable, recognizable"
+    static let promiseColumns = "id, state, decider, subscribers, queue, data, refcount"
+    static let oldestDelivery = "SELECT seq FROM deliveries WHERE vat = ?1 ORDER BY seq LIMIT 1"
+    static let newestDelivery = "SELECT seq FROM deliveries WHERE vat = ?1 ORDER BY seq DESC LIMIT 1"
+    static let deliveriesAfter = "SELECT seq, crank, delivery, value_refs IS NOT NULL FROM deliveries WHERE vat = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+    static let deliveryValue = "SELECT body FROM delivery_values WHERE sha256 = ?1"
+
+    /// Where a vat's delivery log stands, from its oldest and newest seq (two index lookups);
+    /// an empty log goes on from what the vat acknowledged (everything through it was dropped).
+    static func deliveryLog(_ vat: VatID, acknowledged: Int, oldest: SQLiteStatement, newest: SQLiteStatement) throws -> DeliveryLog {
+        func seq(_ q: SQLiteStatement) throws -> Int? {
+            q.bind(1, vat.description)
+            defer { q.reset() }
+            return try q.step() ? q.int(0) : nil
+        }
+        guard let first = try seq(oldest), let last = try seq(newest) else { return DeliveryLog(last: acknowledged) }
+        return DeliveryLog(last: last, count: last - first + 1)
+    }
+}
+
+/// Rows read back into the core's values; a malformed row is a `RowError`.
+extension SQLiteStatement {
+    /// A `vats` row read with `StoredRow.vatColumns`.
+    func vatRecord() throws -> VatRecord {
+        let r = self
+        let id = try r.vatID(0, "vats row")
+        let at = "vats row \(id)"
+        guard let name = r.byteText(1) else { throw RowError("\(at): name is not UTF-8 text") }
+        var v = VatRecord(id: id, name: name,
+                          options: try r.withText(2) { try KernelValueReader.parse($0, "\(at) options") },
+                          vatParameters: try KernelValueReader(r.withText(6) { try KernelValueReader.parse($0, "\(at) vat_parameters") }, "\(at) vat_parameters").capDataK())
+        v.incarnation = r.int(3)
+        switch r.byteText(4) {
+        case "running"?: v.status = .running
+        case "terminated"?:
+            let t = try r.withText(5) { try KernelValueReader.parse($0, "\(at) termination") }
+            v.status = .terminated(try KernelValueReader(t, "\(at) termination").termination())
+        case let s: throw RowError("\(at): unknown status \(s?.string ?? "NULL")")
+        }
+        v.nextObjectImport = r.int(7)
+        v.nextPromiseImport = r.int(8)
+        v.nextDeviceImport = r.int(9)
+        v.cleanedUp = r.int(10) != 0
+        v.deliveriesAcknowledged = r.int(11)
+        if !r.isNull(12) {
+            guard let hex = r.text(12), let hash = TokenHash.digest(hex: hex) else { throw RowError("\(at): token_sha256 is not a SHA-256 in hex") }
+            v.tokenHash = hash
+        }
+        return v
+    }
+
+    /// An `objects` row read with `StoredRow.objectColumns` (its id is column 0).
+    func kernelObject() throws -> KernelObject {
+        let owner = try isNull(1) ? nil : vatID(1, "objects row ko\(int(0)) owner")
+        return KernelObject(owner: owner, reachable: int(2), recognizable: int(3))
+    }
+
+    /// A `promises` row read with `StoredRow.promiseColumns` (its id is column 0), with its
+    /// queue and data.
+    func kernelPromise() throws -> KernelPromise {
+        let r = self
+        let at = "promises row kp\(r.int(0))"
+        var p = KernelPromise(decider: try r.isNull(2) ? nil : r.vatID(2, "\(at) decider"), refCount: r.int(6))
+        guard let t = r.text(1), let s = KernelPromise.State.allCases.first(where: { $0.rawValue.hasSameBytes(as: t) }) else { throw RowError("\(at): unknown state") }
+        p.state = s
+        p.subscribers = try r.withText(3) { bytes in
+            if isEmptyArray(bytes) { return [] }
+            return try KernelValueReader.strings(KernelValueReader.parse(bytes, "\(at) subscribers"), "\(at) subscribers")
+                .map { try KernelValueReader.vatID($0, "\(at) subscribers") }
+        }
+        p.queue = try r.withText(4) { bytes in
+            if isEmptyArray(bytes) { return [] }
+            guard case .array(let a) = try KernelValueReader.parse(bytes, "\(at) queue") else { throw RowError("\(at) queue: expected an array") }
+            return try a.map { try KernelValueReader($0, "\(at) queue").message() }
+        }
+        if !r.isNull(5) {
+            p.data = try KernelValueReader(r.withText(5) { try KernelValueReader.parse($0, "\(at) data") }, "\(at) data").capDataK()
+        }
+        return p
+    }
+
+    /// A c-list entry from its `vref` and `reachable` columns; `at` names the row.
+    func clistEntry(vref: Int32, reachable: Int32, _ at: String) throws -> CListEntry {
+        CListEntry(vref: try self.vref(vref, "\(at) vref"), reachable: int(reachable) != 0)
+    }
+
+    /// A `queue` row read as `id, queue_name, event`.
+    func queuedEvent() throws -> (QueueName, QueuedEvent) {
+        let id = int(0)
+        let at = "queue row \(id)"
+        guard let t = text(1), let name = QueueName.allCases.first(where: { $0.rawValue.hasSameBytes(as: t) }) else { throw RowError("\(at): unknown queue") }
+        let event = try KernelValueReader(withText(2) { try KernelValueReader.parse($0, "\(at) event") }, "\(at) event").kernelEvent()
+        return (name, QueuedEvent(id: id, event: event))
+    }
+
+    /// A `gc_actions` row.
+    func gcAction() throws -> GCAction {
+        let text = self.text(0) ?? ""
+        guard let a = GCAction(text) else { throw RowError("gc_actions row: not a GC action: \(text)") }
+        return a
     }
 }
 

@@ -26,6 +26,8 @@ public final class SQLiteStore: KernelStorage {
     public let path: String
     /// Set at open for the life of the store.
     public let durability: Durability
+    /// True for a throwaway store (`:memory:`), which no other connection can read.
+    public var isInMemory: Bool { Self.isMemory(path) }
     /// Cranks committed into the open group and not yet flushed.
     public private(set) var stagedCranks = 0
     /// The hashes of the last crank committed (staged or flushed); nil before the first

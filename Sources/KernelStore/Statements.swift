@@ -76,12 +76,12 @@ final class Statements {
             addEventKRef = try p("INSERT OR IGNORE INTO event_krefs (kref, seq) VALUES (?1, ?2)")
             addDelivery = try p("INSERT INTO deliveries (vat, seq, crank, delivery, value_refs) VALUES (?1, ?2, ?3, ?4, ?5)")
             deleteDelivery = try p("DELETE FROM deliveries WHERE vat = ?1 AND seq = ?2")
-            deliveriesAfter = try p("SELECT seq, crank, delivery, value_refs IS NOT NULL FROM deliveries WHERE vat = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")
+            deliveriesAfter = try p(StoredRow.deliveriesAfter)
             retainDeliveryValue = try p("""
                 INSERT INTO delivery_values (sha256, body, refs) VALUES (?1, ?2, 1)
                 ON CONFLICT (sha256) DO UPDATE SET refs = refs + 1
                 """)
-            deliveryValue = try p("SELECT body FROM delivery_values WHERE sha256 = ?1")
+            deliveryValue = try p(StoredRow.deliveryValue)
         } catch {
             for s in all { s.finalize() }
             throw error
