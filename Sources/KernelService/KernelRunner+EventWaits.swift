@@ -135,25 +135,37 @@ struct DeliveryReader: Sequence {
     }
 
     static let chunk = 64
-    let kernel: Kernel?
-    let vat: VatID
+    /// Reads up to `limit` records after a seq; nil reads nothing.
+    let fetch: ((_ after: Int, _ limit: Int) throws -> [DeliveryRecord])?
     let after: Int
     let total: Int
     let failure = Failure()
+
+    /// The records of `kernel`'s storage (none without a kernel).
+    init(kernel: Kernel?, vat: VatID, after: Int, total: Int) {
+        self.init(after: after, total: total, fetch: kernel.map { kernel in { try kernel.deliveries(vat, after: $0, limit: $1) } })
+    }
+
+    /// The records `fetch` reads (a reader thread's store connection).
+    init(after: Int, total: Int, fetch: ((_ after: Int, _ limit: Int) throws -> [DeliveryRecord])?) {
+        self.fetch = fetch
+        self.after = after
+        self.total = total
+    }
 
     func makeIterator() -> AnyIterator<DeliveryRecord> {
         var buffer: [DeliveryRecord] = []
         var index = 0
         var cursor = after
         var left = total
-        var exhausted = kernel == nil
-        let (kernel, vat, failure) = (kernel, vat, failure)
+        var exhausted = fetch == nil
+        let (fetch, failure) = (fetch, failure)
         return AnyIterator {
             if index == buffer.count {
-                guard !exhausted, left > 0, let kernel else { return nil }
+                guard !exhausted, left > 0, let fetch else { return nil }
                 let want = Swift.min(left, Self.chunk)
                 do {
-                    buffer = try kernel.deliveries(vat, after: cursor, limit: want)
+                    buffer = try fetch(cursor, want)
                 } catch {
                     failure.error = error
                     buffer = []

@@ -332,13 +332,7 @@ extension KernelThread {
     /// the events copied as the store keeps them; a page stops before `Limits.maxPageBytes`.
     func eventsPage(_ filter: EventFilter, _ page: Page) throws -> HTTPResponse {
         let (events, next) = try loggedEvents(filter, after: page.after ?? 0, limit: page.limit, maxBytes: Limits.maxPageBytes)
-        var body = Array(#"{"events":["#.utf8)
-        for (i, e) in events.enumerated() {
-            if i > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(contentsOf: e)
-        }
-        body.append(contentsOf: "],\"next\":\(next.map(String.init) ?? "null"),\"limit\":\(page.limit),\"maxBytes\":\(Limits.maxPageBytes)}".utf8)
-        return .json(200, body)
+        return .json(200, Representation.eventsPage(events, next: next, page))
     }
 
     /// Events of the log after `after` that pass `filter` (none without a SQLite store): the
@@ -405,27 +399,11 @@ extension KernelThread {
     /// never a sort of the whole c-list).
     private func clist(_ vat: VatID, _ page: Page, _ state: KernelState) -> JSON {
         let clist = state.clists[vat] ?? CList()
-        let counters = state.counters
-        let want = page.limit + 1
-        var positions: [Int] = []
-        for (kind, upper) in [(KRef.Kind.object, counters.nextObject), (.promise, counters.nextPromise)] where positions.count < want {
-            let base = PageCursor.position(KRef(kind, 0))
-            let after = page.after.flatMap { $0 >= base ? $0 - base : nil }
-            if let a = page.after, a >= base + (1 << 56) { continue }  // the cursor is past this kind
-            let numbers = PageSelection.first(want - positions.count, after: after, below: upper,
-                                              contains: { clist[KRef(kind, $0)] != nil },
-                                              all: clist.byKRef.keys.lazy.filter { $0.kind == kind }.map(\.number))
-            positions += numbers.map { base + $0 }
-        }
-        return Representation.page("entries", page, positions.lazy.map(Self.kref(position:)), item: { kref in
-            let e = clist[kref]!
-            return .object([("kref", .string(kref.description)), ("vref", .string(e.vref.description)), ("reachable", .bool(e.reachable))])
+        let positions = PageSelection.clistPositions(page, counters: state.counters, contains: { clist[$0] != nil },
+                                                     numbers: { kind in clist.byKRef.keys.filter { $0.kind == kind }.map(\.number) })
+        return Representation.page("entries", page, positions.lazy.map(PageCursor.kref(position:)), item: { kref in
+            Representation.clistEntry(kref, clist[kref]!)
         }, cursor: { .string($0.description) })
-    }
-
-    /// The kref at a c-list position (`PageCursor.position`).
-    private static func kref(position: Int) -> KRef {
-        KRef(KRef.Kind(rawValue: UInt8(position >> 56))!, position & (1 << 56 - 1))
     }
 
     /// One page of a queue, in queue order (ids increase along it).

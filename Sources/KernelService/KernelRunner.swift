@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import KernelStore
 import Synchronization
 import VatKernel
 
@@ -55,6 +56,9 @@ final class KernelRunner: Sendable {
     /// What `GET /metrics` shows; fed by this thread and the loop thread.
     let metrics: ServiceMetrics
     let configuration: KernelServiceConfiguration
+    /// The reader threads that answer reads from the last committed state (`ReaderPool`);
+    /// active only for a store in a database file.
+    let readers: ReaderPool
 
     /// Starts the kernel thread, which calls `storage` and loads the kernel from what it
     /// returns, and waits for that: what `storage` or the load throws is thrown here (the
@@ -64,6 +68,7 @@ final class KernelRunner: Sendable {
         metrics = ServiceMetrics(version: configuration.identity.version, storePath: configuration.storePath)
         // The vats' token hashes are set by the kernel thread once it has loaded their records.
         credentials = Credentials(adminToken: configuration.adminToken, vatTokenHashes: [:])
+        readers = ReaderPool(metrics: metrics, maxQueued: configuration.maxQueuedRequests)
         let loaded = LoadOutcome()
         let thread = Thread { [self] in
             runKernelThread(storage: storage, loaded: loaded)
@@ -74,6 +79,9 @@ final class KernelRunner: Sendable {
         thread.start()
         loaded.done.wait()
         if let error = loaded.failure.withLock({ $0 }) { throw error }
+        if let path = loaded.databasePath.withLock({ $0 }), let error = readers.open(path: path, count: configuration.readerThreads) {
+            FileHandle.standardError.write(Data("vatkernel: reads stay on the kernel thread: cannot open a reader on \(path): \(error)\n".utf8))
+        }
     }
 
     /// The kernel thread's whole life: load, wait for `start()`, serve until `stop()`. Its state
@@ -81,6 +89,9 @@ final class KernelRunner: Sendable {
     private func runKernelThread(storage: @Sendable () throws -> (any KernelStorage)?, loaded: LoadOutcome) {
         do {
             let thread = try KernelThread(runner: self, storage: storage())
+            if let store = thread.storage as? SQLiteStore, !store.isInMemory {
+                loaded.databasePath.withLock { $0 = store.path }
+            }
             loaded.done.signal()
             begin.wait()
             thread.run()
@@ -132,6 +143,7 @@ final class KernelRunner: Sendable {
     /// Stops taking work, finishes what was queued (answering and flushing it), and waits
     /// for the kernel thread to end (one never started ends without taking work).
     func stop() {
+        readers.stop()
         let wasAccepting = inbox.withLock { inbox in
             defer { inbox.accepting = false }
             return inbox.accepting
@@ -168,6 +180,8 @@ final class KernelRunner: Sendable {
 private final class LoadOutcome: Sendable {
     let done = DispatchSemaphore(value: 0)
     let failure = Mutex<(any Error)?>(nil)
+    /// The store's database file, when it has one: what the reader threads open.
+    let databasePath = Mutex<String?>(nil)
 }
 
 /// The kernel thread's state, and what that thread does: the run loop, groups, answers,

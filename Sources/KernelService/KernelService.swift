@@ -68,6 +68,9 @@ public final class KernelService: HTTPHandler {
         return problems
     }
 
+    /// Reads the reader threads answered (`ReaderPool`), for tests.
+    var readerAnswers: Int { runner.readers.answered.load(ordering: .relaxed) }
+
     /// The leaks the start-up audit found (KERNEL-SPEC §13.8): served anyway, to be logged.
     public var startupLeaks: [String] { leaks.withLock { $0 } }
 
@@ -121,6 +124,14 @@ public final class KernelService: HTTPHandler {
                     respond(r)
                 } else {
                     respond(ServiceError.storageFailure("the kernel state could not be loaded from the store").response)
+                }
+            case _ where operation.isSnapshotRead && request.earlierUnanswered == 0 && runner.readers.isActive:
+                // Off the kernel thread, from the last committed state: every earlier request of
+                // this connection is answered, so its changes are committed (read-your-writes).
+                switch runner.readers.submit(operation, peer: request.peer, respond: respond) {
+                case .queued: break
+                case .overloaded(let limit): respond(ServiceError.overloaded(limit).response)
+                case .stopping: respond(ServiceError.shuttingDown.response)
                 }
             default:
                 switch runner.submit(.request(operation, peer: request.peer, respond: respond), bytes: request.body.count) {

@@ -46,6 +46,11 @@ enum PageCursor {
 
     /// A c-list entry's place: kind first, then number.
     static func position(_ k: KRef) -> Int { Int(k.kind.rawValue) << 56 | k.number }
+
+    /// The kref at a c-list position (`position(_:)`).
+    static func kref(position: Int) -> KRef {
+        KRef(KRef.Kind(rawValue: UInt8(position >> 56))!, position & (1 << 56 - 1))
+    }
 }
 
 /// `GET /healthz`, `/version`, `/readyz` and `/metrics`: what a prober or scraper asks, answered
@@ -106,6 +111,23 @@ enum Operation: Equatable {
         switch self {
         case .showObject(let k), .showPromise(let k), .pin(let k), .unpin(let k), .releaseResult(let k): return k
         default: return nil
+        }
+    }
+
+    /// True for a read that the last committed state answers alone, which a reader thread can
+    /// serve from the store (`ReaderPool`) instead of the kernel thread. Not: `GET /kernel`
+    /// (the loop thread answers it from the summary the kernel thread publishes, run mode and
+    /// idleness included), the run mode (kept only in memory), one object or promise (its
+    /// holders are found by walking every table: `Kernel.holders(of:)`), the audit, long polls
+    /// (`?wait=`) and streams, which wait for cranks to come.
+    var isSnapshotRead: Bool {
+        switch self {
+        case .listVats, .showVat, .clist, .listObjects, .listPromises, .runQueue, .acceptanceQueue, .gcActions:
+            return true
+        case .deliveries(_, _, let wait), .listEvents(_, _, let wait):
+            return wait == 0
+        default:
+            return false
         }
     }
 

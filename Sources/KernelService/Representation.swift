@@ -81,6 +81,22 @@ enum Representation {
         ])
     }
 
+    /// A c-list entry of `GET /vats/{vatID}/clist`.
+    static func clistEntry(_ kref: KRef, _ e: CListEntry) -> JSON {
+        .object([("kref", .string(kref.description)), ("vref", .string(e.vref.description)), ("reachable", .bool(e.reachable))])
+    }
+
+    /// The body of a page of the event log, the events copied as the store keeps them.
+    static func eventsPage(_ events: [[UInt8]], next: Int?, _ page: Page) -> [UInt8] {
+        var body = Array(#"{"events":["#.utf8)
+        for (i, e) in events.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: e)
+        }
+        body.append(contentsOf: "],\"next\":\(next.map(String.init) ?? "null"),\"limit\":\(page.limit),\"maxBytes\":\(Limits.maxPageBytes)}".utf8)
+        return body
+    }
+
     static func holder(_ h: Holder) -> JSON {
         .object([
             ("kind", .string(h.kind.rawValue)),

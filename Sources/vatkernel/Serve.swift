@@ -79,6 +79,9 @@ struct Serve: ParsableCommand {
     @Option(help: "How much of the event log to keep: the last N cranks ('10000cranks') or the newest events within a size ('64MiB', '500MB'); older events are deleted in bounded steps (at most 2000 per commit). GET /events?after= older than the oldest kept starts at the oldest kept. [env: VATKERNEL_EVENT_RETENTION] (default: keep all)")
     var eventRetention: String?
 
+    @Option(help: "Threads that answer reads (lists, pages, a vat, the queues, GET /events and deliveries without wait) from the last committed state, each on its own read-only connection to the database, so that reads neither wait behind cranks nor delay them; 0 answers them on the kernel thread, as does a ':memory:' store. [env: VATKERNEL_READER_THREADS] (default: 2)")
+    var readerThreads: Int?
+
     @Option(help: "Seconds between the ': heartbeat' comments of a stream with nothing to send. [env: VATKERNEL_STREAM_HEARTBEAT] (default: 15)")
     var streamHeartbeat: Int?
 
@@ -131,6 +134,7 @@ struct Serve: ParsableCommand {
         serviceConfiguration.maxQueuedRequests = s.maxQueuedRequests
         serviceConfiguration.maxQueuedBytes = s.maxQueuedBytes
         serviceConfiguration.maxStreams = s.maxStreams
+        serviceConfiguration.readerThreads = s.readerThreads
         serviceConfiguration.maxGroupUndoEntries = s.maxGroupUndo
         serviceConfiguration.streamHeartbeat = .seconds(s.streamHeartbeat)
         if s.accessLog {

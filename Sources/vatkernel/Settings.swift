@@ -22,6 +22,7 @@ struct Settings {
     var maxGroupUndo: Int
     var eventRetention: EventRetention?
     var streamHeartbeat: Int
+    var readerThreads: Int
 
     /// Shortest admin token accepted: a guessable token is worse than none, since it invites
     /// a public bind.
@@ -85,6 +86,7 @@ struct Settings {
         }
         maxStreams = try int(o.maxStreams, "VATKERNEL_MAX_STREAMS", default: 64, range: 0...100_000, option: "--max-streams")
         maxGroupUndo = try int(o.maxGroupUndo, "VATKERNEL_MAX_GROUP_UNDO", default: 1_000_000, range: 0...1_000_000_000, option: "--max-group-undo")
+        readerThreads = try int(o.readerThreads, "VATKERNEL_READER_THREADS", default: 2, range: 0...64, option: "--reader-threads")
         streamHeartbeat = try int(o.streamHeartbeat, "VATKERNEL_STREAM_HEARTBEAT", default: 15, range: 1...3_600, option: "--stream-heartbeat")
         let idle = try int(o.idleTimeout, "VATKERNEL_IDLE_TIMEOUT", default: 60, range: 1...86_400, option: "--idle-timeout")
         let read = try int(o.readTimeout, "VATKERNEL_READ_TIMEOUT", default: 10, range: 1...3_600, option: "--read-timeout")

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import KernelStore
 import Synchronization
 import VatKernel
 @testable import KernelService
@@ -8,12 +9,22 @@ import VatKernel
 /// call builds an `HTTPRequest` and waits for the one response.
 final class Harness {
     let service: KernelService
-    let storage: StagedStorage
+    private let staged: StagedStorage?
+    /// The test store; only for a harness made with one.
+    var storage: StagedStorage { staged! }
 
     init(_ configuration: KernelServiceConfiguration = KernelServiceConfiguration(),
          storage: StagedStorage = StagedStorage()) throws {
-        self.storage = storage
+        staged = storage
         service = try KernelService(configuration: configuration, storage: storage)
+        service.start()
+    }
+
+    /// A service on a SQLite database file at `path`, opened on the kernel thread as
+    /// `vatkernel serve` opens it (with reader threads, unless `configuration` says 0).
+    init(_ configuration: KernelServiceConfiguration = KernelServiceConfiguration(), database path: String) throws {
+        staged = nil
+        service = try KernelService(configuration: configuration, openStorage: { try SQLiteStore(path: path) })
         service.start()
     }
 
@@ -42,10 +53,14 @@ final class Harness {
 
     /// Sends one request and waits for its answer.
     @discardableResult
-    func call(_ method: String, _ target: String, _ body: String? = nil, token: String? = nil) -> Reply {
+    ///
+    /// `pipelined`: as if an earlier request of the same connection were still unanswered, so
+    /// that a read goes through the kernel thread's queue instead of a reader thread.
+    func call(_ method: String, _ target: String, _ body: String? = nil, token: String? = nil, pipelined: Bool = false) -> Reply {
         var headers = HTTPHeaders()
         if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
-        let request = HTTPRequest(method: method, target: target, headers: headers, body: Array((body ?? "").utf8))
+        var request = HTTPRequest(method: method, target: target, headers: headers, body: Array((body ?? "").utf8))
+        if pipelined { request.earlierUnanswered = 1 }
         let box = Mutex<HTTPResponse?>(nil)
         let done = DispatchSemaphore(value: 0)
         service.handle(request) { response in
