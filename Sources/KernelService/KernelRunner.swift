@@ -298,6 +298,8 @@ final class KernelThread {
         acceptTokensOfVatsCreated(since: nextVatBefore)
         publishSummary()
         for answer in answers { answer.respond(answer.response) }
+        // Readers on the database file would otherwise let its WAL grow without bound.
+        if changed, !flushFailed { (storage as? SQLiteStore)?.restartWALIfLarge() }
         serveEventWaiters()
     }
 

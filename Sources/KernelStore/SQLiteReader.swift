@@ -20,10 +20,18 @@ public final class SQLiteReader {
         self.path = path
         connection = try SQLiteConnection(path: path, flags: SQLITE_OPEN_READONLY)
         sqlite3_busy_timeout(connection.db, SQLiteStore.busyTimeoutMilliseconds)
-        let version = try SQLiteStore.inspect(connection)
-        guard version == Schema.currentVersion else {
+        do {
+            let version = try SQLiteStore.inspect(connection)
+            guard version == Schema.currentVersion else {
+                throw KernelStoreError.cannotOpen(path: path, detail: "a reader needs schema version \(Schema.currentVersion), the file has \(version)")
+            }
+            // Pages straight from the file's mapping instead of a read(2) and a copy each: a
+            // c-list page is a thousand index lookups. WAL frames are still read as before.
+            try connection.execute("PRAGMA mmap_size = 268435456")
+            try connection.execute("PRAGMA cache_size = -8192")
+        } catch {
             close()
-            throw KernelStoreError.cannotOpen(path: path, detail: "a reader needs schema version \(Schema.currentVersion), the file has \(version)")
+            throw error
         }
     }
 

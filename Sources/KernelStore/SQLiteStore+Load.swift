@@ -235,8 +235,8 @@ extension SQLiteStatement {
     }
 
     /// A c-list entry from its `vref` and `reachable` columns; `at` names the row.
-    func clistEntry(vref: Int32, reachable: Int32, _ at: String) throws -> CListEntry {
-        CListEntry(vref: try self.vref(vref, "\(at) vref"), reachable: int(reachable) != 0)
+    func clistEntry(vref: Int32, reachable: Int32, _ at: @autoclosure () -> String) throws -> CListEntry {
+        CListEntry(vref: try self.vref(vref, "\(at()) vref"), reachable: int(reachable) != 0)
     }
 
     /// A `queue` row read as `id, queue_name, event`.
@@ -258,23 +258,23 @@ extension SQLiteStatement {
 
 extension SQLiteStatement {
     /// The column as a vat ID, parsed from its bytes; `context` names it in the error.
-    func vatID(_ column: Int32, _ context: String) throws -> VatID {
+    func vatID(_ column: Int32, _ context: @autoclosure () -> String) throws -> VatID {
         try withText(column) { b in
-            guard let b, let id = VatID(utf8: b) else { throw RowError("\(context): not a vat ID: \(text(column) ?? "NULL")") }
+            guard let b, let id = VatID(utf8: b) else { throw RowError("\(context()): not a vat ID: \(text(column) ?? "NULL")") }
             return id
         }
     }
 
-    func kref(_ column: Int32, _ context: String) throws -> KRef {
+    func kref(_ column: Int32, _ context: @autoclosure () -> String) throws -> KRef {
         try withText(column) { b in
-            guard let b, let k = KRef(utf8: b) else { throw RowError("\(context): not a kref: \(text(column) ?? "NULL")") }
+            guard let b, let k = KRef(utf8: b) else { throw RowError("\(context()): not a kref: \(text(column) ?? "NULL")") }
             return k
         }
     }
 
-    func vref(_ column: Int32, _ context: String) throws -> VRef {
+    func vref(_ column: Int32, _ context: @autoclosure () -> String) throws -> VRef {
         try withText(column) { b in
-            guard let b, let v = VRef(utf8: b) else { throw RowError("\(context): not a vref: \(text(column) ?? "NULL")") }
+            guard let b, let v = VRef(utf8: b) else { throw RowError("\(context()): not a vref: \(text(column) ?? "NULL")") }
             return v
         }
     }

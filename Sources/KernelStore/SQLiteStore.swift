@@ -152,6 +152,36 @@ public final class SQLiteStore: KernelStorage {
         groupEnded(durable: true)
     }
 
+    /// The WAL size past which `restartWALIfLarge` checkpoints and truncates it.
+    public static let walRestartBytes = 16 << 20
+    /// How long that checkpoint waits for readers still on older snapshots.
+    static let walRestartWaitMilliseconds: Int32 = 50
+    /// The WAL size when a restart last failed (readers did not finish in time): the next try
+    /// waits until it has grown by a quarter of the bound, so a busy reader costs one wait, not
+    /// one per group.
+    private var walRestartFailedAt: Int?
+
+    /// Keeps the WAL bounded while other connections read (`SQLiteReader`): SQLite's own
+    /// checkpoint after a commit copies the WAL back into the file but can start the WAL over
+    /// only at a moment when no reader is using it, and readers that never all pause together
+    /// let it grow without end (100 MB in 8 s of reads against small changes). Past
+    /// `walRestartBytes` the store runs a TRUNCATE checkpoint, which waits (at most
+    /// `walRestartWaitMilliseconds`) for the readers of older snapshots to finish (they take
+    /// milliseconds; new ones read from the file) and empties the WAL. Without readers the WAL
+    /// stays near SQLite's 1,000-page checkpoint mark and this never runs but after a group
+    /// bigger than the bound.
+    ///
+    /// The owner calls it between groups, after answering (the kernel thread does, after each
+    /// flush), so that no answer waits for it. Outside a group only.
+    public func restartWALIfLarge() {
+        guard let c = connection, c.isOpen, c.isAutocommit, !isInMemory, let size = FileChecks.size(path + "-wal"),
+              size > Self.walRestartBytes, size > (walRestartFailedAt ?? 0) + Self.walRestartBytes / 4 else { return }
+        sqlite3_busy_timeout(c.db, Self.walRestartWaitMilliseconds)
+        defer { sqlite3_busy_timeout(c.db, Self.busyTimeoutMilliseconds) }
+        let rc = sqlite3_wal_checkpoint_v2(c.db, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
+        walRestartFailedAt = rc == SQLITE_OK ? nil : size
+    }
+
     /// Rolls the open group transaction back, so that the file holds the last durable point.
     ///
     /// If even ROLLBACK fails (an I/O error on a dying disk), the connection would stay inside

@@ -123,7 +123,7 @@ body = json.dumps({"target": "ko20", "methargs": {"body": ["take", [{"$slot": i}
 done, posts, gets = [], [], []
 def writer():
     c = http.client.HTTPConnection(host, int(port), timeout=120)
-    for _ in range(3):
+    for _ in range(2):
         t = time.monotonic()
         c.request("POST", "/messages", body, {"Content-Type": "application/json"}); c.getresponse().read()
         posts.append(time.monotonic() - t)
