@@ -26,19 +26,9 @@ enum JSON: Sendable {
     /// The description of a value (a ref or an ID), or null for nil.
     static func text<T: CustomStringConvertible>(_ v: T?) -> JSON { v.map { .string($0.description) } ?? .null }
 
-    /// A kernel value; object keys sorted by their UTF-8 bytes, so the same value always gives
-    /// the same bytes.
-    init(_ v: JSONValue) {
-        switch v {
-        case .null: self = .null
-        case .bool(let b): self = .bool(b)
-        case .int(let i): self = .int(i)
-        case .double(let d): self = .double(d)
-        case .string(let s): self = .string(s)
-        case .array(let a): self = .array(a.map(JSON.init))
-        case .object(let o): self = .object(o.sorted { $0.key < $1.key }.map { ($0.key.string, JSON($0.value)) })
-        }
-    }
+    /// A kernel value, written by the core's one encoder for it (`JSONWriter.value`: keys
+    /// sorted by their UTF-8 bytes), as the store writes it.
+    init(_ v: JSONValue) { self = .encoded { try $0.value(v) } }
 
     /// The UTF-8 text, compact, doubles as answers write them (`JSONWriter.Doubles.answer`).
     var bytes: [UInt8] {

@@ -21,6 +21,16 @@ struct KernelServiceTests {
             == #"{"crank":1,"crankHash":null,"activityHash":null,"runMode":"auto","halted":null,"idle":true,"queues":{"acceptance":0,"run":0,"reap":0},"gcActions":0,"vats":1,"runningVats":1,"objects":1,"promises":0,"store":{"path":":memory:","durability":null}}"#)
     }
 
+    /// A vat's options read back in the one canonical form of a kernel value: keys in UTF-8
+    /// byte order at every depth (so `K` < `a` < the Kelvin sign), numbers as given, escapes.
+    @Test func optionsReadBackCanonically() throws {
+        let h = try Harness()
+        let options = #"{"\u212a":1,"b":{"y":[1,2.5,"\u0000\u00e9\"\\"],"x":null},"a":true,"K":false,"n":-12345678901234}"#
+        #expect(h.call("POST", "/vats", #"{"name":"alice","options":\#(options)}"#).status == 201)
+        let body = h.call("GET", "/vats/v1").body
+        #expect(body.contains(#""options":{"K":false,"a":true,"b":{"x":null,"y":[1,2.5,"\u0000é\"\\"]},"n":-12345678901234,"\#u{212A}":1},"vatParameters""#), "\(body)")
+    }
+
     @Test func enablePipeliningIsABooleanAndAPipeliningVatGetsMessagesToItsResults() throws {
         let h = try Harness()
         let refused = h.call("POST", "/vats", #"{"name":"bob","options":{"enablePipelining":1}}"#)
