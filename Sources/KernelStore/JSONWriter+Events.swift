@@ -11,7 +11,7 @@ extension JSONWriter {
         switch d {
         case .message(let target, let m):
             try methargsAndResult(m.methargs, m.result)
-            key("target"); string(target.description)
+            key("target"); ref(target)
             key("type"); string(Delivery.Kind.message.rawValue)
         case .notify(let resolutions):
             key("resolutions"); try kernelResolutions(resolutions)
@@ -41,19 +41,19 @@ extension JSONWriter {
         case .send(let target, let methargs, let result):
             key("methargs"); try capData(methargs)
             key("result"); string(result.rawValue)
-            key("target"); string(target.description)
+            key("target"); ref(target)
             key("type"); string(r.typeName)
         case .syscalls(let vat, let count):
             key("count"); int(count)
             typeAndVat(r, vat)
         case .addExport(let vat, let vref):
             typeAndVat(r, vat)
-            key("vref"); string(vref.description)
+            key("vref"); ref(vref)
         case .pin(let kref), .unpin(let kref):
-            key("kref"); string(kref.description)
+            key("kref"); ref(kref)
             key("type"); string(r.typeName)
         case .releaseResult(let kpid):
-            key("kpid"); string(kpid.description)
+            key("kpid"); ref(kpid)
             key("type"); string(r.typeName)
         case .releaseTerminationReason(let vat), .bringOutYourDead(let vat):
             typeAndVat(r, vat)
@@ -66,7 +66,7 @@ extension JSONWriter {
             key("startVatSyscalls"); int(startVat)
             key("type"); string(r.typeName)
             key("upgradeMessage"); string(message)
-            key("vatID"); string(vat.description)
+            key("vatID"); ref(vat)
             key("vatParameters"); try capData(vatParameters)
         case .terminate(let vat, let reason):
             key("reason"); string(reason)
@@ -80,6 +80,6 @@ extension JSONWriter {
 
     private mutating func typeAndVat(_ r: HostRequest, _ vat: VatID) {
         key("type"); string(r.typeName)
-        key("vatID"); string(vat.description)
+        key("vatID"); ref(vat)
     }
 }

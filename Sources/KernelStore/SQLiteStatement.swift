@@ -62,6 +62,40 @@ final class SQLiteStatement {
         }
     }
 
+    /// Binds UTF-8 bytes as text without SQLite copying them (`SQLITE_STATIC`): they must stay
+    /// where they are until the statement is reset (`run()` resets it) or bound again.
+    func bind(_ index: Int32, borrowedUTF8 buf: UnsafeBufferPointer<UInt8>) {
+        // An empty buffer may have no address; SQLite would read that as NULL.
+        guard let base = buf.baseAddress, !buf.isEmpty else {
+            sqlite3_bind_text(handle, index, "", 0, transient)
+            return
+        }
+        base.withMemoryRebound(to: CChar.self, capacity: buf.count) {
+            _ = sqlite3_bind_text(handle, index, $0, Int32(buf.count), nil)
+        }
+    }
+
+    /// Binds a vat ID as its text (`v1`; nil: NULL), without making that String.
+    func bind(_ index: Int32, vat: VatID?) {
+        guard let vat else { sqlite3_bind_null(handle, index); return }
+        guard vat.number >= 0 else { return bind(index, vat.description) }
+        // 24 bytes hold the `v` and the 19 digits of Int.max.
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { raw in
+            var at = raw.count
+            var n = vat.number
+            repeat {
+                at -= 1
+                raw[at] = UInt8(truncatingIfNeeded: n % 10) &+ 0x30
+                n /= 10
+            } while n != 0
+            at -= 1
+            raw[at] = UInt8(ascii: "v")
+            let text = (raw.baseAddress! + at).assumingMemoryBound(to: CChar.self)
+            _ = sqlite3_bind_text(handle, index, text, Int32(raw.count - at), transient)
+        }
+    }
+
     /// Binds bytes as a blob (nil: NULL).
     func bind(_ index: Int32, blob bytes: [UInt8]?) {
         guard let bytes else { sqlite3_bind_null(handle, index); return }

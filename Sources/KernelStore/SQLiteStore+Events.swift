@@ -21,7 +21,7 @@ extension SQLiteStore {
 
     /// Writes crank `d`'s events after those of earlier cranks.
     func writeEvents(_ d: CrankDelta, _ h: CrankHashes, _ s: Statements) throws {
-        let log = EventLog(store: self, crank: d.crank, statement: s.addEvent, krefStatement: s.addEventKRef)
+        var log = EventLog(store: self, crank: d.crank, statement: s.addEvent, krefStatement: s.addEventKRef)
         if let start = d.start {
             try log.add("crank-start", vat: start.vat) { w in
                 w.key("crankType"); w.string(start.kind.rawValue)
@@ -33,9 +33,9 @@ extension SQLiteStore {
         for entry in d.trace { try log.add(entry) }
         for (a, present) in d.gcActions.sorted(by: { $0.key < $1.key }) {
             try log.add("gc-action", vat: a.vat) { w in
-                w.key("vatID"); w.string(a.vat.description)
+                w.key("vatID"); w.ref(a.vat)
                 w.key("action"); w.string(a.kind.name)
-                w.key("kref"); w.string(a.kref.description)
+                w.key("kref"); w.ref(a.kref)
                 w.key("added"); w.bool(present)
             }
         }

@@ -40,7 +40,12 @@ enum StoredEvent {
 
     /// The `hashes` blob of crank hashes `h`.
     static func hashes(_ h: CrankHashes) -> [UInt8] {
-        (Hex.decode(h.crankHash) ?? []) + (Hex.decode(h.activityHash) ?? [])
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        if !Hex.decode(h.crankHash, appendingTo: &out) { out.removeAll() }
+        let mark = out.count
+        if !Hex.decode(h.activityHash, appendingTo: &out) { out.removeSubrange(mark...) }
+        return out
     }
 
     /// The row form (`body`, `hashes`) of an event as versions 4–9 stored it (the API's JSON

@@ -14,13 +14,13 @@ extension JSONWriter {
     /// `["v1","v2"]`, or any refs as their text.
     public mutating func strings<T: CustomStringConvertible>(_ items: [T]) {
         beginArray()
-        for s in items { string(s.description) }
+        for s in items { refString(s) }
         endArray()
     }
 
     /// The ref's text, or `null`.
     public mutating func optionalString<T: CustomStringConvertible>(_ item: T?) {
-        if let item { string(item.description) } else { null() }
+        if let item { refString(item) } else { null() }
     }
 
     /// `{"methargs":…,"result":"kp40"|null}`
@@ -51,15 +51,15 @@ extension JSONWriter {
         switch e {
         case .send(let target, let m):
             key("message"); try message(m)
-            key("target"); string(target.description)
+            key("target"); refString(target)
             key("type"); string("send")
         case .notify(let vat, let kpid):
-            key("kpid"); string(kpid.description)
+            key("kpid"); ref(kpid)
             key("type"); string("notify")
-            key("vat"); string(vat.description)
+            key("vat"); ref(vat)
         case .bringOutYourDead(let vat):
             key("type"); string("bringOutYourDead")
-            key("vat"); string(vat.description)
+            key("vat"); ref(vat)
         }
         endObject()
     }
@@ -74,15 +74,15 @@ extension JSONWriter {
         switch e.event {
         case .send(let target, let m):
             key("type"); string("send")
-            key("target"); string(target.description)
+            key("target"); refString(target)
             try methargsAndResult(m.methargs, m.result)
         case .notify(let vat, let kpid):
             key("type"); string("notify")
-            key("vatID"); string(vat.description)
-            key("kpid"); string(kpid.description)
+            key("vatID"); ref(vat)
+            key("kpid"); ref(kpid)
         case .bringOutYourDead(let vat):
             key("type"); string("bringOutYourDead")
-            key("vatID"); string(vat.description)
+            key("vatID"); ref(vat)
         }
         endObject()
     }
@@ -93,7 +93,7 @@ extension JSONWriter {
         for r in rs {
             beginObject()
             key("data"); try capData(r.data)
-            key("kpid"); string(r.kpid.description)
+            key("kpid"); ref(r.kpid)
             key("rejected"); bool(r.rejected)
             endObject()
         }
@@ -111,7 +111,7 @@ extension JSONWriter {
         beginObject()
         key("data"); try capData(r.data)
         key("rejected"); bool(r.rejected)
-        key("vpid"); string(r.vpid.description)
+        key("vpid"); ref(r.vpid)
         endObject()
     }
 
@@ -122,7 +122,7 @@ extension JSONWriter {
         case .message(let target, let methargs, let result):
             key("methargs"); try capData(methargs)
             key("result"); optionalString(result)
-            key("target"); string(target.description)
+            key("target"); refString(target)
         case .notify(let resolutions):
             key("resolutions")
             beginArray()

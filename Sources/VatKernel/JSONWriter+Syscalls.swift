@@ -11,7 +11,7 @@ extension JSONWriter {
             try send(target, methargs, result)
         case .subscribe(let vpid):
             key("type"); string(s.typeName)
-            key("vpid"); string(vpid.description)
+            key("vpid"); ref(vpid)
         case .resolve(let resolutions):
             key("resolutions")
             beginArray()
@@ -46,7 +46,7 @@ extension JSONWriter {
         case .send(let target, let m):
             try send(target, m.methargs, m.result)
         case .subscribe(let kpid):
-            key("kpid"); string(kpid.description)
+            key("kpid"); ref(kpid)
             key("type"); string(Syscall.Kind.subscribe.rawValue)
         case .resolve(let resolutions):
             key("resolutions"); try kernelResolutions(resolutions)
@@ -87,7 +87,7 @@ extension JSONWriter {
     /// `"methargs":…,"result":…,"target":…,"type":"send"`, in either side's refs.
     private mutating func send<Ref: CustomStringConvertible>(_ target: Ref, _ methargs: CapData<Ref>, _ result: Ref?) throws {
         try methargsAndResult(methargs, result)
-        key("target"); string(target.description)
+        key("target"); refString(target)
         key("type"); string(Syscall.Kind.send.rawValue)
     }
 

@@ -37,6 +37,12 @@ public struct JSONWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Forgets what was written, keeping the buffer for the next text.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        needsComma = false
+    }
+
     /// Writes `{`.
     public mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
     /// Writes `}`.
@@ -61,7 +67,7 @@ public struct JSONWriter: Sendable {
     public mutating func bool(_ b: Bool) { separate(); bytes.append(contentsOf: (b ? "true" : "false").utf8); needsComma = true }
 
     /// Writes an integer as digits alone, so it reads back as an `.int`.
-    public mutating func int(_ i: Int) { separate(); bytes.append(contentsOf: String(i).utf8); needsComma = true }
+    public mutating func int(_ i: Int) { separate(); appendDecimal(i); needsComma = true }
 
     /// Writes a string, quoted; `"`, `\` and the control characters U+0000…U+001F and U+007F
     /// are escaped, everything else is its UTF-8.
@@ -91,6 +97,86 @@ public struct JSONWriter: Sendable {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
     }
 
+    /// Appends `i` as `String(i)` spells it (`-` and digits), without making that String.
+    private mutating func appendDecimal(_ i: Int) {
+        if i >= 0, i < 10 { bytes.append(UInt8(truncatingIfNeeded: i) &+ 0x30); return }
+        var m = i.magnitude
+        // 24 bytes hold a sign and the 20 digits of UInt64.max.
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { raw in
+            var at = raw.count
+            repeat {
+                at -= 1
+                raw[at] = UInt8(truncatingIfNeeded: m % 10) &+ 0x30
+                m /= 10
+            } while m != 0
+            if i < 0 { at -= 1; raw[at] = UInt8(ascii: "-") }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[at...]))
+        }
+    }
+
+    // MARK: Refs
+
+    /// Writes a kref's text as a string (`"ko21"`), as `string(k.description)` does, without
+    /// making that String: a ref's text is ASCII that JSON never escapes.
+    public mutating func ref(_ k: KRef) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: "k"))
+        switch k.kind {
+        case .object: bytes.append(UInt8(ascii: "o"))
+        case .promise: bytes.append(UInt8(ascii: "p"))
+        case .device: bytes.append(UInt8(ascii: "d"))
+        }
+        appendDecimal(k.number)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    /// Writes a vat ID's text as a string (`"v1"`), as `string(v.description)` does.
+    public mutating func ref(_ v: VatID) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: "v"))
+        appendDecimal(v.number)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    /// Writes a vref's text as a string (`"o+d5/3:1"`), as `string(v.description)` does.
+    public mutating func ref(_ v: VRef) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        switch v.kind {
+        case .object: bytes.append(UInt8(ascii: "o"))
+        case .promise: bytes.append(UInt8(ascii: "p"))
+        case .device: bytes.append(UInt8(ascii: "d"))
+        }
+        bytes.append(v.allocatedByVat ? UInt8(ascii: "+") : UInt8(ascii: "-"))
+        switch v.durability {
+        case .ephemeral: break
+        case .virtual: bytes.append(UInt8(ascii: "v"))
+        case .durable: bytes.append(UInt8(ascii: "d"))
+        }
+        appendDecimal(v.id)
+        if v.instance >= 0 {
+            bytes.append(UInt8(ascii: "/"))
+            appendDecimal(v.instance)
+            if v.facet >= 0 {
+                bytes.append(UInt8(ascii: ":"))
+                appendDecimal(v.facet)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    /// Writes `r.description` as a string: a `KRef`, `VRef` or `VatID` through `ref(_:)`
+    /// (the casts vanish where the type is known), anything else through its String.
+    public mutating func refString<T: CustomStringConvertible>(_ r: T) {
+        if let k = r as? KRef { ref(k) } else if let v = r as? VRef { ref(v) } else if let v = r as? VatID { ref(v) } else { string(r.description) }
+    }
+
     // MARK: Strings
 
     private static let hex = Array("0123456789abcdef".utf8)
@@ -107,7 +193,10 @@ public struct JSONWriter: Sendable {
     /// copied in one step.
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
         var run = 0
-        for (i, c) in utf8.enumerated() {
+        for i in utf8.indices {
+            let c = utf8[i]
+            // Most bytes need no escape: one range test and two compares for them.
+            if c >= 0x20, c != UInt8(ascii: "\""), c != UInt8(ascii: "\\"), c != 0x7F { continue }
             let escape: UInt8
             switch c {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"): escape = c

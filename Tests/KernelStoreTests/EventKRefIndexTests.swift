@@ -22,7 +22,7 @@ import TestSupport
     private func add(_ store: SQLiteStore, _ type: String, _ json: String) throws {
         let (_, s) = try store.open()
         guard case .object(let fields) = try JSONValue.parse(Array(json.utf8)) else { Issue.record("not an object"); return }
-        let log = EventLog(store: store, crank: 1, statement: s.addEvent, krefStatement: s.addEventKRef)
+        var log = EventLog(store: store, crank: 1, statement: s.addEvent, krefStatement: s.addEventKRef)
         try log.add(type, vat: nil) { w in
             for (key, value) in fields.sorted(by: { $0.key < $1.key }) { w.key(key.string); try w.value(value) }
         }
