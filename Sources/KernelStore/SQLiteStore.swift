@@ -104,18 +104,24 @@ public final class SQLiteStore: KernelStorage {
             try s.begin.run()
             durablePoint = bookkeeping
         }
-        try s.savepoint.run()
         let next: CrankHashes
         let firstEventSeq = nextEventSeq
+        var inSavepoint = false
         do {
             next = try CrankHashes.of(delta, after: hashes)
+            // The events go in before the crank's savepoint opens: SQLite copies every page a
+            // savepoint changes into its journal first, and the event log's pages (the last
+            // leaves of `events`, `events_by_vat` and `event_krefs`) are pages each crank of a
+            // group changes again. A crank that fails takes its events out (`abandonCrank`).
+            if writesEvents { try writeEvents(delta, next, s) }
+            try s.savepoint.run()
+            inSavepoint = true
             try write(delta, s)
             try write(next, s)
-            if writesEvents { try writeEvents(delta, next, s) }
             try s.release.run()
         } catch {
             nextEventSeq = firstEventSeq
-            abandonCrank(error, c, s)
+            abandonCrank(error, c, s, inSavepoint: inSavepoint, eventsFrom: firstEventSeq)
             throw error
         }
         hashes = next
@@ -253,12 +259,17 @@ public final class SQLiteStore: KernelStorage {
     /// Undoes the failed crank's writes. If SQLite already rolled back the whole group (it
     /// does for a full disk or an I/O error), earlier staged cranks are gone too: remember
     /// that, so `flush()` tells the owner to reload instead of acknowledging them.
-    private func abandonCrank(_ error: any Error, _ c: SQLiteConnection, _ s: Statements) {
+    private func abandonCrank(_ error: any Error, _ c: SQLiteConnection, _ s: Statements, inSavepoint: Bool, eventsFrom firstEventSeq: Int) {
         if !c.isAutocommit {
             do {
                 if simulateFailedRollback { throw error }
-                try s.rollbackTo.run()
-                try s.release.run()
+                if inSavepoint {
+                    try s.rollbackTo.run()
+                    try s.release.run()
+                }
+                // The crank's events were written before its savepoint (`commit`).
+                s.dropEventsFrom.bind(1, firstEventSeq)
+                try s.dropEventsFrom.run()
                 // Nothing staged: end the empty group now rather than hold the write lock
                 // until a flush the owner has no reason to call.
                 if stagedCranks == 0 {

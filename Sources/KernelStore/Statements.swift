@@ -18,6 +18,8 @@ final class Statements {
     let putActivity: SQLiteStatement
     let addEvent: SQLiteStatement
     let addEventKRef: SQLiteStatement
+    /// Takes out the events of a crank that failed, and their `event_krefs` rows (the trigger).
+    let dropEventsFrom: SQLiteStatement
     private var all: [SQLiteStatement] = []
 
     init(_ c: SQLiteConnection) throws {
@@ -74,6 +76,7 @@ final class Statements {
                 """)
             addEvent = try p("INSERT INTO events (seq, crank, type, vat, event, hashes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             addEventKRef = try p("INSERT OR IGNORE INTO event_krefs (kref, seq) VALUES (?1, ?2)")
+            dropEventsFrom = try p("DELETE FROM events WHERE seq >= ?1")
             addDelivery = try p("INSERT INTO deliveries (vat, seq, crank, delivery, value_refs) VALUES (?1, ?2, ?3, ?4, ?5)")
             deleteDelivery = try p("DELETE FROM deliveries WHERE vat = ?1 AND seq = ?2")
             deliveriesAfter = try p(StoredRow.deliveriesAfter)

@@ -107,6 +107,32 @@ import TestSupport
         #expect(all[11].hasPrefix(#"{"seq":12,"crank":3,"type":"crank-finish","crankNum":3,"changes":2,"#))
     }
 
+    /// The events go in before the crank's savepoint (so SQLite does not copy the log's pages
+    /// into its journal); given a group with a crank staged, when the next crank fails while
+    /// writing its rows, then its events and their `event_krefs` rows are gone, the staged
+    /// crank's stay, and the next crank numbers on from there.
+    @Test func aCrankThatFailsInItsGroupTakesItsEventsAndKRefRowsOut() throws {
+        let store = try SQLiteStore(path: ":memory:")
+        let kernel = try Kernel(storage: store)
+        _ = try kernel.createVat(name: "alice")
+        let (c, _) = try store.open()
+        let before = (try c.integer("SELECT count(*) FROM events"), try c.integer("SELECT count(*) FROM event_krefs"))
+        #expect(before.0 == 5)
+        #expect(before.1 == 1)
+        store.failAfterWrites = 3
+        #expect(throws: KernelError.self) { _ = try kernel.createVat(name: "bob") }
+        store.failAfterWrites = nil
+        #expect(try c.integer("SELECT count(*) FROM events") == 5)
+        #expect(try c.integer("SELECT count(*) FROM event_krefs") == 1)
+        #expect(store.lastEventSeq == 5)
+        _ = try kernel.createVat(name: "bob")
+        try store.flush()
+        #expect(try c.integer("SELECT count(*) FROM events") == 10)
+        #expect(try c.integer("SELECT count(*) FROM event_krefs") == 2)
+        #expect(try store.events(after: 5, limit: 1).events.map { String(decoding: $0, as: UTF8.self) }
+            == [#"{"seq":6,"crank":2,"type":"crank-start","crankNum":2,"crankType":"host","vatID":"v2","request":{"name":"bob","options":{},"type":"create-vat","vatParameters":{"body":null,"slots":[]}}}"#])
+    }
+
     /// With `writesEvents` off (the benchmark's comparison), cranks commit and hash as before but
     /// log nothing.
     @Test func writesEventsOffLogsNothing() throws {
