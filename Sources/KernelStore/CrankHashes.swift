@@ -26,13 +26,25 @@ public struct CrankHashes: Hashable, Sendable {
 
     /// The hashes of crank `delta.crank`, chained onto `previous` (nil: the first crank of the chain).
     public static func of(_ delta: CrankDelta, after previous: CrankHashes?) throws -> CrankHashes {
-        let crankHash = hex(SHA256.hash(data: try delta.canonicalEncoding()))
+        try computed(delta, after: previous).hashes
+    }
+
+    /// The same hashes, with the 64 bytes of their two digests (crank hash ‖ activity hash):
+    /// the event log's `hashes` blob (`StoredEvent`), kept rather than decoded from the hex.
+    static func computed(_ delta: CrankDelta, after previous: CrankHashes?) throws -> (hashes: CrankHashes, bytes: [UInt8]) {
+        let crankDigest = SHA256.hash(data: try delta.canonicalEncoding())
+        let crankHash = hex(crankDigest)
         var chain = Array("activityhash\n".utf8)
         chain.append(contentsOf: (previous?.activityHash ?? "").utf8)
         chain.append(UInt8(ascii: "\n"))
         chain.append(contentsOf: crankHash.utf8)
         chain.append(UInt8(ascii: "\n"))
-        return CrankHashes(crank: delta.crank, crankHash: crankHash, activityHash: hex(SHA256.hash(data: chain)))
+        let activityDigest = SHA256.hash(data: chain)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
+        bytes.append(contentsOf: crankDigest)
+        bytes.append(contentsOf: activityDigest)
+        return (CrankHashes(crank: delta.crank, crankHash: crankHash, activityHash: hex(activityDigest)), bytes)
     }
 
     private static func hex(_ digest: SHA256.Digest) -> String { Hex.encode(digest) }

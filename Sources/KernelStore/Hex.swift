@@ -13,30 +13,6 @@ public enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends the bytes of lowercase hex text to `out`; false (and `out` as it was, or with
-    /// some of them) if `text` is not an even number of such digits.
-    static func decode(_ text: String, appendingTo out: inout [UInt8]) -> Bool {
-        var text = text
-        return text.withUTF8 { chars in
-            guard chars.count % 2 == 0 else { return false }
-            var i = 0
-            while i < chars.count {
-                guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return false }
-                out.append(hi << 4 | lo)
-                i += 2
-            }
-            return true
-        }
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        default: return nil
-        }
-    }
-
     /// The bytes of lowercase hex text, or nil if it is not an even number of such digits.
     public static func decode(_ text: String) -> [UInt8]? {
         let chars = Array(text.utf8)

@@ -19,8 +19,9 @@ extension SQLiteStore {
         "vat-cleanup-complete", "vat-upgrade", "gc-action", "crank-finish",
     ]
 
-    /// Writes crank `d`'s events after those of earlier cranks.
-    func writeEvents(_ d: CrankDelta, _ h: CrankHashes, _ s: Statements) throws {
+    /// Writes crank `d`'s events after those of earlier cranks; `hashBytes` is the `hashes`
+    /// blob of its crank-finish (`CrankHashes.computed`).
+    func writeEvents(_ d: CrankDelta, _ hashBytes: [UInt8], _ s: Statements) throws {
         var log = EventLog(store: self, crank: d.crank, statement: s.addEvent, krefStatement: s.addEventKRef)
         if let start = d.start {
             try log.add("crank-start", vat: start.vat) { w in
@@ -40,7 +41,7 @@ extension SQLiteStore {
             }
         }
         // crankNum, then changes, crankhash, activityhash: StoredEvent adds the first and last two.
-        try log.add("crank-finish", vat: nil, hashes: StoredEvent.hashes(h)) { w in
+        try log.add("crank-finish", vat: nil, hashes: hashBytes) { w in
             w.key("changes"); w.int(d.rowCount)
         }
     }

@@ -108,12 +108,13 @@ public final class SQLiteStore: KernelStorage {
         let firstEventSeq = nextEventSeq
         var inSavepoint = false
         do {
-            next = try CrankHashes.of(delta, after: hashes)
+            let hashBytes: [UInt8]
+            (next, hashBytes) = try CrankHashes.computed(delta, after: hashes)
             // The events go in before the crank's savepoint opens: SQLite copies every page a
             // savepoint changes into its journal first, and the event log's pages (the last
             // leaves of `events`, `events_by_vat` and `event_krefs`) are pages each crank of a
             // group changes again. A crank that fails takes its events out (`abandonCrank`).
-            if writesEvents { try writeEvents(delta, next, s) }
+            if writesEvents { try writeEvents(delta, hashBytes, s) }
             try s.savepoint.run()
             inSavepoint = true
             try write(delta, s)

@@ -38,16 +38,6 @@ enum StoredEvent {
         return out
     }
 
-    /// The `hashes` blob of crank hashes `h`.
-    static func hashes(_ h: CrankHashes) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        if !Hex.decode(h.crankHash, appendingTo: &out) { out.removeAll() }
-        let mark = out.count
-        if !Hex.decode(h.activityHash, appendingTo: &out) { out.removeSubrange(mark...) }
-        return out
-    }
-
     /// The row form (`body`, `hashes`) of an event as versions 4–9 stored it (the API's JSON
     /// whole), or nil if `full` is not exactly what `json` rebuilds from that form.
     static func split(_ full: [UInt8], seq: Int, crank: Int, type: String) -> (body: [UInt8], hashes: [UInt8]?)? {

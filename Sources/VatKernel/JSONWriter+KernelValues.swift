@@ -4,6 +4,7 @@
 /// `KernelValueReader` reads each form back.
 extension JSONWriter {
     /// `{"body":…,"slots":["ko21",…]}`
+    @inlinable
     public mutating func capData<Slot: CustomStringConvertible>(_ c: CapData<Slot>) throws {
         beginObject()
         key("body"); try value(c.body)
@@ -12,6 +13,7 @@ extension JSONWriter {
     }
 
     /// `["v1","v2"]`, or any refs as their text.
+    @inlinable
     public mutating func strings<T: CustomStringConvertible>(_ items: [T]) {
         beginArray()
         for s in items { refString(s) }
@@ -19,6 +21,7 @@ extension JSONWriter {
     }
 
     /// The ref's text, or `null`.
+    @inlinable
     public mutating func optionalString<T: CustomStringConvertible>(_ item: T?) {
         if let item { refString(item) } else { null() }
     }
@@ -32,6 +35,7 @@ extension JSONWriter {
 
     /// The fields `"methargs":…,"result":…` of a message, a send or a delivered message, in
     /// either side's refs.
+    @inlinable
     public mutating func methargsAndResult<Ref: CustomStringConvertible>(_ methargs: CapData<Ref>, _ result: Ref?) throws {
         key("methargs"); try capData(methargs)
         key("result"); optionalString(result)

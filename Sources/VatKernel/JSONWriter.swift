@@ -173,6 +173,7 @@ public struct JSONWriter: Sendable {
 
     /// Writes `r.description` as a string: a `KRef`, `VRef` or `VatID` through `ref(_:)`
     /// (the casts vanish where the type is known), anything else through its String.
+    @inlinable
     public mutating func refString<T: CustomStringConvertible>(_ r: T) {
         if let k = r as? KRef { ref(k) } else if let v = r as? VRef { ref(v) } else if let v = r as? VatID { ref(v) } else { string(r.description) }
     }
