@@ -68,6 +68,28 @@ import TestSupport
         #expect(kernel.state.vatstores[b]?["key3"] != nil)
     }
 
+    /// After a lost group: the kernel undoes it, and the kernel, the file and the store's
+    /// connection (a new one, outside any transaction) are all at the durable point.
+    func expectUndoneToTheDurablePoint(_ store: SQLiteStore, _ kernel: Kernel, _ durable: KernelState, rows: [String]) throws {
+        #expect(kernel.undoGroup())
+        #expect(kernel.state == durable)
+        #expect(try store.open().0.isAutocommit)
+        #expect(try dump(store.path) == rows)
+        #expect(try store.load() == durable)
+    }
+
+    /// A group of `batches` then commits on top of that point: another store opened on the
+    /// file loads exactly the kernel's state.
+    func expectAGroupBuildsOnIt(_ store: SQLiteStore, _ kernel: Kernel, _ b: VatID, batches: [Int]) throws {
+        kernel.beginGroup()
+        for n in batches { _ = try kernel.syscalls(busyBatch(n), from: b) }
+        try store.flush()
+        kernel.groupIsDurable()
+        let other = try SQLiteStore(path: store.path)
+        defer { other.close() }
+        #expect(differences(try other.load(), kernel.state) == [])
+    }
+
     /// If even ROLLBACK fails, the lost group must not live on in the connection's open
     /// transaction, where the next crank's savepoint would build on it and the next flush make
     /// it durable: the store drops the connection (SQLite rolls its transaction back) and
@@ -77,8 +99,7 @@ import TestSupport
         defer { dir.remove() }
         let (store, kernel, _, b) = try twoVats(dir)
         defer { store.close() }
-        let durable = kernel.state
-        let rowsBefore = try dump(store.path)
+        let (durable, rows) = (kernel.state, try dump(store.path))
 
         // Given a group with one staged crank,
         kernel.beginGroup()
@@ -90,24 +111,11 @@ import TestSupport
         store.failAfterWrites = nil
         store.simulateFailedRollback = false
 
-        // then the flush reports the staged crank lost and the kernel undoes the group,
+        // then the flush reports the staged crank lost, the undo is back at the durable point,
         #expect(throws: KernelStoreError.self) { try store.flush() }
-        #expect(kernel.undoGroup())
-        #expect(kernel.state == durable)
-        // the store is on a new connection outside any transaction, the file holds exactly
-        // the durable point,
-        #expect(try store.open().0.isAutocommit)
-        #expect(try dump(store.path) == rowsBefore)
-        #expect(try store.load() == durable)
-        // and the next crank builds on it: another store opened on the file sees that crank
-        // and nothing of the lost one.
-        kernel.beginGroup()
-        _ = try kernel.syscalls(busyBatch(3), from: b)
-        try store.flush()
-        kernel.groupIsDurable()
-        let other = try SQLiteStore(path: store.path)
-        defer { other.close() }
-        #expect(differences(try other.load(), kernel.state) == [])
+        try expectUndoneToTheDurablePoint(store, kernel, durable, rows: rows)
+        // and the next crank builds on it, with nothing of the lost one.
+        try expectAGroupBuildsOnIt(store, kernel, b, batches: [3])
         #expect(kernel.state.vatstores[b]?["key1"] == nil)
         #expect(kernel.state.vatstores[b]?["key3"] != nil)
     }
@@ -119,8 +127,7 @@ import TestSupport
         defer { dir.remove() }
         let (store, kernel, _, b) = try twoVats(dir)
         defer { store.close() }
-        let durable = kernel.state
-        let rowsBefore = try dump(store.path)
+        let (durable, rows) = (kernel.state, try dump(store.path))
 
         // Given a group of two cranks whose COMMIT fails and whose ROLLBACK fails too,
         kernel.beginGroup()
@@ -131,22 +138,10 @@ import TestSupport
         #expect(throws: InjectedFault.self) { try store.flush() }
         store.simulateFailedRollback = false
 
-        // then after the undo, the kernel, the file and a new connection outside any
-        // transaction are all at the durable point,
-        #expect(kernel.undoGroup())
-        #expect(kernel.state == durable)
-        #expect(try store.open().0.isAutocommit)
-        #expect(try dump(store.path) == rowsBefore)
-        #expect(try store.load() == durable)
-        // and the group run again commits on top of it, once.
-        kernel.beginGroup()
-        _ = try kernel.syscalls(busyBatch(1), from: b)
-        _ = try kernel.syscalls(busyBatch(2), from: b)
-        try store.flush()
-        kernel.groupIsDurable()
-        let other = try SQLiteStore(path: store.path)
-        defer { other.close() }
-        #expect(differences(try other.load(), kernel.state) == [])
+        // then the undo is back at the durable point, and the group run again commits on top
+        // of it, once.
+        try expectUndoneToTheDurablePoint(store, kernel, durable, rows: rows)
+        try expectAGroupBuildsOnIt(store, kernel, b, batches: [1, 2])
     }
 
     @Test func aFullDatabaseRollsTheCrankBackAndTheStoreCarriesOn() throws {
