@@ -79,20 +79,8 @@ final class SQLiteStatement {
     func bind(_ index: Int32, vat: VatID?) {
         guard let vat else { sqlite3_bind_null(handle, index); return }
         guard vat.number >= 0 else { return bind(index, vat.description) }
-        // 24 bytes hold the `v` and the 19 digits of Int.max.
-        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &buffer) { raw in
-            var at = raw.count
-            var n = vat.number
-            repeat {
-                at -= 1
-                raw[at] = UInt8(truncatingIfNeeded: n % 10) &+ 0x30
-                n /= 10
-            } while n != 0
-            at -= 1
-            raw[at] = UInt8(ascii: "v")
-            let text = (raw.baseAddress! + at).assumingMemoryBound(to: CChar.self)
-            _ = sqlite3_bind_text(handle, index, text, Int32(raw.count - at), transient)
+        DecimalText.with(vat.number, prefix: UInt8(ascii: "v")) { text in
+            _ = sqlite3_bind_text(handle, index, text.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(text.count), transient)
         }
     }
 

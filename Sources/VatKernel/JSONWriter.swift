@@ -100,19 +100,7 @@ public struct JSONWriter: Sendable {
     /// Appends `i` as `String(i)` spells it (`-` and digits), without making that String.
     private mutating func appendDecimal(_ i: Int) {
         if i >= 0, i < 10 { bytes.append(UInt8(truncatingIfNeeded: i) &+ 0x30); return }
-        var m = i.magnitude
-        // 24 bytes hold a sign and the 20 digits of UInt64.max.
-        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &buffer) { raw in
-            var at = raw.count
-            repeat {
-                at -= 1
-                raw[at] = UInt8(truncatingIfNeeded: m % 10) &+ 0x30
-                m /= 10
-            } while m != 0
-            if i < 0 { at -= 1; raw[at] = UInt8(ascii: "-") }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[at...]))
-        }
+        DecimalText.with(i) { bytes.append(contentsOf: $0) }
     }
 
     // MARK: Refs

@@ -88,4 +88,16 @@ import VatKernel
         #expect(throws: JSONWriterError.self) { try JSONWriter.text(.object(["a": .double(-.infinity)])) }
         do { _ = try JSONWriter.text(.double(.infinity)) } catch { #expect(error.description == "JSON cannot hold the number inf") }
     }
+
+    /// Integers are spelled as `String(n)` spells them, at the edges of Int too, with or
+    /// without a prefix (the store binds vat IDs this way).
+    @Test(arguments: [0, 7, 10, -1, -10, 1234567890, Int.max, Int.min])
+    func decimalTextIsStringsSpelling(_ n: Int) {
+        #expect(DecimalText.with(n) { Array($0) } == Array(String(n).utf8))
+        #expect(DecimalText.with(n, prefix: UInt8(ascii: "v")) { Array($0) } == Array("v\(n)".utf8))
+        let k = Int(n.magnitude % 1_000_000_007)
+        var w = JSONWriter()
+        w.beginArray(); w.int(n); w.ref(KRef(.object, k)); w.endArray()
+        #expect(String(decoding: w.bytes, as: UTF8.self) == "[\(n),\"ko\(k)\"]")
+    }
 }
