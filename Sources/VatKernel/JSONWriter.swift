@@ -108,25 +108,27 @@ public struct JSONWriter: Sendable {
     /// Writes a kref's text as a string (`"ko21"`), as `string(k.description)` does, without
     /// making that String: a ref's text is ASCII that JSON never escapes.
     public mutating func ref(_ k: KRef) {
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: "k"))
+        let letter: UInt8
         switch k.kind {
-        case .object: bytes.append(UInt8(ascii: "o"))
-        case .promise: bytes.append(UInt8(ascii: "p"))
-        case .device: bytes.append(UInt8(ascii: "d"))
+        case .object: letter = UInt8(ascii: "o")
+        case .promise: letter = UInt8(ascii: "p")
+        case .device: letter = UInt8(ascii: "d")
         }
-        appendDecimal(k.number)
-        bytes.append(UInt8(ascii: "\""))
-        needsComma = true
+        quotedRef(UInt8(ascii: "k"), letter, number: k.number)
     }
 
     /// Writes a vat ID's text as a string (`"v1"`), as `string(v.description)` does.
     public mutating func ref(_ v: VatID) {
+        quotedRef(UInt8(ascii: "v"), nil, number: v.number)
+    }
+
+    /// A ref whose text is one or two letters and a number (`"ko21"`, `"v1"`), as a string.
+    private mutating func quotedRef(_ first: UInt8, _ second: UInt8?, number: Int) {
         separate()
         bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: "v"))
-        appendDecimal(v.number)
+        bytes.append(first)
+        if let second { bytes.append(second) }
+        appendDecimal(number)
         bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }
