@@ -148,8 +148,8 @@ func benchTerminate() {
     let before = residentBytes()
     bigKernel(kernel, extraVats: 1, entriesEach: n)
     let after = residentBytes()
-    let entries = kernel.state.clists.values.reduce(0) { $0 + $1.count }
-    let logSlots = kernel.state.vats.keys.reduce(0) { total, vat in
+    let entries = kernel.state.clists.rows.values.reduce(0) { $0 + $1.count }
+    let logSlots = kernel.state.vats.rows.keys.reduce(0) { total, vat in
         total + must { try kernel.deliveries(vat) }.reduce(0) { n, r in
             if case .message(_, let m, _) = r.delivery { return n + m.slots.count }
             return n

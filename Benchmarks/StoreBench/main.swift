@@ -142,9 +142,9 @@ func rowShape(_ d: CrankDelta, before: KernelState) -> [String] {
         rows.append("vatstore \(v == nil ? "delete" : before.vatstores[k.vat]?[k.key] == nil ? "new" : "update")")
     }
     rows += d.queueRemovals.map { _ in "queue delete" } + d.queueAdds.map { _ in "queue new" }
-    rows += d.gcActions.map { "gc_actions \($0.value ? "new" : "delete")" }
-    rows += d.pins.map { "pins \($0.value > 0 ? "upsert" : "delete")" }
-    rows += d.heldResults.map { "held_results \($0.value ? "new" : "delete")" }
+    rows += d.gcActions.map { "gc_actions \($0.value != nil ? "new" : "delete")" }
+    rows += d.pins.map { "pins \($0.value != nil ? "upsert" : "delete")" }
+    rows += d.heldResults.map { "held_results \($0.value != nil ? "new" : "delete")" }
     rows += d.deliveries.map { _ in "deliveries new" }
     return rows.sorted()
 }
@@ -603,7 +603,7 @@ func benchStartup(cacheDir: String) {
         let t4 = clock.now
         let rss = residentBytes() - rss0
         let s = kernel.state
-        let entries = s.clists.values.reduce(0) { $0 + $1.count }
+        let entries = s.clists.rows.values.reduce(0) { $0 + $1.count }
         let logs = s.deliveryLogs.values.reduce(0) { $0 + $1.count }
         if run == 0 {
             print("  it holds \(s.objects.count) objects, \(entries) c-list entries, \(s.vats.count) vats, \(logs) delivery-log records")

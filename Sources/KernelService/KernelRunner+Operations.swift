@@ -267,7 +267,7 @@ extension KernelThread {
             }
         }
         let numbers = PageSelection.first(page.limit + 1, after: page.after, below: state.counters.nextObject,
-                                          contains: matches, all: state.objects.keys.lazy.filter(matches))
+                                          contains: matches, all: state.objects.rows.keys.lazy.filter(matches))
         return ok(Representation.page("objects", page, numbers.lazy.map(KRef.object), item: { kref in
             Representation.object(kref, state.objects[kref.number]!, pins: state.pins[kref] ?? 0, holders: nil)
         }, cursor: { .string($0.description) }))
@@ -282,7 +282,7 @@ extension KernelThread {
             return true
         }
         let numbers = PageSelection.first(page.limit + 1, after: page.after, below: state.counters.nextPromise,
-                                          contains: matches, all: state.promises.keys.lazy.filter(matches))
+                                          contains: matches, all: state.promises.rows.keys.lazy.filter(matches))
         return ok(Representation.page("promises", page, numbers.lazy.map(KRef.promise), item: { kpid in
             Representation.promise(kpid, state.promises[kpid.number]!, held: state.heldResults.contains(kpid), holders: nil)
         }, cursor: { .string($0.description) }))
@@ -344,7 +344,7 @@ extension KernelThread {
 
     func summaryJSON(_ kernel: Kernel) -> JSON {
         let s = kernel.state
-        let running = s.vats.values.reduce(0) { $0 + ($1.isAlive ? 1 : 0) }
+        let running = s.vats.rows.values.reduce(0) { $0 + ($1.isAlive ? 1 : 0) }
         // The store's hashes are those of the last crank, which the kernel's state is at.
         let hashes = (storage as? SQLiteStore)?.hashes.flatMap { $0.crank == s.counters.crank ? $0 : nil }
         return .object([

@@ -140,7 +140,7 @@ final class ServiceMetrics: Sendable {
         gauge("objects", [], "Kernel objects.", state.objects.count)
         gauge("promises", [], "Kernel promises.", state.promises.count)
         var entries = 0, running = 0, terminated = 0
-        for v in state.vats.values {
+        for v in state.vats.rows.values {
             entries += state.clists[v.id]?.count ?? 0
             if v.isAlive { running += 1 } else { terminated += 1 }
         }

@@ -112,12 +112,12 @@ extension SQLiteStore {
     /// The GC action set, the pins and the held results.
     private func writeSets(_ d: CrankDelta, _ s: Statements, _ w: inout RowWrites) throws {
         for (action, present) in d.gcActions {
-            let st = present ? s.addGCAction : s.deleteGCAction
+            let st = present != nil ? s.addGCAction : s.deleteGCAction
             st.bind(1, action.description)
             try w.run(st)
         }
         for (kref, count) in d.pins {
-            if count > 0 {
+            if let count, count > 0 {
                 s.putPin.bind(1, kref.description)
                 s.putPin.bind(2, count)
                 try w.run(s.putPin)
@@ -127,7 +127,7 @@ extension SQLiteStore {
             }
         }
         for (kpid, held) in d.heldResults {
-            let st = held ? s.addHeld : s.deleteHeld
+            let st = held != nil ? s.addHeld : s.deleteHeld
             st.bind(1, kpid.description)
             try w.run(st)
         }

@@ -37,7 +37,7 @@ extension SQLiteStore {
                 w.key("vatID"); w.ref(a.vat)
                 w.key("action"); w.string(a.kind.name)
                 w.key("kref"); w.ref(a.kref)
-                w.key("added"); w.bool(present)
+                w.key("added"); w.bool(present != nil)
             }
         }
         // crankNum, then changes, crankhash, activityhash: StoredEvent adds the first and last two.

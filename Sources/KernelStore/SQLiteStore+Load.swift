@@ -62,37 +62,37 @@ extension SQLiteStore {
     private func readVats(_ c: SQLiteConnection, _ state: inout KernelState) throws {
         try rows(c, "SELECT \(StoredRow.vatColumns) FROM vats") { r in
             let v = try r.vatRecord()
-            state.vats[v.id] = v
-            state.clists[v.id] = CList()
-            state.vatstores[v.id] = Vatstore()
+            state.vats.rows[v.id] = v
+            state.clists.rows.addVat(v.id)
+            state.vatstores.rows.addVat(v.id)
         }
         try readDeliveryLogs(c, &state)
     }
 
     /// The kernel object table.
     private func readObjects(_ c: SQLiteConnection, _ state: inout KernelState) throws {
-        if let n = try c.integer("SELECT count(*) FROM objects"), n > 0 { state.objects.reserveCapacity(n) }
+        if let n = try c.integer("SELECT count(*) FROM objects"), n > 0 { state.objects.rows.reserveCapacity(n) }
         try rows(c, "SELECT \(StoredRow.objectColumns) FROM objects") { r in
-            state.objects[r.int(0)] = try r.kernelObject()
+            state.objects.rows[r.int(0)] = try r.kernelObject()
         }
     }
 
     /// The kernel promise table, with each promise's queue and data.
     private func readPromises(_ c: SQLiteConnection, _ state: inout KernelState) throws {
         try rows(c, "SELECT \(StoredRow.promiseColumns) FROM promises") { r in
-            state.promises[r.int(0)] = try r.kernelPromise()
+            state.promises.rows[r.int(0)] = try r.kernelPromise()
         }
     }
 
     /// The c-lists and the vatstores.
     private func readCLists(_ c: SQLiteConnection, _ state: inout KernelState) throws {
         try rows(c, "SELECT vat, count(*) FROM clist GROUP BY vat") { r in
-            state.clists[try r.vatID(0, "clist row vat"), default: CList()].reserveCapacity(r.int(1))
+            state.clists.rows.reserveCapacity(r.int(1), for: try r.vatID(0, "clist row vat"))
         }
         try rows(c, "SELECT vat, kref, vref, reachable FROM clist") { r in
             let vat = try r.vatID(0, "clist row vat")
             let kref = try r.kref(1, "clist row \(vat) kref")
-            state.clists[vat, default: CList()].set(kref, try r.clistEntry(vref: 2, reachable: 3, "clist row \(vat) \(kref)"))
+            state.clists.rows.setRow(CListKey(vat: vat, kref: kref), try r.clistEntry(vref: 2, reachable: 3, "clist row \(vat) \(kref)"))
         }
 
         // Primary-key order is byte order (BINARY collation), so each key goes after the last.
@@ -101,7 +101,7 @@ extension SQLiteStore {
             guard let key = r.byteText(1), let value = r.byteText(2) else {
                 throw RowError("vatstore row \(vat): key or value is not UTF-8 text")
             }
-            state.vatstores[vat, default: Vatstore()][key] = value
+            state.vatstores.rows.setRow(VatstoreKey(vat: vat, key: key), value)
         }
     }
 
@@ -116,15 +116,15 @@ extension SQLiteStore {
     /// The GC action set, the pins and the held results.
     private func readSets(_ c: SQLiteConnection, _ state: inout KernelState) throws {
         try rows(c, "SELECT action FROM gc_actions") { r in
-            state.gcActions.insert(try r.gcAction())
+            state.gcActions.rows.insert(try r.gcAction())
         }
 
         try rows(c, "SELECT kref, count FROM pins") { r in
-            state.pins[try r.kref(0, "pins row")] = r.int(1)
+            state.pins.rows[try r.kref(0, "pins row")] = r.int(1)
         }
 
         try rows(c, "SELECT kpid FROM held_results") { r in
-            state.heldResults.insert(try r.kref(0, "held_results row"))
+            state.heldResults.rows.insert(try r.kref(0, "held_results row"))
         }
     }
 

@@ -72,13 +72,13 @@ extension CrankDelta {
             }
         }
         for (a, present) in gcActions {
-            if present { add("gc.\(a)") { $0.bool(true) } } else { delete("gc.\(a)") }
+            if present != nil { add("gc.\(a)") { $0.bool(true) } } else { delete("gc.\(a)") }
         }
         for (k, n) in pins {
-            if n > 0 { add("pin.\(k)") { $0.int(n) } } else { delete("pin.\(k)") }
+            if let n, n > 0 { add("pin.\(k)") { $0.int(n) } } else { delete("pin.\(k)") }
         }
         for (k, held) in heldResults {
-            if held { add("held.\(k)") { $0.bool(true) } } else { delete("held.\(k)") }
+            if held != nil { add("held.\(k)") { $0.bool(true) } } else { delete("held.\(k)") }
         }
         for (vat, seq) in droppedDeliveries { delete("\(vat).d.\(seq)") }
         for (vat, d) in deliveries {

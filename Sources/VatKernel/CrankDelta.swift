@@ -22,7 +22,7 @@ public struct VatstoreKey: Hashable, Sendable {
 
 /// Everything one committed crank changed: the rows a store must write (nil = delete).
 ///
-/// Built from the crank's journal, so its size is proportional to what the crank touched.
+/// Built from the crank's journals, so its size is proportional to what the crank touched.
 /// Queue changes are removals from the front (by id) and additions at the back; an event
 /// added and removed within the same crank appears in neither.
 public struct CrankDelta: Sendable {
@@ -40,12 +40,12 @@ public struct CrankDelta: Sendable {
     public var queueRemovals: [(QueueName, Int)] = []
     /// Back additions, in order.
     public var queueAdds: [(QueueName, QueuedEvent)] = []
-    /// GC actions added (true) or removed (false).
-    public var gcActions: [GCAction: Bool] = [:]
-    /// New pin count per kref; 0 removes the row.
-    public var pins: [KRef: Int] = [:]
-    /// Host-held results added (true) or released (false).
-    public var heldResults: [KRef: Bool] = [:]
+    /// GC actions added (true) or removed (nil).
+    public var gcActions: [GCAction: Bool?] = [:]
+    /// New pin count per kref; nil removes the row.
+    public var pins: [KRef: Int?] = [:]
+    /// Host-held results added (true) or released (nil).
+    public var heldResults: [KRef: Bool?] = [:]
     /// Appended delivery-log entries, in order.
     public var deliveries: [(VatID, DeliveryRecord)] = []
     /// Log records dropped because the vat's driver acknowledged them: (vat, seq).

@@ -1,17 +1,11 @@
-/// One journal entry: the old value of something a crank changed.
+/// The changes that are not a row of a keyed table (those journal themselves, in
+/// `JournaledTable`), with what undoing each needs, in the order they were made.
 enum Undo {
     case counters(KernelCounters)
-    case object(Int, KernelObject?)
-    case promise(Int, KernelPromise?)
-    indirect case vat(VatID, VatRecord?)
+    /// A vat's empty c-list, vatstore and delivery log were added.
     case vatCreated(VatID)
-    case clist(VatID, KRef, CListEntry?)
-    case vatstore(VatID, ByteString, ByteString?)
     case pushed(QueueName, QueuedEvent)
     case popped(QueueName, QueuedEvent)
-    case gcAction(GCAction, wasPresent: Bool)
-    case pin(KRef, Int)
-    case held(KRef, Bool)
     case delivery(VatID, DeliveryRecord)
     /// The log's first `count` records, from seq `first`, were dropped (acknowledged); a kernel
     /// without storage keeps the `records` themselves, to put back.
@@ -26,8 +20,7 @@ extension Kernel {
     }
 
     func setObject(_ id: Int, _ o: KernelObject?) {
-        journal.append(.object(id, state.objects[id]))
-        state.objects[id] = o
+        state.objects.set(id, o)
     }
 
     /// Deletes an object from the table, tracing its retirement.
@@ -40,32 +33,22 @@ extension Kernel {
     /// Changes an existing object in place with one hash lookup; nil if it does not exist.
     @inline(__always)
     func modifyObject(_ id: Int, _ body: (inout KernelObject) throws -> Void) rethrows -> KernelObject? {
-        guard let i = state.objects.index(forKey: id) else { return nil }
-        var o = state.objects.values[i]
-        journal.append(.object(id, o))
-        try body(&o)
-        state.objects.values[i] = o
-        return o
+        try state.objects.modify(id, body)
     }
 
     /// Changes an existing promise in place with one hash lookup; nil if it does not exist.
     @inline(__always)
     func modifyPromise(_ id: Int, _ body: (inout KernelPromise) throws -> Void) rethrows -> KernelPromise? {
-        guard let i = state.promises.index(forKey: id) else { return nil }
-        journal.append(.promise(id, state.promises.values[i]))
-        try body(&state.promises.values[i])
-        return state.promises.values[i]
+        try state.promises.modify(id, body)
     }
 
     func setPromise(_ id: Int, _ p: KernelPromise?) {
-        journal.append(.promise(id, state.promises[id]))
-        state.promises[id] = p
+        state.promises.set(id, p)
     }
 
     func setVat(_ id: VatID, _ v: VatRecord?) {
         let old = state.vats[id]
-        journal.append(.vat(id, old))
-        state.vats[id] = v
+        state.vats.set(id, v)
         if old?.isAlive != v?.isAlive || old?.receiveAbandonImport != v?.receiveAbandonImport {
             liveVatsCache = nil
             abandonImportVatsCache = nil
@@ -76,19 +59,17 @@ extension Kernel {
     /// Adds the empty per-vat tables of a new vat.
     func createVatTables(_ id: VatID) {
         journal.append(.vatCreated(id))
-        state.clists[id] = CList()
-        state.vatstores[id] = Vatstore()
+        state.clists.rows.addVat(id)
+        state.vatstores.rows.addVat(id)
         state.deliveryLogs[id] = DeliveryLog()
     }
 
     func setCListEntry(_ vat: VatID, _ kref: KRef, _ e: CListEntry?) {
-        journal.append(.clist(vat, kref, state.clists[vat]?[kref]))
-        state.clists[vat, default: CList()].set(kref, e)
+        state.clists.set(CListKey(vat: vat, kref: kref), e)
     }
 
     func setVatstore(_ vat: VatID, _ key: ByteString, _ value: ByteString?) {
-        journal.append(.vatstore(vat, key, state.vatstores[vat]?[key]))
-        state.vatstores[vat, default: Vatstore()][key] = value
+        state.vatstores.set(VatstoreKey(vat: vat, key: key), value)
     }
 
     func push(_ name: QueueName, _ event: KernelEvent) {
@@ -118,19 +99,15 @@ extension Kernel {
     func setGCAction(_ a: GCAction, present: Bool) {
         let was = state.gcActions.contains(a)
         guard was != present else { return }
-        journal.append(.gcAction(a, wasPresent: was))
-        if present { state.gcActions.insert(a) } else { state.gcActions.remove(a) }
+        state.gcActions.set(a, present ? true : nil)
     }
 
     func setPins(_ kref: KRef, _ n: Int) {
-        journal.append(.pin(kref, state.pins[kref] ?? 0))
-        state.pins[kref] = n == 0 ? nil : n
+        state.pins.set(kref, n == 0 ? nil : n)
     }
 
     func setHeld(_ kpid: KRef, _ held: Bool) {
-        let was = state.heldResults.contains(kpid)
-        journal.append(.held(kpid, was))
-        if held { state.heldResults.insert(kpid) } else { state.heldResults.remove(kpid) }
+        state.heldResults.set(kpid, held ? true : nil)
     }
 
     /// Appends a delivery to a vat's log, numbered and stamped with the running crank; `kd`
@@ -159,22 +136,14 @@ extension Kernel {
         state.deliveryLogs[vat] = log
     }
 
+    /// Undoes one change of the ordered journal.
     func undo(_ u: Undo) {
         switch u {
         case .counters(let c): state.counters = c
-        case .object(let id, let o): state.objects[id] = o
-        case .promise(let id, let p): state.promises[id] = p
-        case .vat(let id, let v):
-            state.vats[id] = v
-            liveVatsCache = nil
-            abandonImportVatsCache = nil
-            pendingCleanupCache = nil
         case .vatCreated(let id):
-            state.clists[id] = nil
-            state.vatstores[id] = nil
+            state.clists.rows.removeVat(id)
+            state.vatstores.rows.removeVat(id)
             state.deliveryLogs[id] = nil
-        case .clist(let vat, let kref, let e): state.clists[vat, default: CList()].set(kref, e)
-        case .vatstore(let vat, let key, let v): state.vatstores[vat, default: Vatstore()][key] = v
         case .pushed(let name, _):
             switch name {
             case .acceptance: state.acceptanceQueue.unpush()
@@ -187,11 +156,6 @@ extension Kernel {
             case .run: state.runQueue.unpop(e)
             case .reap: state.reapQueue.unpop(e)
             }
-        case .gcAction(let a, let was):
-            if was { state.gcActions.insert(a) } else { state.gcActions.remove(a) }
-        case .pin(let k, let n): state.pins[k] = n == 0 ? nil : n
-        case .held(let k, let was):
-            if was { state.heldResults.insert(k) } else { state.heldResults.remove(k) }
         case .delivery(let vat, let r):
             state.deliveryLogs[vat]!.last = r.seq - 1
             state.deliveryLogs[vat]!.count -= 1
@@ -202,22 +166,42 @@ extension Kernel {
         }
     }
 
+    /// Takes one step on every keyed table's journal.
+    func tables(_ step: TableStep) {
+        var v = StepVisitor(step: step)
+        state.forEachTable(&v)
+    }
+
+    /// How many changes the keyed tables hold in their journals.
+    func tableChangesJournaled() -> Int {
+        var v = CountVisitor()
+        state.forEachTable(&v)
+        return v.count
+    }
+
+    /// True if the running crank changed a keyed table.
+    func tablesChangedInCrank() -> Bool {
+        var v = ChangedVisitor()
+        state.forEachTable(&v)
+        return v.changed
+    }
+
     /// The crank's changes as rows to write: each touched key with its current value.
     func makeDelta() -> CrankDelta {
         var d = CrankDelta(crank: state.counters.crank, counters: state.counters)
+        d.objects = state.objects.crankChanges()
+        d.promises = state.promises.crankChanges()
+        d.vats = state.vats.crankChanges()
+        d.clistEntries = state.clists.crankChanges()
+        d.vatstore = state.vatstores.crankChanges()
+        d.gcActions = state.gcActions.crankChanges()
+        d.pins = state.pins.crankChanges()
+        d.heldResults = state.heldResults.crankChanges()
         var pushedIDs: Set<Int> = []
         var removals: [(QueueName, Int)] = []
         for u in journal {
             switch u {
-            case .counters: break
-            case .object(let id, _): d.objects[id] = .some(state.objects[id])
-            case .promise(let id, _): d.promises[id] = .some(state.promises[id])
-            case .vat(let id, _): d.vats[id] = .some(state.vats[id])
-            case .vatCreated(let id): d.vats[id] = .some(state.vats[id])
-            case .clist(let vat, let kref, _):
-                d.clistEntries[CListKey(vat: vat, kref: kref)] = .some(state.clists[vat]?[kref])
-            case .vatstore(let vat, let key, _):
-                d.vatstore[VatstoreKey(vat: vat, key: key)] = .some(state.vatstores[vat]?[key])
+            case .counters, .vatCreated: break
             case .pushed(let name, let e):
                 pushedIDs.insert(e.id)
                 d.queueAdds.append((name, e))
@@ -227,9 +211,6 @@ extension Kernel {
                 } else {
                     removals.append((name, e.id))
                 }
-            case .gcAction(let a, _): d.gcActions[a] = state.gcActions.contains(a)
-            case .pin(let k, _): d.pins[k] = state.pins[k] ?? 0
-            case .held(let k, _): d.heldResults[k] = state.heldResults.contains(k)
             case .delivery(let vat, let r): d.deliveries.append((vat, r))
             case .deliveriesDropped(let vat, let first, let count, _):
                 d.droppedDeliveries += (first..<(first + count)).map { (vat, $0) }
@@ -239,5 +220,22 @@ extension Kernel {
         d.start = crankStart
         d.trace = trace
         return d
+    }
+}
+
+private struct StepVisitor: TableVisitor {
+    let step: TableStep
+    mutating func visit<Rows: TableRows>(_ table: inout JournaledTable<Rows>) { table.take(step) }
+}
+
+private struct CountVisitor: TableVisitor {
+    var count = 0
+    mutating func visit<Rows: TableRows>(_ table: inout JournaledTable<Rows>) { count += table.journaled }
+}
+
+private struct ChangedVisitor: TableVisitor {
+    var changed = false
+    mutating func visit<Rows: TableRows>(_ table: inout JournaledTable<Rows>) {
+        if table.changedInCrank { changed = true }
     }
 }

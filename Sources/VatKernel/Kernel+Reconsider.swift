@@ -23,20 +23,16 @@ extension Kernel {
             }
         }
         return try crank(CrankStart(kind: .host, request: .reconsider(krefs))) {
-            let mark = journal.count
+            let marks = (objects: state.objects.journaled, promises: state.promises.journaled,
+                         gcActions: state.gcActions.journaled)
             for k in krefs { addMaybeFree(k) }
             try processRefcounts()
             var objects: Set<Int> = []
             var promises: Set<Int> = []
             var actions: Set<GCAction> = []
-            for u in journal[mark...] {
-                switch u {
-                case .object(let id, let old) where old != nil && state.objects[id] == nil: objects.insert(id)
-                case .promise(let id, let old) where old != nil && state.promises[id] == nil: promises.insert(id)
-                case .gcAction(let a, wasPresent: false) where state.gcActions.contains(a): actions.insert(a)
-                default: break
-                }
-            }
+            for c in state.objects.changes(since: marks.objects) where c.old != nil && c.new == nil { objects.insert(c.key) }
+            for c in state.promises.changes(since: marks.promises) where c.old != nil && c.new == nil { promises.insert(c.key) }
+            for c in state.gcActions.changes(since: marks.gcActions) where c.old == nil && c.new != nil { actions.insert(c.key) }
             return ReconsiderOutcome(collected: objects.sorted().map(KRef.object) + promises.sorted().map(KRef.promise),
                                      gcActions: actions.sorted())
         }

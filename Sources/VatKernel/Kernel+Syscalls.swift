@@ -27,7 +27,7 @@ extension Kernel {
             var exit: ExitRequest?
             // An illegal syscall undoes the whole batch and kills the vat (§13.2).
             func fatal(_ illegal: IllegalSyscall, index: Int, syscall: Syscall) throws -> SyscallBatchOutcome {
-                rollback(to: 0, traceMark: 0)
+                rollback()
                 traceEvent(.syscall(vat: vat, index: index, vsc: syscall, ksc: nil, result: .error(illegal.problem)))
                 traceEvent(.illegalSyscall(vat: vat, index: index, syscall: syscall.typeName, problem: illegal.problem))
                 try terminateVat(vat, isFailure: true, info: .error(illegal.problem))
@@ -47,7 +47,7 @@ extension Kernel {
                     // new export or promise there is gone with the rollback, and its number
                     // would be handed out again. Map the vat's words again, in the state that
                     // stays, so every kref in the recorded reason is allocated and committed.
-                    rollback(to: 0, traceMark: 0)
+                    rollback()
                     let vsc = batch[exit.index]
                     let slot = trace.count
                     traceEvent(.syscall(vat: vat, index: exit.index, vsc: vsc, ksc: nil, result: .ok(.ok)))

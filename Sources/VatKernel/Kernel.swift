@@ -16,10 +16,12 @@ public final class Kernel {
     /// Set when an invariant broke; no crank runs after that.
     public internal(set) var haltedReason: String?
 
-    /// Old values of everything the running crank changed, in order.
+    /// Old values of what the running crank changed outside the keyed tables (each of those
+    /// journals its own rows: `JournaledTable`), in order.
     var journal: [Undo] = []
     /// The journals of the cranks committed since the owner's last durable point, while it
-    /// keeps a group open (`beginGroup`): what `undoGroup` replays if the group is lost.
+    /// keeps a group open (`beginGroup`): what `undoGroup` replays if the group is lost; the
+    /// keyed tables keep theirs likewise.
     var group: GroupUndo?
     var inCrank = false
     /// How the running crank began, and what it did so far, for the event log (`CrankTrace`).
@@ -71,7 +73,7 @@ public final class Kernel {
             try processRefcounts()
             // A crank that changed nothing (a batch of reads) is not committed: it has no
             // number, no delta, no event and needs no disk, like a GET.
-            if journal.isEmpty { return result }
+            if journal.isEmpty && !tablesChangedInCrank() { return result }
             try commit()
             return result
         } catch let refusal as KernelError {
@@ -98,7 +100,8 @@ public final class Kernel {
                 throw .storageFailure(String(describing: error))
             }
         }
-        group?.keep(journal)
+        if group != nil { group!.keep(journal, tableChanges: tableChangesJournaled()) }
+        tables(.commitCrank(keep: group?.isUndoable == true))
         journal.removeAll(keepingCapacity: true)
         clearMaybeFree()
         // A kept group may pop an event and undo the pop later: the queues keep their heads.
@@ -131,6 +134,7 @@ public final class Kernel {
         precondition(!inCrank, "a group ends between cranks")
         guard group != nil else { return }
         group = nil
+        tables(.forget)
         compactQueues()
     }
 
@@ -144,6 +148,8 @@ public final class Kernel {
         guard let g = group else { return false }
         group = nil
         guard g.isUndoable else { return false }
+        // The tables first: a vat creation's undo then takes the vat's emptied c-list away.
+        tables(.undoAll)
         for u in g.entries.reversed() { undo(u) }
         clearMaybeFree()
         dropDerivedCaches()
@@ -151,19 +157,13 @@ public final class Kernel {
         return true
     }
 
-    /// Undoes the running crank's changes, newest first.
+    /// Undoes the running crank's changes, newest first, and its trace. The crank stays open
+    /// if it was (an illegal syscall undoes its batch this way before terminating the vat).
     func rollback() {
+        // The tables first: a vat creation's undo then takes the vat's emptied c-list away.
+        tables(.undoCrank)
         while let u = journal.popLast() { undo(u) }
         trace.removeAll(keepingCapacity: true)
-        clearMaybeFree()
-        dropDerivedCaches()
-    }
-
-    /// Rolls back the changes made since `mark` (a journal length) and what the trace says of
-    /// them (since `traceMark`, a trace length), keeping the crank open.
-    func rollback(to mark: Int, traceMark: Int) {
-        while journal.count > mark { undo(journal.removeLast()) }
-        trace.removeSubrange(traceMark...)
         clearMaybeFree()
         dropDerivedCaches()
     }
@@ -179,7 +179,7 @@ public final class Kernel {
     /// Live vats, sorted as strings.
     func liveVatIDs() -> [VatID] {
         if let c = liveVatsCache { return c }
-        let c = state.vats.values.filter(\.isAlive).map(\.id).sorted()
+        let c = state.vats.rows.values.filter(\.isAlive).map(\.id).sorted()
         liveVatsCache = c
         return c
     }
@@ -196,7 +196,7 @@ public final class Kernel {
     /// Terminated vats still to clean, in the order they died.
     func pendingCleanupVats() -> [VatID] {
         if let c = pendingCleanupCache { return c }
-        let c = state.vats.values.compactMap { v -> (Int, VatID)? in
+        let c = state.vats.rows.values.compactMap { v -> (Int, VatID)? in
             guard let t = v.termination, !v.cleanedUp else { return nil }
             return (t.crank, v.id)
         }.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1.number < $1.1.number }.map(\.1)
@@ -228,10 +228,11 @@ struct GroupUndo {
 
     init(limit: Int) { self.limit = limit }
 
-    /// Keeps one committed crank's journal.
-    mutating func keep(_ journal: [Undo]) {
+    /// Keeps one committed crank's journal; `tableChanges` is how many changes the keyed
+    /// tables hold in theirs (this crank's and the group's), which count against the limit too.
+    mutating func keep(_ journal: [Undo], tableChanges: Int) {
         guard isUndoable else { return }
-        guard entries.count + journal.count <= limit else {
+        guard entries.count + journal.count + tableChanges <= limit else {
             isUndoable = false
             entries = []
             return

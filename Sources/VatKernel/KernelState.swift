@@ -15,21 +15,23 @@ public struct KernelCounters: Hashable, Sendable {
 
 /// Every table of the kernel (KERNEL-SPEC §2), in memory.
 ///
-/// The kernel owns one and changes it only inside cranks, through its journal; storage gets
-/// each crank's changes as a `CrankDelta` and can hand a whole state back at start-up.
+/// The kernel owns one and changes it only inside cranks: the keyed tables journal their own
+/// changes (`JournaledTable`); the counters, the queues and the delivery logs' records go
+/// through the kernel's journal. Storage gets each crank's changes as a `CrankDelta` and can
+/// hand a whole state back at start-up.
 public struct KernelState: Hashable, Sendable {
     /// Numbers handed out and cranks committed.
     public var counters = KernelCounters()
     /// Kernel objects by the number of their `koN`.
-    public var objects: [Int: KernelObject] = [:]
+    public var objects = JournaledTable<[Int: KernelObject]>()
     /// Kernel promises by the number of their `kpN`.
-    public var promises: [Int: KernelPromise] = [:]
+    public var promises = JournaledTable<[Int: KernelPromise]>()
     /// Every vat ever created (terminated ones keep a record).
-    public var vats = VatTable<VatRecord>()
+    public var vats = JournaledTable<VatTable<VatRecord>>()
     /// Each vat's c-list.
-    public var clists = VatTable<CList>()
+    public var clists = JournaledTable<CLists>()
     /// Each vat's vatstore (§5.9).
-    public var vatstores = VatTable<Vatstore>()
+    public var vatstores = JournaledTable<Vatstores>()
     /// Where each vat's delivery log stands; its records are in the storage
     /// (`Kernel.deliveries(_:after:limit:maxBytes:)` reads them).
     public var deliveryLogs = VatTable<DeliveryLog>()
@@ -40,14 +42,26 @@ public struct KernelState: Hashable, Sendable {
     /// bringOutYourDead requests.
     public var reapQueue = FIFO<QueuedEvent>()
     /// The durable GC action set (§8).
-    public var gcActions: Set<GCAction> = []
+    public var gcActions = JournaledTable<Set<GCAction>>()
     /// Host pins: each pin holds `1,1` on its object (root objects get one at creation).
-    public var pins: [KRef: Int] = [:]
+    public var pins = JournaledTable<[KRef: Int]>()
     /// Result promises the host asked to keep: each holds 1 on its promise.
-    public var heldResults: Set<KRef> = []
+    public var heldResults = JournaledTable<Set<KRef>>()
 
     /// The state of a new kernel.
     public init() {}
+
+    /// Every journaled table, once: the one list that commit, abort and group undo go over.
+    mutating func forEachTable<V: TableVisitor>(_ v: inout V) {
+        v.visit(&objects)
+        v.visit(&promises)
+        v.visit(&vats)
+        v.visit(&clists)
+        v.visit(&vatstores)
+        v.visit(&gcActions)
+        v.visit(&pins)
+        v.visit(&heldResults)
+    }
 
     func queue(_ name: QueueName) -> FIFO<QueuedEvent> {
         switch name {
@@ -60,18 +74,16 @@ public struct KernelState: Hashable, Sendable {
     /// Applies one crank's delta; how a store replays what the kernel committed.
     public mutating func apply(_ delta: CrankDelta) {
         counters = delta.counters
-        for (id, o) in delta.objects { objects[id] = o }
-        for (id, p) in delta.promises { promises[id] = p }
-        for (id, v) in delta.vats {
-            vats[id] = v
-            if v != nil {
-                if clists[id] == nil { clists[id] = CList() }
-                if vatstores[id] == nil { vatstores[id] = Vatstore() }
-                if deliveryLogs[id] == nil { deliveryLogs[id] = DeliveryLog() }
-            }
+        objects.apply(delta.objects)
+        promises.apply(delta.promises)
+        vats.apply(delta.vats)
+        for (id, v) in delta.vats where v != nil {
+            clists.rows.addVat(id)
+            vatstores.rows.addVat(id)
+            if deliveryLogs[id] == nil { deliveryLogs[id] = DeliveryLog() }
         }
-        for (key, e) in delta.clistEntries { clists[key.vat, default: CList()].set(key.kref, e) }
-        for (key, v) in delta.vatstore { vatstores[key.vat, default: Vatstore()][key.key] = v }
+        clists.apply(delta.clistEntries)
+        vatstores.apply(delta.vatstore)
         for (name, id) in delta.queueRemovals {
             switch name {
             case .acceptance: precondition(acceptanceQueue.popFirst()?.id == id)
@@ -86,13 +98,9 @@ public struct KernelState: Hashable, Sendable {
             case .reap: reapQueue.push(e)
             }
         }
-        for (a, present) in delta.gcActions {
-            if present { gcActions.insert(a) } else { gcActions.remove(a) }
-        }
-        for (k, n) in delta.pins { pins[k] = n == 0 ? nil : n }
-        for (k, held) in delta.heldResults {
-            if held { heldResults.insert(k) } else { heldResults.remove(k) }
-        }
+        gcActions.apply(delta.gcActions)
+        pins.apply(delta.pins)
+        heldResults.apply(delta.heldResults)
         for (vat, r) in delta.deliveries {
             deliveryLogs[vat, default: DeliveryLog()].last = r.seq
             deliveryLogs[vat, default: DeliveryLog()].count += 1

@@ -68,7 +68,7 @@ struct IdentityTests {
             h.createVat("alice")
         }
         var state = try #require(storage.durable)
-        state.objects[20]!.reachable += 5
+        state.objects.rows[20]!.reachable += 5
         let service = try KernelService(storage: FixedStorage(state))
         let problems = service.start()
         #expect(!problems.isEmpty)

@@ -54,7 +54,7 @@ struct MetricsTests {
         #expect(s[#"vatkernel_queue_length{queue="run"}"#] == "0.0")
         #expect(s["vatkernel_objects"] == h.kernel { "\($0.state.objects.count).0" })
         #expect(s["vatkernel_promises"] == h.kernel { "\($0.state.promises.count).0" })
-        #expect(s["vatkernel_clist_entries"] == h.kernel { k in "\(k.state.vats.values.reduce(0) { $0 + (k.state.clists[$1.id]?.count ?? 0) }).0" })
+        #expect(s["vatkernel_clist_entries"] == h.kernel { k in "\(k.state.vats.rows.values.reduce(0) { $0 + (k.state.clists[$1.id]?.count ?? 0) }).0" })
         #expect(s["vatkernel_store_size_bytes"] == "0.0")
         #expect(s[#"vatkernel_http_request_duration_seconds_count{route="/vats/{vatID}/syscalls",method="POST",status="422"}"#] == "1")
         #expect(s[#"vatkernel_http_request_duration_seconds_count{route="/metrics",method="GET",status="401"}"#] == "1")

@@ -196,7 +196,7 @@ enum HashScenario {
         }
 
         private func live(_ kernel: Kernel) -> [VatID] {
-            kernel.state.vats.values.filter(\.isAlive).map(\.id).sorted { $0.number < $1.number }
+            kernel.state.vats.rows.values.filter(\.isAlive).map(\.id).sorted { $0.number < $1.number }
         }
 
         /// The vat's c-list entries in vref order, filtered.

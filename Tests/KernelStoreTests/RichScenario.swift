@@ -98,9 +98,9 @@ enum RichScenario {
         try check(!s.gcActions.isEmpty, "a GC action is pending")
         try check(!s.acceptanceQueue.isEmpty && !s.runQueue.isEmpty && !s.reapQueue.isEmpty, "every queue holds an event")
         try check(!s.heldResults.isEmpty && !s.pins.isEmpty, "held results and pins")
-        try check(s.promises.values.contains { !$0.queue.isEmpty && !$0.subscribers.isEmpty }, "a promise with a queue and subscribers")
-        try check(s.promises.values.contains { $0.state == .fulfilled } && s.promises.values.contains { $0.state == .rejected }, "settled promises")
-        try check(s.objects.values.contains { $0.owner == nil }, "an orphan")
+        try check(s.promises.rows.values.contains { !$0.queue.isEmpty && !$0.subscribers.isEmpty }, "a promise with a queue and subscribers")
+        try check(s.promises.rows.values.contains { $0.state == .fulfilled } && s.promises.rows.values.contains { $0.state == .rejected }, "settled promises")
+        try check(s.objects.rows.values.contains { $0.owner == nil }, "an orphan")
     }
 
     /// Further work on a kernel built by `build`: runs everything (cleanup finishes, GC runs),

@@ -46,8 +46,8 @@ import TestSupport
         let restarted = try Kernel(configuration: RichScenario.configuration, storage: reopened)
         #expect(restarted.audit().isEmpty)
         // Every log's records, read from the table, are the in-memory reference's.
-        #expect(!reference.state.vats.keys.isEmpty)
-        for vat in reference.state.vats.keys {
+        #expect(!reference.state.vats.rows.keys.isEmpty)
+        for vat in reference.state.vats.rows.keys {
             #expect(try restarted.deliveries(vat) == reference.deliveries(vat))
         }
         let restartedReports = try RichScenario.proceed(restarted)

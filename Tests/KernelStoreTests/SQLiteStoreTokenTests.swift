@@ -21,7 +21,7 @@ import VatKernel
         let store = try SQLiteStore(path: path)
         defer { store.close() }
         let state = try #require(try store.load())
-        #expect(state.vats.keys == [VatID(1)])
+        #expect(state.vats.rows.keys == [VatID(1)])
         #expect(state.vats[VatID(1)]?.tokenHash == TokenHash.digest("t1".utf8))
         let check = try SQLiteConnection(path: path, flags: 0x1 /* SQLITE_OPEN_READONLY */)
         defer { check.close() }
@@ -119,7 +119,7 @@ import VatKernel
         let store = try SQLiteStore(path: path)
         defer { store.close() }
         let state = try #require(try store.load())
-        #expect(state.vats.keys == [VatID(1)])
+        #expect(state.vats.rows.keys == [VatID(1)])
         #expect(state.vats[VatID(1)]?.tokenHash == TokenHash.digest("alice's".utf8))
         let check = try SQLiteConnection(path: path, flags: 0x1 /* SQLITE_OPEN_READONLY */)
         defer { check.close() }

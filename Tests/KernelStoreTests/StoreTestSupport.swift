@@ -115,9 +115,9 @@ func differences(_ a: KernelState?, _ b: KernelState?) -> [String] {
     var d: [String] = []
     if a.counters != b.counters { d.append("counters: \(a.counters) vs \(b.counters)") }
     for (id, o) in a.objects where b.objects[id] != o { d.append("object ko\(id): \(o) vs \(String(describing: b.objects[id]))") }
-    for id in b.objects.keys where a.objects[id] == nil { d.append("object ko\(id) only in the second") }
+    for id in b.objects.rows.keys where a.objects[id] == nil { d.append("object ko\(id) only in the second") }
     for (id, p) in a.promises where b.promises[id] != p { d.append("promise kp\(id): \(p) vs \(String(describing: b.promises[id]))") }
-    for id in b.promises.keys where a.promises[id] == nil { d.append("promise kp\(id) only in the second") }
+    for id in b.promises.rows.keys where a.promises[id] == nil { d.append("promise kp\(id) only in the second") }
     if a.vats != b.vats { d.append("vats") }
     func show(_ c: CList?) -> [String] { c.map { sorted($0).map { "\($0.kref)=\($0.entry.vref)\($0.entry.reachable ? "R" : "_")" } } ?? [] }
     for (vat, c) in a.clists where b.clists[vat] != c { d.append("clist \(vat): \(show(c)) vs \(show(b.clists[vat]))") }

@@ -82,7 +82,7 @@ import TestSupport
     /// it halts the kernel (a bug) instead of terminating the vat as if the syscall were illegal.
     @Test func abandoningAnExportOwnedByAnotherVatIsAKernelBug() throws {
         let (w, _, b) = try World.exported()
-        w.kernel.state.objects[22]?.owner = VatID(1)  // behind the kernel's back
+        w.kernel.state.objects.rows[22]?.owner = VatID(1)  // behind the kernel's back
         let corrupted = w.kernel.state
         #expect(throws: KernelError.halted(reason: "orphaning ko22, which v2 exports but does not own")) {
             try w.syscalls(b, [.abandonExports([v("o+100")])])
@@ -95,7 +95,7 @@ import TestSupport
         let (w, a, _) = try World.exported()
         let committed = w.kernel.state
         // Corrupt the in-memory table behind the kernel's back: A's reachable import no longer counts.
-        w.kernel.state.objects[22] = KernelObject(owner: VatID(2), reachable: 0, recognizable: 1)
+        w.kernel.state.objects.rows[22] = KernelObject(owner: VatID(2), reachable: 0, recognizable: 1)
         let corrupted = w.kernel.state
 
         let error = #expect(throws: KernelError.self) { try w.syscalls(a, [.vatstoreSet(key: "k", value: "v"), .dropImports([v("o-50")])]) }
@@ -185,7 +185,7 @@ import TestSupport
         }
         #expect(reloaded.state.counters == twin.kernel.state.counters)
         #expect(reloaded.state.deliveryLogs == twin.kernel.state.deliveryLogs)
-        for vat in twin.kernel.state.vats.keys {
+        for vat in twin.kernel.state.vats.rows.keys {
             #expect(try reloaded.deliveries(vat) == twin.kernel.deliveries(vat))
         }
         #expect(original.storage.state == reloaded.state)

@@ -10,7 +10,7 @@ import TestSupport
         let alice = try w.kernel.createVat(name: "alice")
         #expect(alice == CreatedVat(vatID: VatID(1), rootKref: k("ko20"), incarnation: 0))
         #expect(w.object(k("ko20")) == "v1 1,1")
-        #expect(w.kernel.state.pins == [k("ko20"): 1])
+        #expect(w.kernel.state.pins.rows == [k("ko20"): 1])
         #expect(w.clist(alice.vatID) == ["ko20": "R o+0"])
         #expect(w.deliveries(alice.vatID) == [.startVat(vatParameters: CapData(body: .null))])
         #expect(w.kernel.holders(of: k("ko20")) == [
@@ -77,7 +77,7 @@ import TestSupport
         #expect(try w.kernel.addExport(vat: a, vref: v("o+7")) == k("ko21"))
         #expect(w.clist(a) == ["ko20": "R o+0", "ko21": "R o+7", "ko22": "R o+d5/3"])
         #expect(w.objects == ["ko20 v1 1,1", "ko21 v1 2,2", "ko22 v1 1,1"])
-        #expect(w.kernel.state.pins == [k("ko20"): 1, k("ko21"): 2, k("ko22"): 1])
+        #expect(w.kernel.state.pins.rows == [k("ko20"): 1, k("ko21"): 2, k("ko22"): 1])
         #expect(w.deliveries(a).count == 1)
 
         let before = w.kernel.state
@@ -107,7 +107,7 @@ import TestSupport
         let kp = try #require(try w.kernel.queueToKref(target: k("ko20"), methargs: methargs("get", [KRef]()), result: .keep))
         #expect(kp == k("kp40"))
         #expect(w.promise(kp) == "unresolved decider=none subscribers= queue=0 refCount=2")
-        #expect(w.kernel.state.heldResults == [kp])
+        #expect(w.kernel.state.heldResults.rows == [kp])
         #expect(w.events(.acceptance) == ["send ko20 get [] -> kp40"])
         #expect(w.object(k("ko20")) == "v1 2,2")
         #expect(w.kernel.holders(of: kp).map(\.kind) == [.hostResult, .queuedEvent])

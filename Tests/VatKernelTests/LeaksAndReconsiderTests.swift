@@ -18,8 +18,8 @@ import TestSupport
         #expect(w.promise(k("kp40")) == "fulfilled refCount=1")
         #expect(w.object(k("ko22")) == "v2 1,1")
         var state = w.kernel.state
-        state.heldResults.remove(k("kp40"))
-        state.promises[40]!.refCount = 0
+        state.heldResults.rows.remove(k("kp40"))
+        state.promises.rows[40]!.refCount = 0
         return (state, w.storage.records)
     }
 
@@ -80,8 +80,8 @@ import TestSupport
         #expect(w0.object(k("ko22")) == "v2 0,1")
         var state = w0.kernel.state
         // B abandoned o+100 and the orphan was never visited.
-        state.objects[22]!.owner = nil
-        state.clists[b]!.set(k("ko22"), nil)
+        state.objects.rows[22]!.owner = nil
+        state.clists.rows.setRow(CListKey(vat: b, kref: k("ko22")), nil)
         let w = World(restoring: state, records: w0.storage.records)
         #expect(w.kernel.audit() == [
             AuditProblem(kref: k("ko22"), message: "orphan with no reachable holder was not retired", kind: .leak),
@@ -100,9 +100,9 @@ import TestSupport
         let (w0, a, b) = try World.exported()
         var state = w0.kernel.state
         // A's import went away without the counts' processRefcounts.
-        state.clists[a]!.set(k("ko22"), nil)
-        state.objects[22]!.reachable = 0
-        state.objects[22]!.recognizable = 0
+        state.clists.rows.setRow(CListKey(vat: a, kref: k("ko22")), nil)
+        state.objects.rows[22]!.reachable = 0
+        state.objects.rows[22]!.recognizable = 0
         let w = World(restoring: state, records: w0.storage.records)
         #expect(w.kernel.audit() == [
             AuditProblem(kref: k("ko22"), message: "unreachable, but v2 was never told to drop o+100", kind: .leak),
@@ -122,9 +122,9 @@ import TestSupport
     @Test func countsThatDisagreeAreCorruption() throws {
         let (w0, _, _) = try World.exported()
         var state = w0.kernel.state
-        state.objects[20]!.recognizable += 1
-        state.promises[45] = KernelPromise(decider: nil, refCount: 0)
-        state.clists[VatID(1)]!.set(k("kp45"), CListEntry(vref: v("p-60"), reachable: false))
+        state.objects.rows[20]!.recognizable += 1
+        state.promises.rows[45] = KernelPromise(decider: nil, refCount: 0)
+        state.clists.rows.setRow(CListKey(vat: VatID(1), kref: k("kp45")), CListEntry(vref: v("p-60"), reachable: false))
         let w = World(restoring: state, records: w0.storage.records)
         #expect(w.kernel.audit().map { "\($0.kind.rawValue) \($0)" } == [
             "corruption ko20: refCount is 2,3 but holders add up to 2,2",

@@ -203,7 +203,7 @@ import TestSupport
 
     /// Objects, then promises, as `World.objects` and `World.promise` write them.
     func tables(_ w: World) -> [String] {
-        w.objects + w.kernel.state.promises.keys.sorted().map { "kp\($0) " + w.promise(.promise($0))! }
+        w.objects + w.kernel.state.promises.rows.keys.sorted().map { "kp\($0) " + w.promise(.promise($0))! }
     }
 
     @Test(arguments: Mode.allCases)

@@ -57,7 +57,7 @@ import TestSupport
             .notify([VatResolution(vpid: v("p+3"), rejected: true, data: errorData("no"))]),
         ])
         #expect(w.deliveries(b).count == 3)
-        #expect(w.kernel.state.promises.keys.sorted() == [40])
+        #expect(w.kernel.state.promises.rows.keys.sorted() == [40])
         #expect(w.problems() == [])
     }
 

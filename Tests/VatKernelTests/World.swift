@@ -150,7 +150,7 @@ extension World {
 
     /// Every live object as `"koN owner r,c"`, sorted by number.
     var objects: [String] {
-        kernel.state.objects.keys.sorted().map { "ko\($0) " + object(.object($0))! }
+        kernel.state.objects.rows.keys.sorted().map { "ko\($0) " + object(.object($0))! }
     }
 }
 
