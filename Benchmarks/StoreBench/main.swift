@@ -604,7 +604,7 @@ func benchStartup(cacheDir: String) {
         let rss = residentBytes() - rss0
         let s = kernel.state
         let entries = s.clists.rows.values.reduce(0) { $0 + $1.count }
-        let logs = s.deliveryLogs.values.reduce(0) { $0 + $1.count }
+        let logs = s.deliveryLogs.rows.values.reduce(0) { $0 + $1.count }
         if run == 0 {
             print("  it holds \(s.objects.count) objects, \(entries) c-list entries, \(s.vats.count) vats, \(logs) delivery-log records")
         }

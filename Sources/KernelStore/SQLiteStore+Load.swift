@@ -137,7 +137,7 @@ extension SQLiteStore {
         let newest = try c.prepare(StoredRow.newestDelivery)
         defer { newest.finalize() }
         for (id, v) in state.vats {
-            state.deliveryLogs[id] = try StoredRow.deliveryLog(id, acknowledged: v.deliveriesAcknowledged, oldest: oldest, newest: newest)
+            state.deliveryLogs.rows[id] = try StoredRow.deliveryLog(id, acknowledged: v.deliveriesAcknowledged, oldest: oldest, newest: newest)
         }
     }
 

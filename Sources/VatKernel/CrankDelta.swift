@@ -46,6 +46,10 @@ public struct CrankDelta: Sendable {
     public var pins: [KRef: Int?] = [:]
     /// Host-held results added (true) or released (nil).
     public var heldResults: [KRef: Bool?] = [:]
+    /// Where each vat's delivery log stands after the crank, for the logs the crank changed
+    /// (created, appended to, or dropped from). Not rows: a store derives it from the records
+    /// below and the vat's acknowledged seq; a store that applies deltas takes it as it is.
+    public var deliveryLogs: [VatID: DeliveryLog?] = [:]
     /// Appended delivery-log entries, in order.
     public var deliveries: [(VatID, DeliveryRecord)] = []
     /// Log records dropped because the vat's driver acknowledged them: (vat, seq).

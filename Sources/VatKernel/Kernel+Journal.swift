@@ -2,7 +2,7 @@
 /// `JournaledTable`), with what undoing each needs, in the order they were made.
 enum Undo {
     case counters(KernelCounters)
-    /// A vat's empty c-list, vatstore and delivery log were added.
+    /// A vat's empty c-list and vatstore were added.
     case vatCreated(VatID)
     case pushed(QueueName, QueuedEvent)
     case popped(QueueName, QueuedEvent)
@@ -61,7 +61,7 @@ extension Kernel {
         journal.append(.vatCreated(id))
         state.clists.rows.addVat(id)
         state.vatstores.rows.addVat(id)
-        state.deliveryLogs[id] = DeliveryLog()
+        state.deliveryLogs.set(id, DeliveryLog())
     }
 
     func setCListEntry(_ vat: VatID, _ kref: KRef, _ e: CListEntry?) {
@@ -120,7 +120,7 @@ extension Kernel {
         log.count += 1
         let record = DeliveryRecord(seq: log.last, crank: currentCrank, delivery: d)
         journal.append(.delivery(vat, record))
-        state.deliveryLogs[vat] = log
+        state.deliveryLogs.set(vat, log)
         if storage == nil { memoryRecords.append(vat, record) }
         traceEvent(.deliver(vat: vat, record: record, kd: kd))
         return record
@@ -133,7 +133,7 @@ extension Kernel {
         let records = storage == nil ? memoryRecords.removeFirst(vat, count) : []
         journal.append(.deliveriesDropped(vat, first: first, count: count, records: records))
         log.count -= count
-        state.deliveryLogs[vat] = log
+        state.deliveryLogs.set(vat, log)
     }
 
     /// Undoes one change of the ordered journal.
@@ -143,7 +143,6 @@ extension Kernel {
         case .vatCreated(let id):
             state.clists.rows.removeVat(id)
             state.vatstores.rows.removeVat(id)
-            state.deliveryLogs[id] = nil
         case .pushed(let name, _):
             switch name {
             case .acceptance: state.acceptanceQueue.unpush()
@@ -156,12 +155,9 @@ extension Kernel {
             case .run: state.runQueue.unpop(e)
             case .reap: state.reapQueue.unpop(e)
             }
-        case .delivery(let vat, let r):
-            state.deliveryLogs[vat]!.last = r.seq - 1
-            state.deliveryLogs[vat]!.count -= 1
+        case .delivery(let vat, _):
             if storage == nil { memoryRecords.removeLast(vat) }
-        case .deliveriesDropped(let vat, _, let count, let records):
-            state.deliveryLogs[vat]!.count += count
+        case .deliveriesDropped(let vat, _, _, let records):
             if storage == nil { memoryRecords.restore(vat, records) }
         }
     }
@@ -197,6 +193,7 @@ extension Kernel {
         d.gcActions = state.gcActions.crankChanges()
         d.pins = state.pins.crankChanges()
         d.heldResults = state.heldResults.crankChanges()
+        d.deliveryLogs = state.deliveryLogs.crankChanges()
         var pushedIDs: Set<Int> = []
         var removals: [(QueueName, Int)] = []
         for u in journal {

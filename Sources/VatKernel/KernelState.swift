@@ -34,7 +34,7 @@ public struct KernelState: Hashable, Sendable {
     public var vatstores = JournaledTable<Vatstores>()
     /// Where each vat's delivery log stands; its records are in the storage
     /// (`Kernel.deliveries(_:after:limit:maxBytes:)` reads them).
-    public var deliveryLogs = VatTable<DeliveryLog>()
+    public var deliveryLogs = JournaledTable<VatTable<DeliveryLog>>()
     /// New sends and notifies, routed first (§4).
     public var acceptanceQueue = FIFO<QueuedEvent>()
     /// Routed work waiting for delivery.
@@ -58,6 +58,7 @@ public struct KernelState: Hashable, Sendable {
         v.visit(&vats)
         v.visit(&clists)
         v.visit(&vatstores)
+        v.visit(&deliveryLogs)
         v.visit(&gcActions)
         v.visit(&pins)
         v.visit(&heldResults)
@@ -80,7 +81,7 @@ public struct KernelState: Hashable, Sendable {
         for (id, v) in delta.vats where v != nil {
             clists.rows.addVat(id)
             vatstores.rows.addVat(id)
-            if deliveryLogs[id] == nil { deliveryLogs[id] = DeliveryLog() }
+            if deliveryLogs[id] == nil { deliveryLogs.rows[id] = DeliveryLog() }
         }
         clists.apply(delta.clistEntries)
         vatstores.apply(delta.vatstore)
@@ -101,10 +102,6 @@ public struct KernelState: Hashable, Sendable {
         gcActions.apply(delta.gcActions)
         pins.apply(delta.pins)
         heldResults.apply(delta.heldResults)
-        for (vat, r) in delta.deliveries {
-            deliveryLogs[vat, default: DeliveryLog()].last = r.seq
-            deliveryLogs[vat, default: DeliveryLog()].count += 1
-        }
-        for (vat, _) in delta.droppedDeliveries { deliveryLogs[vat]?.count -= 1 }
+        deliveryLogs.apply(delta.deliveryLogs)
     }
 }
