@@ -37,14 +37,15 @@ let package = Package(
         .target(
             name: "KernelStore",
             dependencies: ["VatKernel", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]),
-        // epoll, eventfd and accept4, which Swift's Glibc module does not import.
+        // epoll, eventfd and accept4, which Swift's Glibc module does not import, and the reader
+        // threads' scheduling policy.
         .target(name: "CLinux"),
         // HTTP/1.1 on POSIX sockets and epoll (Linux only); knows nothing about kernels.
         .target(name: "HTTPServer", dependencies: ["CLinux"]),
         .target(
             name: "KernelService",
             dependencies: [
-                "VatKernel", "KernelStore", "HTTPServer",
+                "VatKernel", "KernelStore", "HTTPServer", "CLinux",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Algorithms", package: "swift-algorithms"),
             ]),

@@ -1,10 +1,14 @@
 #define _GNU_SOURCE
 #include "CLinux.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <stddef.h>
+#include <unistd.h>
 
 int vk_epoll_create(void) {
     return epoll_create1(EPOLL_CLOEXEC);
@@ -40,4 +44,21 @@ int vk_eventfd(void) {
 
 int vk_accept(int listener) {
     return accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int vk_thread_set_idle_policy(void) {
+    // On Linux a pthread's policy is its own task's: the other threads keep theirs.
+    struct sched_param param = {.sched_priority = 0};
+    int error = pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
+    if (error == 0) return 0;
+    errno = error;
+    return -1;
+}
+
+int vk_thread_id(void) {
+    return (int)gettid();
+}
+
+int vk_thread_policy(int tid) {
+    return sched_getscheduler(tid);
 }

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import HTTPServer
 import KernelStore
@@ -59,6 +60,9 @@ final class KernelRunner: Sendable {
     /// The reader threads that answer reads from the last committed state (`ReaderPool`);
     /// active only for a store in a database file.
     let readers: ReaderPool
+    /// The kernel thread's ID (as /proc/self/task names it), for tests: it keeps the normal
+    /// scheduling policy while the readers run under `SCHED_IDLE`.
+    let kernelThreadID = Atomic<Int32>(0)
 
     /// Starts the kernel thread, which calls `storage` and loads the kernel from what it
     /// returns, and waits for that: what `storage` or the load throws is thrown here (the
@@ -87,6 +91,7 @@ final class KernelRunner: Sendable {
     /// The kernel thread's whole life: load, wait for `start()`, serve until `stop()`. Its state
     /// (and with it the store, if nothing else holds it) is released before `stop()` returns.
     private func runKernelThread(storage: @Sendable () throws -> (any KernelStorage)?, loaded: LoadOutcome) {
+        kernelThreadID.store(vk_thread_id(), ordering: .releasing)
         do {
             let thread = try KernelThread(runner: self, storage: storage())
             if let store = thread.storage as? SQLiteStore, !store.isInMemory {

@@ -70,6 +70,9 @@ public final class KernelService: HTTPHandler {
 
     /// Reads the reader threads answered (`ReaderPool`), for tests.
     var readerAnswers: Int { runner.readers.answered.load(ordering: .relaxed) }
+    /// The reader threads' and the kernel thread's IDs, for tests of their scheduling policy.
+    var readerThreadIDs: [Int32] { runner.readers.threadIDs.withLock { $0 } }
+    var kernelThreadID: Int32 { runner.kernelThreadID.load(ordering: .acquiring) }
 
     /// The leaks the start-up audit found (KERNEL-SPEC §13.8): served anyway, to be logged.
     public var startupLeaks: [String] { leaks.withLock { $0 } }

@@ -43,8 +43,8 @@ public struct KernelServiceConfiguration: Sendable {
     public var maxGroupUndoEntries = 1_000_000
     /// Threads that answer reads from the last committed state, each on its own read-only
     /// connection to the database file, so that reads neither wait behind cranks nor delay
-    /// them (`--reader-threads`; `ReaderPool`). 0 answers every read on the kernel thread, as
-    /// does a store without a file. Default 2.
+    /// them (`--reader-threads`; `ReaderPool`; each runs under `SCHED_IDLE`). 0 answers every
+    /// read on the kernel thread, as does a store without a file. Default 2.
     public var readerThreads = 2
     /// Where the JSON access log goes, one line per answered request; nil (the default) for none.
     public var accessLog: (@Sendable (String) -> Void)?

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import HTTPServer
 import KernelStore
@@ -19,6 +20,12 @@ import VatKernel
 /// committed (KERNEL-SPEC §13.3), so the snapshot holds it (read-your-writes); a read pipelined
 /// behind an unanswered request goes to the kernel thread, in order behind it. A kernel without
 /// a database file (`:memory:`, a test's store) has no pool: the kernel thread answers.
+///
+/// Reads must not delay cranks, and on a machine of few cores a reader that shares a core with
+/// the kernel thread takes its time from the cranks. So each reader thread, and only it, runs
+/// under `SCHED_IDLE` (Linux): it gets the CPU when no thread of normal policy wants it, and the
+/// kernel thread or the event loop preempts it as soon as it wakes. The kernel thread and the
+/// event loop keep the normal policy. A thread that cannot take the policy serves anyway.
 final class ReaderPool: Sendable {
     private struct Job: Sendable {
         let operation: Operation
@@ -40,6 +47,8 @@ final class ReaderPool: Sendable {
     private let maxQueued: Int
     /// Answers the pool gave, for tests.
     let answered = Atomic<Int>(0)
+    /// The kernel thread IDs of the reader threads (as /proc/self/task names them), for tests.
+    let threadIDs = Mutex<[Int32]>([])
 
     init(metrics: ServiceMetrics, maxQueued: Int) {
         self.metrics = metrics
@@ -58,6 +67,10 @@ final class ReaderPool: Sendable {
         let failure = Mutex<(any Error)?>(nil)
         for i in 0..<count {
             let thread = Thread { [self] in
+                if vk_thread_set_idle_policy() != 0 {
+                    FileHandle.standardError.write(Data("vatkernel: reader thread \(i + 1) keeps the normal scheduling policy: SCHED_IDLE refused (errno \(errno))\n".utf8))
+                }
+                threadIDs.withLock { $0.append(vk_thread_id()) }
                 let reader: SQLiteReader
                 do {
                     reader = try SQLiteReader(path: path)

@@ -79,7 +79,7 @@ struct Serve: ParsableCommand {
     @Option(help: "How much of the event log to keep: the last N cranks ('10000cranks') or the newest events within a size ('64MiB', '500MB'); older events are deleted in bounded steps (at most 2000 per commit). GET /events?after= older than the oldest kept starts at the oldest kept. [env: VATKERNEL_EVENT_RETENTION] (default: keep all)")
     var eventRetention: String?
 
-    @Option(help: "Threads that answer reads (lists, pages, a vat, the queues, GET /events and deliveries without wait) from the last committed state, each on its own read-only connection to the database, so that reads neither wait behind cranks nor delay them; 0 answers them on the kernel thread, as does a ':memory:' store. [env: VATKERNEL_READER_THREADS] (default: 2)")
+    @Option(help: "Threads that answer reads (lists, pages, a vat, the queues, GET /events and deliveries without wait) from the last committed state, each on its own read-only connection to the database, so that reads neither wait behind cranks nor delay them; they run under the SCHED_IDLE scheduling policy (the kernel thread and the event loop keep the normal one), so a crank takes the CPU from a read whenever it needs it; 0 answers them on the kernel thread, as does a ':memory:' store. [env: VATKERNEL_READER_THREADS] (default: 2)")
     var readerThreads: Int?
 
     @Option(help: "Seconds between the ': heartbeat' comments of a stream with nothing to send. [env: VATKERNEL_STREAM_HEARTBEAT] (default: 15)")

@@ -182,6 +182,40 @@ import VatKernel
         #expect(h.service.readerAnswers - before == 20)
     }
 
+    /// The scheduling policy of thread `tid` of this process as the OS reports it: field 41 of
+    /// /proc/self/task/TID/stat (0 SCHED_OTHER, 5 SCHED_IDLE), counted after the name's ')';
+    /// nil `tid` for the calling thread.
+    private func policy(ofThread tid: Int32?) throws -> Int? {
+        let path = tid.map { "/proc/self/task/\($0)/stat" } ?? "/proc/thread-self/stat"
+        let stat = try String(contentsOfFile: path, encoding: .utf8)
+        guard let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state), so field 41 is fields[38].
+        return fields.count > 38 ? Int(fields[38]) : nil
+    }
+
+    @Test func readerThreadsRunUnderSCHEDIDLEAndTheKernelThreadDoesNot() throws {
+        let dir = try directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var three = KernelServiceConfiguration()
+        three.readerThreads = 3
+        let h = try Harness(three, database: "\(dir)/k.sqlite")
+        h.createVat("alice")
+        let readers = h.service.readerThreadIDs
+        #expect(readers.count == 3)
+        #expect(Set(readers).count == 3)
+        for tid in readers { #expect(try policy(ofThread: tid) == 5, "reader thread \(tid)") }
+        let kernel = h.service.kernelThreadID
+        #expect(kernel != 0 && !readers.contains(kernel))
+        #expect(try policy(ofThread: kernel) == 0)
+        // The policy is the readers' own, not the process's: this thread keeps the normal one.
+        #expect(try policy(ofThread: nil) == 0)
+        // And the readers still answer.
+        let before = h.service.readerAnswers
+        #expect(h.call("GET", "/vats/v1").string("name") == "alice")
+        #expect(h.service.readerAnswers - before == 1)
+    }
+
     @Test func withoutADatabaseFileOrReaderThreadsTheKernelThreadAnswers() throws {
         let staged = try Harness()
         staged.createVat("alice")

@@ -1,5 +1,5 @@
 // The Linux calls HTTPServer needs that Swift's Glibc module does not import: epoll, eventfd
-// and accept4. Each wrapper fixes the flags HTTPServer always uses (close-on-exec, and
+// and accept4; and the per-thread scheduling policy of KernelService's reader threads. Each wrapper fixes the flags HTTPServer always uses (close-on-exec, and
 // non-blocking where it applies), and epoll events cross the boundary in an unpacked struct,
 // so Swift never depends on the packed layout `struct epoll_event` has on x86-64.
 #ifndef VATKERNEL_CLINUX_H
@@ -36,5 +36,20 @@ int vk_eventfd(void);
 
 /// `accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)`.
 int vk_accept(int listener);
+
+/// Puts the calling thread (only it, not its process) under `SCHED_IDLE`: it runs when no
+/// thread of normal policy wants the CPU, and a normal thread that wakes preempts it at once.
+/// 0 or -1 (errno).
+int vk_thread_set_idle_policy(void);
+
+/// The calling thread's kernel thread ID (`gettid()`), as /proc/self/task/ names it.
+int vk_thread_id(void);
+
+/// The scheduling policy of thread `tid` of this process, read from the kernel
+/// (`sched_getscheduler(tid)`): 0 `SCHED_OTHER`, 3 `SCHED_BATCH`, 5 `SCHED_IDLE`; -1 (errno).
+int vk_thread_policy(int tid);
+
+/// `SCHED_IDLE`, as in <sched.h>.
+static const int vk_sched_idle = 5;
 
 #endif
