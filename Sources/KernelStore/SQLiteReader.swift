@@ -87,14 +87,14 @@ public final class SQLiteReader {
 
     public func vat(_ id: VatID) throws -> VatRecord? {
         var out: VatRecord?
-        try rows("SELECT \(StoredRow.vatColumns) FROM vats WHERE vat_id = ?1", bind: { $0.bind(1, id.description) }) { out = try $0.vatRecord() }
+        try rows("SELECT \(StoredTables.vats.columns) FROM vats WHERE vat_id = ?1", bind: { $0.bind(1, id.description) }) { out = try $0.vatRecord() }
         return out
     }
 
     /// The vats numbered above `after` (nil: all), in number order, at most `limit`.
     public func vats(after: Int?, limit: Int) throws -> [VatRecord] {
         var out: [VatRecord] = []
-        try rows("SELECT \(StoredRow.vatColumns) FROM vats WHERE CAST(substr(vat_id, 2) AS INTEGER) > ?1 ORDER BY CAST(substr(vat_id, 2) AS INTEGER) LIMIT ?2",
+        try rows("SELECT \(StoredTables.vats.columns) FROM vats WHERE CAST(substr(vat_id, 2) AS INTEGER) > ?1 ORDER BY CAST(substr(vat_id, 2) AS INTEGER) LIMIT ?2",
                  bind: { $0.bind(1, after ?? -1); $0.bind(2, limit) }) { out.append(try $0.vatRecord()) }
         return out
     }
@@ -141,7 +141,7 @@ public final class SQLiteReader {
 
     /// Objects numbered above `after` (nil: all) that `owner` selects, by number, at most `limit`.
     public func objects(after: Int?, limit: Int, owner: OwnerSelection) throws -> [(Int, KernelObject)] {
-        var sql = "SELECT \(StoredRow.objectColumns) FROM objects WHERE id > ?1"
+        var sql = "SELECT \(StoredTables.objects.columns) FROM objects WHERE id > ?1"
         switch owner {
         case .any: break
         case .none: sql += " AND owner IS NULL"
@@ -159,7 +159,7 @@ public final class SQLiteReader {
     /// Promises numbered above `after` (nil: all) decided by `decider` and in `state` (each
     /// when given), by number, at most `limit`.
     public func promises(after: Int?, limit: Int, decider: VatID?, state: KernelPromise.State?) throws -> [(Int, KernelPromise)] {
-        var sql = "SELECT \(StoredRow.promiseColumns) FROM promises WHERE id > ?1"
+        var sql = "SELECT \(StoredTables.promises.columns) FROM promises WHERE id > ?1"
         if decider != nil { sql += " AND decider = ?3" }
         if state != nil { sql += " AND state = ?4" }
         var out: [(Int, KernelPromise)] = []

@@ -1,7 +1,8 @@
 import VatKernel
 
-/// One crank's delta as row writes: an upsert for every changed row, a delete for every
-/// removed one. Runs inside the crank's savepoint.
+/// One crank's delta as row writes: the counters, an upsert for every changed row and a delete
+/// for every removed one (each table's mapping in `StoredTables`), the queues and the delivery
+/// logs. Runs inside the crank's savepoint.
 extension SQLiteStore {
     func write(_ d: CrankDelta, _ s: Statements) throws {
         var w = RowWrites(failAfter: failAfterWrites)
@@ -14,36 +15,9 @@ extension SQLiteStore {
         s.putCounters.bind(5, k.crank)
         try w.run(s.putCounters)
 
-        try w.rows(d.objects, put: s.putObject, delete: s.deleteObject, key: { $0.bind(1, $1) }) { st, o in
-            st.bind(2, o.owner?.description)
-            st.bind(3, o.reachable)
-            st.bind(4, o.recognizable)
-        }
-        try w.rows(d.promises, put: s.putPromise, delete: s.deletePromise, key: { $0.bind(1, $1) }) { st, p in
-            st.bind(2, p.state.rawValue)
-            st.bind(3, p.decider?.description)
-            st.bind(4, utf8: JSONWriter.bytes { $0.strings(p.subscribers) })
-            st.bind(5, utf8: try JSONWriter.bytes { try $0.messages(p.queue) })
-            st.bind(6, utf8: try p.data.map { data in try JSONWriter.bytes { try $0.capData(data) } })
-            st.bind(7, p.refCount)
-        }
-        try w.rows(d.vats, put: s.putVat, delete: s.deleteVat, key: { $0.bind(1, $1.description) }, row: Self.bind(_:vat:))
-        try w.rows(d.clistEntries, put: s.putCListEntry, delete: s.deleteCListEntry, key: { st, key in
-            st.bind(1, key.vat.description)
-            st.bind(2, key.kref.description)
-        }) { st, e in
-            st.bind(3, e.vref.description)
-            st.bind(4, e.reachable)
-        }
-        try w.rows(d.vatstore, put: s.putVatstore, delete: s.deleteVatstore, key: { st, key in
-            st.bind(1, key.vat.description)
-            st.bind(2, key.key)
-        }) { st, value in
-            st.bind(3, value)
-        }
+        for table in s.tables { try table.write(d, &w) }
 
         try writeQueues(d, s, &w)
-        try writeSets(d, s, &w)
 
         for (vat, seq) in d.droppedDeliveries {
             s.deleteDelivery.bind(1, vat.description)
@@ -67,28 +41,6 @@ extension SQLiteStore {
         }
     }
 
-    /// A vat row's columns after its ID.
-    private static func bind(_ st: SQLiteStatement, vat v: VatRecord) throws {
-        st.bind(2, v.name)
-        st.bind(3, utf8: try JSONWriter.bytes { try $0.value(v.options) })
-        st.bind(4, v.incarnation)
-        switch v.status {
-        case .running:
-            st.bind(5, "running")
-            st.bind(6, utf8: nil)
-        case .terminated(let info):
-            st.bind(5, "terminated")
-            st.bind(6, utf8: try JSONWriter.bytes { try $0.termination(info) })
-        }
-        st.bind(7, utf8: try JSONWriter.bytes { try $0.capData(v.vatParameters) })
-        st.bind(8, v.nextObjectImport)
-        st.bind(9, v.nextPromiseImport)
-        st.bind(10, v.nextDeviceImport)
-        st.bind(11, v.cleanedUp)
-        st.bind(12, v.deliveriesAcknowledged)
-        st.bind(13, v.tokenHash.map(Hex.encode))
-    }
-
     /// The queues' removals, then their additions.
     private func writeQueues(_ d: CrankDelta, _ s: Statements, _ w: inout RowWrites) throws {
         for (name, id) in d.queueRemovals {
@@ -106,30 +58,6 @@ extension SQLiteStore {
             s.addQueued.bind(2, name.rawValue)
             s.addQueued.bind(3, utf8: try JSONWriter.bytes { try $0.kernelEvent(event.event) })
             try w.run(s.addQueued)
-        }
-    }
-
-    /// The GC action set, the pins and the held results.
-    private func writeSets(_ d: CrankDelta, _ s: Statements, _ w: inout RowWrites) throws {
-        for (action, present) in d.gcActions {
-            let st = present != nil ? s.addGCAction : s.deleteGCAction
-            st.bind(1, action.description)
-            try w.run(st)
-        }
-        for (kref, count) in d.pins {
-            if let count, count > 0 {
-                s.putPin.bind(1, kref.description)
-                s.putPin.bind(2, count)
-                try w.run(s.putPin)
-            } else {
-                s.deletePin.bind(1, kref.description)
-                try w.run(s.deletePin)
-            }
-        }
-        for (kpid, held) in d.heldResults {
-            let st = held != nil ? s.addHeld : s.deleteHeld
-            st.bind(1, kpid.description)
-            try w.run(st)
         }
     }
 }
@@ -150,23 +78,6 @@ struct RowWrites {
         }
         try st.run()
         count += 1
-    }
-
-    /// One table's changed rows: `put` for a row the crank left, `delete` for one it removed.
-    /// `key` binds the key's columns, which come first in both statements; `row` binds the
-    /// rest of `put`'s.
-    mutating func rows<Key, Row>(_ changes: [Key: Row?], put: SQLiteStatement, delete: SQLiteStatement,
-                                 key: (SQLiteStatement, Key) -> Void, row: (SQLiteStatement, Row) throws -> Void) throws {
-        for (k, r) in changes {
-            if let r {
-                key(put, k)
-                try row(put, r)
-                try run(put)
-            } else {
-                key(delete, k)
-                try run(delete)
-            }
-        }
     }
 }
 

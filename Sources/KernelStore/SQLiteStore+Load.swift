@@ -45,86 +45,27 @@ extension SQLiteStore {
         counters.crank = q.int(4)
 
         var state = KernelState()
+        for table in StoredTables.all { try table.load(c, into: &state) }
+        // A vat has its c-list and vatstore from its creation on, rows or not.
+        for id in state.vats.rows.keys {
+            state.clists.rows.addVat(id)
+            state.vatstores.rows.addVat(id)
+        }
+        try readDeliveryLogs(c, &state)
         // Queued events go through `apply`, the public way to build a FIFO.
         var delta = CrankDelta(crank: counters.crank, counters: counters)
-        try readVats(c, &state)
-        try readObjects(c, &state)
-        try readPromises(c, &state)
-        try readCLists(c, &state)
         try readQueues(c, &delta)
-        try readSets(c, &state)
-
         state.apply(delta)
         return state
     }
 
-    /// The vats, each with an empty c-list and vatstore, and where its delivery log stands.
-    private func readVats(_ c: SQLiteConnection, _ state: inout KernelState) throws {
-        try rows(c, "SELECT \(StoredRow.vatColumns) FROM vats") { r in
-            let v = try r.vatRecord()
-            state.vats.rows[v.id] = v
-            state.clists.rows.addVat(v.id)
-            state.vatstores.rows.addVat(v.id)
-        }
-        try readDeliveryLogs(c, &state)
-    }
-
-    /// The kernel object table.
-    private func readObjects(_ c: SQLiteConnection, _ state: inout KernelState) throws {
-        if let n = try c.integer("SELECT count(*) FROM objects"), n > 0 { state.objects.rows.reserveCapacity(n) }
-        try rows(c, "SELECT \(StoredRow.objectColumns) FROM objects") { r in
-            state.objects.rows[r.int(0)] = try r.kernelObject()
-        }
-    }
-
-    /// The kernel promise table, with each promise's queue and data.
-    private func readPromises(_ c: SQLiteConnection, _ state: inout KernelState) throws {
-        try rows(c, "SELECT \(StoredRow.promiseColumns) FROM promises") { r in
-            state.promises.rows[r.int(0)] = try r.kernelPromise()
-        }
-    }
-
-    /// The c-lists and the vatstores.
-    private func readCLists(_ c: SQLiteConnection, _ state: inout KernelState) throws {
-        try rows(c, "SELECT vat, count(*) FROM clist GROUP BY vat") { r in
-            state.clists.rows.reserveCapacity(r.int(1), for: try r.vatID(0, "clist row vat"))
-        }
-        try rows(c, "SELECT vat, kref, vref, reachable FROM clist") { r in
-            let vat = try r.vatID(0, "clist row vat")
-            let kref = try r.kref(1, "clist row \(vat) kref")
-            state.clists.rows.setRow(CListKey(vat: vat, kref: kref), try r.clistEntry(vref: 2, reachable: 3, "clist row \(vat) \(kref)"))
-        }
-
-        // Primary-key order is byte order (BINARY collation), so each key goes after the last.
-        try rows(c, "SELECT vat, key, value FROM vatstore ORDER BY vat, key") { r in
-            let vat = try r.vatID(0, "vatstore row vat")
-            guard let key = r.byteText(1), let value = r.byteText(2) else {
-                throw RowError("vatstore row \(vat): key or value is not UTF-8 text")
-            }
-            state.vatstores.rows.setRow(VatstoreKey(vat: vat, key: key), value)
-        }
-    }
-
     /// The queued events, into `delta` (`apply` is the public way to build a FIFO).
     private func readQueues(_ c: SQLiteConnection, _ delta: inout CrankDelta) throws {
-        try rows(c, "SELECT id, queue_name, event FROM queue ORDER BY id") { r in
-            let (name, event) = try r.queuedEvent()
+        let q = try c.prepare("SELECT id, queue_name, event FROM queue ORDER BY id")
+        defer { q.finalize() }
+        while try q.step() {
+            let (name, event) = try q.queuedEvent()
             delta.queueAdds.append((name, event))
-        }
-    }
-
-    /// The GC action set, the pins and the held results.
-    private func readSets(_ c: SQLiteConnection, _ state: inout KernelState) throws {
-        try rows(c, "SELECT action FROM gc_actions") { r in
-            state.gcActions.rows.insert(try r.gcAction())
-        }
-
-        try rows(c, "SELECT kref, count FROM pins") { r in
-            state.pins.rows[try r.kref(0, "pins row")] = r.int(1)
-        }
-
-        try rows(c, "SELECT kpid FROM held_results") { r in
-            state.heldResults.rows.insert(try r.kref(0, "held_results row"))
         }
     }
 
@@ -140,21 +81,11 @@ extension SQLiteStore {
             state.deliveryLogs.rows[id] = try StoredRow.deliveryLog(id, acknowledged: v.deliveriesAcknowledged, oldest: oldest, newest: newest)
         }
     }
-
-    /// Runs `sql` and calls `body` for each row.
-    private func rows(_ c: SQLiteConnection, _ sql: String, _ body: (SQLiteStatement) throws -> Void) throws {
-        let s = try c.prepare(sql)
-        defer { s.finalize() }
-        while try s.step() { try body(s) }
-    }
 }
 
-/// The columns each table is read with, and the reads that `load()` and `SQLiteReader` share,
-/// so that a row means the same to both.
+/// The delivery-log reads that `load()` and `SQLiteReader` share, so that a row means the same
+/// to both (the journaled tables' columns are their `StoredTables` mappings).
 enum StoredRow {
-    static let vatColumns = "vat_id, name, options, incarnation, status, termination, vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up, deliveries_acknowledged, token_sha256"
-    static let objectColumns = "id, owner, reachable, recognizable"
-    static let promiseColumns = "id, state, decider, subscribers, queue, data, refcount"
     static let oldestDelivery = "SELECT seq FROM deliveries WHERE vat = ?1 ORDER BY seq LIMIT 1"
     static let newestDelivery = "SELECT seq FROM deliveries WHERE vat = ?1 ORDER BY seq DESC LIMIT 1"
     static let deliveriesAfter = "SELECT seq, crank, delivery, value_refs IS NOT NULL FROM deliveries WHERE vat = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
@@ -175,7 +106,7 @@ enum StoredRow {
 
 /// Rows read back into the core's values; a malformed row is a `RowError`.
 extension SQLiteStatement {
-    /// A `vats` row read with `StoredRow.vatColumns`.
+    /// A `vats` row read with `StoredTables.vats.columns`.
     func vatRecord() throws -> VatRecord {
         let r = self
         let id = try r.vatID(0, "vats row")
@@ -204,13 +135,13 @@ extension SQLiteStatement {
         return v
     }
 
-    /// An `objects` row read with `StoredRow.objectColumns` (its id is column 0).
+    /// An `objects` row read with `StoredTables.objects.columns` (its id is column 0).
     func kernelObject() throws -> KernelObject {
         let owner = try isNull(1) ? nil : vatID(1, "objects row ko\(int(0)) owner")
         return KernelObject(owner: owner, reachable: int(2), recognizable: int(3))
     }
 
-    /// A `promises` row read with `StoredRow.promiseColumns` (its id is column 0), with its
+    /// A `promises` row read with `StoredTables.promises.columns` (its id is column 0), with its
     /// queue and data.
     func kernelPromise() throws -> KernelPromise {
         let r = self

@@ -2,15 +2,9 @@
 final class Statements {
     let begin, savepoint, release, rollbackTo, commit, rollback: SQLiteStatement
     let putCounters: SQLiteStatement
-    let putObject, deleteObject: SQLiteStatement
-    let putPromise, deletePromise: SQLiteStatement
-    let putVat, deleteVat: SQLiteStatement
-    let putCListEntry, deleteCListEntry: SQLiteStatement
-    let putVatstore, deleteVatstore: SQLiteStatement
+    /// Each journaled table's upsert and delete (`StoredTables.all`), in its order.
+    let tables: [TableWriter]
     let addQueued, removeQueued: SQLiteStatement
-    let addGCAction, deleteGCAction: SQLiteStatement
-    let putPin, deletePin: SQLiteStatement
-    let addHeld, deleteHeld: SQLiteStatement
     let addDelivery: SQLiteStatement
     let deleteDelivery: SQLiteStatement
     let deliveriesAfter: SQLiteStatement
@@ -42,34 +36,9 @@ final class Statements {
                 ON CONFLICT (id) DO UPDATE SET next_object = ?1, next_promise = ?2, next_vat = ?3,
                     next_queue_id = ?4, crank = ?5
                 """)
-            putObject = try p("INSERT OR REPLACE INTO objects (id, owner, reachable, recognizable) VALUES (?1, ?2, ?3, ?4)")
-            deleteObject = try p("DELETE FROM objects WHERE id = ?1")
-            putPromise = try p("""
-                INSERT OR REPLACE INTO promises (id, state, decider, subscribers, queue, data, refcount)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                """)
-            deletePromise = try p("DELETE FROM promises WHERE id = ?1")
-            putVat = try p("""
-                INSERT OR REPLACE INTO vats (vat_id, name, options, incarnation, status, termination,
-                    vat_parameters, next_object_import, next_promise_import, next_device_import, cleaned_up,
-                    deliveries_acknowledged, token_sha256)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                """)
-            deleteVat = try p("DELETE FROM vats WHERE vat_id = ?1")
-            // OR REPLACE also drops a row holding the same vref under another kref: the crank
-            // moved that vref, and the other kref's own change is in the same delta.
-            putCListEntry = try p("INSERT OR REPLACE INTO clist (vat, kref, vref, reachable) VALUES (?1, ?2, ?3, ?4)")
-            deleteCListEntry = try p("DELETE FROM clist WHERE vat = ?1 AND kref = ?2")
-            putVatstore = try p("INSERT OR REPLACE INTO vatstore (vat, key, value) VALUES (?1, ?2, ?3)")
-            deleteVatstore = try p("DELETE FROM vatstore WHERE vat = ?1 AND key = ?2")
+            tables = try StoredTables.all.map { try $0.writer(c, &all) }
             addQueued = try p("INSERT INTO queue (id, queue_name, event) VALUES (?1, ?2, ?3)")
             removeQueued = try p("DELETE FROM queue WHERE id = ?1 AND queue_name = ?2")
-            addGCAction = try p("INSERT OR IGNORE INTO gc_actions (action) VALUES (?1)")
-            deleteGCAction = try p("DELETE FROM gc_actions WHERE action = ?1")
-            putPin = try p("INSERT OR REPLACE INTO pins (kref, count) VALUES (?1, ?2)")
-            deletePin = try p("DELETE FROM pins WHERE kref = ?1")
-            addHeld = try p("INSERT OR IGNORE INTO held_results (kpid) VALUES (?1)")
-            deleteHeld = try p("DELETE FROM held_results WHERE kpid = ?1")
             putActivity = try p("""
                 INSERT INTO activity (id, crank, crank_hash, activity_hash) VALUES (1, ?1, ?2, ?3)
                 ON CONFLICT (id) DO UPDATE SET crank = ?1, crank_hash = ?2, activity_hash = ?3
