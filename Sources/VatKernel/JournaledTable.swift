@@ -1,7 +1,7 @@
 /// How a journaled table keeps its rows: at most one row per key, read and written by key.
 ///
 /// A dictionary, a set (its row is `true` while the element is in it), a `VatTable`, or the
-/// two per-vat tables (`CLists`, `Vatstores`) whose key is a (vat, key) pair.
+/// per-vat tables (`PerVat`: `CLists`, `Vatstores`) whose key is a (vat, key) pair.
 public protocol TableRows: Hashable {
     associatedtype Key: Hashable
     associatedtype Row: Hashable
@@ -192,96 +192,101 @@ extension VatTable: TableRows {
     @inlinable public mutating func setRow(_ key: VatID, _ row: Value?) { self[key] = row }
 }
 
-/// Every vat's c-list, as the rows of one table keyed by (vat, kref). A vat has its c-list
-/// from its creation on (`addVat`), even while it is empty.
-public struct CLists: TableRows, Sendable, Sequence {
-    /// The c-lists by vat.
-    public private(set) var byVat = VatTable<CList>()
+/// One vat's part of a per-vat table: its c-list, or its vatstore.
+public protocol VatPart: Hashable, Sendable {
+    associatedtype Key: Hashable
+    associatedtype Row: Hashable
+    /// An empty part (a new vat's).
+    init()
+    /// The row at `key`, nil if there is none.
+    func row(_ key: Key) -> Row?
+    /// Writes the row at `key`; nil removes it.
+    mutating func setRow(_ key: Key, _ row: Row?)
+}
 
-    /// No c-lists.
-    public init() {}
+/// The key of a per-vat table's row: the vat, and the key within the vat's part.
+public protocol VatScopedKey: Hashable, Sendable {
+    associatedtype PartKey: Hashable
+    var vat: VatID { get }
+    var partKey: PartKey { get }
+}
 
-    /// The vat's c-list; nil for a vat that was never created.
-    @inlinable public subscript(_ vat: VatID) -> CList? { byVat[vat] }
+/// A table whose rows are grouped by vat, as the rows of one table keyed by (vat, key): every
+/// vat's c-list (`CLists`) or every vat's vatstore (`Vatstores`). A vat has its part from its
+/// creation on (`addVat`), even while it is empty.
+///
+/// Inlinable, with `VatTable`, so that a store filling a table at start-up calls the
+/// specialized code and not the generic one.
+public struct PerVat<Part: VatPart, Key: VatScopedKey>: TableRows, Sendable, Sequence where Key.PartKey == Part.Key {
+    @usableFromInline var parts = VatTable<Part>()
 
-    @inlinable public func row(_ key: CListKey) -> CListEntry? { byVat[key.vat]?[key.kref] }
+    /// No vats.
+    @inlinable public init() {}
 
-    /// Sets or removes one entry, both directions. Removing from a vat without a c-list
-    /// changes nothing.
-    public mutating func setRow(_ key: CListKey, _ entry: CListEntry?) {
-        if entry == nil, byVat[key.vat] == nil { return }
-        byVat[key.vat, default: CList()].set(key.kref, entry)
+    /// The parts by vat.
+    @inlinable public var byVat: VatTable<Part> { parts }
+
+    /// The vat's part; nil for a vat that was never created.
+    @inlinable public subscript(_ vat: VatID) -> Part? { parts[vat] }
+
+    @inlinable public func row(_ key: Key) -> Part.Row? { parts[key.vat]?.row(key.partKey) }
+
+    /// Sets or removes one row. Removing from a vat without a part changes nothing.
+    @inlinable public mutating func setRow(_ key: Key, _ row: Part.Row?) {
+        if row == nil, parts[key.vat] == nil { return }
+        parts[key.vat, default: Part()].setRow(key.partKey, row)
     }
 
-    /// The c-lists, in vat-number order.
-    public var values: [CList] { byVat.values }
-    /// How many vats have a c-list.
-    public var count: Int { byVat.count }
+    /// The parts, in vat-number order.
+    public var values: [Part] { parts.values }
+    /// How many vats have a part.
+    @inlinable public var count: Int { parts.count }
     /// True when no vat has one.
-    public var isEmpty: Bool { byVat.isEmpty }
+    @inlinable public var isEmpty: Bool { parts.isEmpty }
 
-    /// Each vat's c-list, in vat-number order.
-    public func makeIterator() -> VatTable<CList>.Iterator { byVat.makeIterator() }
+    /// Each vat's part, in vat-number order.
+    public func makeIterator() -> VatTable<Part>.Iterator { parts.makeIterator() }
 
-    /// Gives a new vat its empty c-list.
+    /// Gives a new vat its empty part.
     public mutating func addVat(_ vat: VatID) {
-        if byVat[vat] == nil { byVat[vat] = CList() }
+        if parts[vat] == nil { parts[vat] = Part() }
     }
 
-    /// Takes a vat's c-list away (the undo of its creation).
-    mutating func removeVat(_ vat: VatID) { byVat[vat] = nil }
+    /// Takes a vat's part away (the undo of its creation).
+    mutating func removeVat(_ vat: VatID) { parts[vat] = nil }
+}
 
+/// Every vat's c-list, keyed by (vat, kref).
+public typealias CLists = PerVat<CList, CListKey>
+/// Every vat's vatstore, keyed by (vat, key).
+public typealias Vatstores = PerVat<Vatstore, VatstoreKey>
+
+extension PerVat where Part == CList {
     /// Makes room for `n` entries in the vat's c-list (a store loading a big one).
     public mutating func reserveCapacity(_ n: Int, for vat: VatID) {
-        byVat[vat, default: CList()].reserveCapacity(n)
+        parts[vat, default: CList()].reserveCapacity(n)
     }
 }
 
-/// Every vat's vatstore, as the rows of one table keyed by (vat, key). A vat has its vatstore
-/// from its creation on (`addVat`), even while it is empty.
-public struct Vatstores: TableRows, Sendable, Sequence {
-    /// The vatstores by vat.
-    public private(set) var byVat = VatTable<Vatstore>()
-
-    /// No vatstores.
-    public init() {}
-
-    /// The vat's vatstore; nil for a vat that was never created.
-    @inlinable public subscript(_ vat: VatID) -> Vatstore? { byVat[vat] }
-
-    @inlinable public func row(_ key: VatstoreKey) -> ByteString? { byVat[key.vat]?[key.key] }
-
-    /// Sets or removes one value. Removing from a vat without a vatstore changes nothing.
-    public mutating func setRow(_ key: VatstoreKey, _ value: ByteString?) {
-        if value == nil, byVat[key.vat] == nil { return }
-        byVat[key.vat, default: Vatstore()][key.key] = value
-    }
-
-    /// The vatstores, in vat-number order.
-    public var values: [Vatstore] { byVat.values }
-    /// How many vats have a vatstore.
-    public var count: Int { byVat.count }
-    /// True when no vat has one.
-    public var isEmpty: Bool { byVat.isEmpty }
-
-    /// Each vat's vatstore, in vat-number order.
-    public func makeIterator() -> VatTable<Vatstore>.Iterator { byVat.makeIterator() }
-
-    /// Gives a new vat its empty vatstore.
-    public mutating func addVat(_ vat: VatID) {
-        if byVat[vat] == nil { byVat[vat] = Vatstore() }
-    }
-
-    /// Takes a vat's vatstore away (the undo of its creation).
-    mutating func removeVat(_ vat: VatID) { byVat[vat] = nil }
+extension CList: VatPart {
+    @inlinable public func row(_ kref: KRef) -> CListEntry? { self[kref] }
+    @inlinable public mutating func setRow(_ kref: KRef, _ entry: CListEntry?) { set(kref, entry) }
 }
 
-extension JournaledTable where Rows == CLists {
-    /// The vat's c-list; nil for a vat that was never created.
-    @inlinable public subscript(_ vat: VatID) -> CList? { rows.byVat[vat] }
+extension Vatstore: VatPart {
+    @inlinable public func row(_ key: ByteString) -> ByteString? { self[key] }
+    @inlinable public mutating func setRow(_ key: ByteString, _ value: ByteString?) { self[key] = value }
 }
 
-extension JournaledTable where Rows == Vatstores {
-    /// The vat's vatstore; nil for a vat that was never created.
-    @inlinable public subscript(_ vat: VatID) -> Vatstore? { rows.byVat[vat] }
+extension CListKey: VatScopedKey {
+    @inlinable public var partKey: KRef { kref }
+}
+
+extension VatstoreKey: VatScopedKey {
+    @inlinable public var partKey: ByteString { key }
+}
+
+extension JournaledTable {
+    /// The vat's part (its c-list, its vatstore); nil for a vat that was never created.
+    @inlinable public subscript<P, K>(_ vat: VatID) -> P? where Rows == PerVat<P, K> { rows[vat] }
 }
