@@ -45,7 +45,7 @@ extension SQLiteStore {
         counters.crank = q.int(4)
 
         var state = KernelState()
-        for table in StoredTables.all { try table.load(c, into: &state) }
+        for table in StoredTables.all { try table.load(c, &state) }
         // A vat has its c-list and vatstore from its creation on, rows or not.
         for id in state.vats.rows.keys {
             state.clists.rows.addVat(id)
