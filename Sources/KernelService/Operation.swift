@@ -117,12 +117,14 @@ enum Operation: Equatable {
     /// True for a read that the last committed state answers alone, which a reader thread can
     /// serve from the store (`ReaderPool`) instead of the kernel thread. Not: `GET /kernel`
     /// (the loop thread answers it from the summary the kernel thread publishes, run mode and
-    /// idleness included), the run mode (kept only in memory), one object or promise (its
-    /// holders are found by walking every table: `Kernel.holders(of:)`), the audit, long polls
-    /// (`?wait=`) and streams, which wait for cranks to come.
+    /// idleness included), the run mode (kept only in memory), the audit (it recomputes every
+    /// count from the whole state in memory), long polls (`?wait=`) and streams, which wait for
+    /// cranks to come. One object or promise is a snapshot read: its holders come from the
+    /// rows that hold it (`SQLiteReader.holders(of:)`).
     var isSnapshotRead: Bool {
         switch self {
-        case .listVats, .showVat, .clist, .listObjects, .listPromises, .runQueue, .acceptanceQueue, .gcActions:
+        case .listVats, .showVat, .clist, .listObjects, .listPromises, .showObject, .showPromise, .runQueue, .acceptanceQueue,
+             .gcActions:
             return true
         case .deliveries(_, _, let wait), .listEvents(_, _, let wait):
             return wait == 0

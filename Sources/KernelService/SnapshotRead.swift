@@ -21,6 +21,8 @@ struct SnapshotRead {
             return ok(try objects(owner, page))
         case .listPromises(let decider, let state, let page):
             return ok(try promises(decider, state, page))
+        case .showObject(let kref), .showPromise(let kref):
+            return ok(try show(kref))
         case .runQueue(let page):
             return ok(try queue(.run, page))
         case .acceptanceQueue(let page):
@@ -92,6 +94,17 @@ struct SnapshotRead {
             return (kpid: kpid, json: Representation.promise(kpid, p, held: try reader.isHeld(kpid), holders: nil))
         }
         return Representation.page("promises", page, rows, item: \.json, cursor: { .string($0.kpid.description) })
+    }
+
+    /// `GET /objects/{kref}`, `GET /promises/{kpid}`: as `KernelThread`'s `show`, with the
+    /// holders the snapshot's rows give (`SQLiteReader.holders(of:)`).
+    private func show(_ kref: KRef) throws -> JSON {
+        if kref.isObject {
+            guard let o = try reader.object(kref.number) else { throw KernelError.unknownKRef(kref) }
+            return Representation.object(kref, o, pins: try reader.pins(kref), holders: try reader.holders(of: kref))
+        }
+        guard let p = try reader.promise(kref.number) else { throw KernelError.unknownKRef(kref) }
+        return Representation.promise(kref, p, held: try reader.isHeld(kref), holders: try reader.holders(of: kref))
     }
 
     private func queue(_ name: QueueName, _ page: Page) throws -> JSON {

@@ -172,6 +172,56 @@ public final class SQLiteReader {
         return out
     }
 
+    /// Object `ko<number>`, if it exists.
+    public func object(_ number: Int) throws -> KernelObject? {
+        var out: KernelObject?
+        try rows("SELECT \(StoredTables.objects.columns) FROM objects WHERE id = ?1", bind: { $0.bind(1, number) }) { out = try $0.kernelObject() }
+        return out
+    }
+
+    /// Promise `kp<number>`, if it exists, with its queue and data.
+    public func promise(_ number: Int) throws -> KernelPromise? {
+        var out: KernelPromise?
+        try rows("SELECT \(StoredTables.promises.columns) FROM promises WHERE id = ?1", bind: { $0.bind(1, number) }) { out = try $0.kernelPromise() }
+        return out
+    }
+
+    /// Every holder of `kref` in the snapshot, as `Kernel.holders(of:)` lists them from the
+    /// kernel's memory for the same committed state: each row is turned into holders by the
+    /// same `Holder` functions the kernel's walk uses, and they are put in its order.
+    ///
+    /// The c-list entries are one lookup in `clist_by_kref` (schema 12), the pins and held
+    /// results one in their primary keys. Queued events, promises and vats are not indexed by
+    /// the krefs they hold: SQLite keeps only the rows whose JSON contains `"<kref>"` (the writer
+    /// puts every ref there as that quoted text, so no holder is missed), and each kept row is
+    /// then read in full and tested exactly, so a mention in a body is no holder.
+    public func holders(of kref: KRef) throws -> [Holder] {
+        var found: [Holder] = []
+        func visit(_ k: KRef, _ h: Holder) { if k == kref { found.append(h) } }
+        let quoted = "\"\(kref)\""
+        try rows("SELECT vat, vref, reachable FROM clist WHERE kref = ?1", bind: { $0.bind(1, kref.description) }) { q in
+            let vat = try q.vatID(0, "clist row of \(kref) vat")
+            found.append(.clistEntry(vat: vat, kref: kref, try q.clistEntry(vref: 1, reachable: 2, "clist row \(vat) \(kref)")))
+        }
+        try rows("SELECT id, queue_name, event FROM queue WHERE instr(event, ?1) > 0", bind: { $0.bind(1, quoted) }) { q in
+            Holder.forEach(inQueued: try q.queuedEvent().1.event, visit)
+        }
+        // A promise's own queue holds it without naming it: its messages hold their target.
+        try rows("SELECT \(StoredTables.promises.columns) FROM promises WHERE id = ?2 OR instr(queue, ?1) > 0 OR instr(data, ?1) > 0",
+                 bind: { $0.bind(1, quoted); $0.bind(2, kref.isPromise ? kref.number : -1) }) { q in
+            Holder.forEach(inPromise: .promise(q.int(0)), try q.kernelPromise(), visit)
+        }
+        let pinned = try pins(kref)
+        if pinned > 0 { found.append(.pins(pinned)) }
+        if try isHeld(kref) { found.append(.hostResult) }
+        try rows("SELECT \(StoredTables.vats.columns) FROM vats WHERE instr(vat_parameters, ?1) > 0 OR instr(termination, ?1) > 0",
+                 bind: { $0.bind(1, quoted) }) { q in
+            let v = try q.vatRecord()
+            Holder.forEach(inVat: v.id, v, visit)
+        }
+        return Holder.inListedOrder(found)
+    }
+
     /// The host's pins on `kref` (0 when none).
     public func pins(_ kref: KRef) throws -> Int {
         var n = 0

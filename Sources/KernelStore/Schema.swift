@@ -44,6 +44,7 @@ enum Schema {
         Migration(sql: version9),  // the store indexes each event's krefs as it writes it
         Migration(sql: version10, rewrite: storeEventsWithoutEnvelope),  // events without what their columns hold
         Migration(sql: version11),  // a notify's resolution body kept once for all its subscribers
+        Migration(sql: version12),  // the c-list rows of each kref, for its holders off the kernel thread
     ]
 
     /// Krefs, vrefs and vat IDs are stored as their text (`ko21`, `o+d5/3`, `v1`), JSON
@@ -225,6 +226,11 @@ enum Schema {
             DELETE FROM delivery_values WHERE refs <= 0 AND sha256 IN (SELECT value FROM json_each(OLD.value_refs));
         END;
         """
+
+    /// Version 12: the c-list rows that name a kref, found by an index lookup instead of a scan
+    /// of every vat's c-list (the primary key leads with the vat): a reader thread answers
+    /// `GET /objects/{kref}` and `GET /promises/{kpid}` with their holders (`SQLiteReader.holders`).
+    static let version12 = "CREATE INDEX clist_by_kref ON clist (kref);"
 
     /// Rewrites every event stored whole (versions 4–9) into its version-10 form, a thousand at
     /// a time; an event that is not exactly what version 10 rebuilds stops the migration.

@@ -56,60 +56,90 @@ public struct AuditProblem: Hashable, Sendable, CustomStringConvertible {
     public var description: String { kref.map { "\($0): \(message)" } ?? message }
 }
 
-extension Kernel {
-    /// Calls `visit` for every reference held anywhere: c-lists, queues, promise queues and
-    /// data, pins, host results, vat parameters. The walk the audit and `holders` share.
-    func forEachHolder(_ visit: (KRef, Holder) -> Void) {
-        for (vat, clist) in state.clists {
-            for (kref, e) in clist.byKRef {
-                let own = e.vref.allocatedByVat
-                if kref.isObject {
-                    visit(kref, Holder(kind: own ? .exporter : .importer, vat: vat, vref: e.vref,
-                                       reachable: !own && e.reachable ? 1 : 0, recognizable: own ? 0 : 1))
-                } else {
-                    visit(kref, Holder(kind: own ? .exporter : .importer, vat: vat, vref: e.vref, reachable: 1, recognizable: 1))
-                }
-            }
+extension Holder {
+    /// The holder a vat's c-list entry for `kref` is: the exporter's or decider's own entry
+    /// when the vat allocated the vref, else an importer's, with its share of the counts.
+    public static func clistEntry(vat: VatID, kref: KRef, _ e: CListEntry) -> Holder {
+        let own = e.vref.allocatedByVat
+        if kref.isObject {
+            return Holder(kind: own ? .exporter : .importer, vat: vat, vref: e.vref,
+                          reachable: !own && e.reachable ? 1 : 0, recognizable: own ? 0 : 1)
         }
-        func visitMessage(_ target: KRef, _ m: Message, kind: Holder.Kind, via: KRef?) {
-            visit(target, Holder(kind: kind, via: via, reachable: 1, recognizable: 1))
-            if let r = m.result { visit(r, Holder(kind: kind, via: via ?? target, reachable: 1, recognizable: 1)) }
-            for s in m.methargs.slots { visit(s, Holder(kind: kind, via: via ?? target, reachable: 1, recognizable: 1)) }
-        }
-        for name in [QueueName.acceptance, .run, .reap] {
-            for qe in state.queue(name).elements {
-                switch qe.event {
-                case .send(let target, let m): visitMessage(target, m, kind: .queuedEvent, via: nil)
-                case .notify(let vat, let kpid): visit(kpid, Holder(kind: .queuedEvent, vat: vat, reachable: 1, recognizable: 1))
-                case .bringOutYourDead: break
-                }
-            }
-        }
-        for (n, p) in state.promises {
-            let kpid = KRef.promise(n)
-            for m in p.queue { visitMessage(kpid, m, kind: .promiseQueue, via: kpid) }
-            if let data = p.data {
-                for s in data.slots { visit(s, Holder(kind: .resolutionData, via: kpid, reachable: 1, recognizable: 1)) }
-            }
-        }
-        for (kref, n) in state.pins { visit(kref, Holder(kind: .pin, reachable: n, recognizable: n)) }
-        for kpid in state.heldResults { visit(kpid, Holder(kind: .hostResult, reachable: 1, recognizable: 1)) }
-        for (vat, v) in state.vats {
-            for s in v.vatParameters.slots { visit(s, Holder(kind: .vatParameters, vat: vat, reachable: 1, recognizable: 1)) }
-            if let t = v.termination, t.reasonHeld {
-                for s in t.info.slots { visit(s, Holder(kind: .terminationReason, vat: vat, reachable: 1, recognizable: 1)) }
-            }
+        return Holder(kind: own ? .exporter : .importer, vat: vat, vref: e.vref, reachable: 1, recognizable: 1)
+    }
+
+    /// Calls `visit` for every reference an event waiting in a queue holds.
+    public static func forEach(inQueued event: KernelEvent, _ visit: (KRef, Holder) -> Void) {
+        switch event {
+        case .send(let target, let m): forEach(in: m, target: target, kind: .queuedEvent, via: nil, visit)
+        case .notify(let vat, let kpid): visit(kpid, Holder(kind: .queuedEvent, vat: vat, reachable: 1, recognizable: 1))
+        case .bringOutYourDead: break
         }
     }
 
-    /// Every holder of `kref`, in a stable order.
-    public func holders(of kref: KRef) -> [Holder] {
-        var found: [Holder] = []
-        forEachHolder { k, h in if k == kref { found.append(h) } }
-        return found.sorted { a, b in
+    /// Calls `visit` for every reference promise `kpid` holds: the messages waiting on it
+    /// (each holds `kpid` itself too) and its settlement data.
+    public static func forEach(inPromise kpid: KRef, _ p: KernelPromise, _ visit: (KRef, Holder) -> Void) {
+        for m in p.queue { forEach(in: m, target: kpid, kind: .promiseQueue, via: kpid, visit) }
+        if let data = p.data {
+            for s in data.slots { visit(s, Holder(kind: .resolutionData, via: kpid, reachable: 1, recognizable: 1)) }
+        }
+    }
+
+    /// Calls `visit` for every reference vat `vat`'s record holds: its incarnation's
+    /// parameters, and the reason it was terminated with while the host holds it.
+    public static func forEach(inVat vat: VatID, _ v: VatRecord, _ visit: (KRef, Holder) -> Void) {
+        for s in v.vatParameters.slots { visit(s, Holder(kind: .vatParameters, vat: vat, reachable: 1, recognizable: 1)) }
+        if let t = v.termination, t.reasonHeld {
+            for s in t.info.slots { visit(s, Holder(kind: .terminationReason, vat: vat, reachable: 1, recognizable: 1)) }
+        }
+    }
+
+    /// The host's `count` pins on an object.
+    public static func pins(_ count: Int) -> Holder { Holder(kind: .pin, reachable: count, recognizable: count) }
+
+    /// The host keeping a result promise.
+    public static var hostResult: Holder { Holder(kind: .hostResult, reachable: 1, recognizable: 1) }
+
+    /// `holders` in the order `Kernel.holders(of:)` lists them: by kind, then vat, then via,
+    /// each compared by its bytes. Holders equal in all three are equal in every field.
+    public static func inListedOrder(_ holders: [Holder]) -> [Holder] {
+        holders.sorted { a, b in
             (ByteString(a.kind.rawValue), ByteString(a.vat?.description ?? ""), ByteString(a.via?.description ?? ""))
                 < (ByteString(b.kind.rawValue), ByteString(b.vat?.description ?? ""), ByteString(b.via?.description ?? ""))
         }
+    }
+
+    /// A message's target, result and slots, held by whatever holds the message.
+    private static func forEach(in m: Message, target: KRef, kind: Kind, via: KRef?, _ visit: (KRef, Holder) -> Void) {
+        visit(target, Holder(kind: kind, via: via, reachable: 1, recognizable: 1))
+        if let r = m.result { visit(r, Holder(kind: kind, via: via ?? target, reachable: 1, recognizable: 1)) }
+        for s in m.methargs.slots { visit(s, Holder(kind: kind, via: via ?? target, reachable: 1, recognizable: 1)) }
+    }
+}
+
+extension Kernel {
+    /// Calls `visit` for every reference held anywhere: c-lists, queues, promise queues and
+    /// data, pins, host results, vat parameters. The walk the audit and `holders` share; each
+    /// kind of row's holders are `Holder`'s, which a store snapshot uses to find them too.
+    func forEachHolder(_ visit: (KRef, Holder) -> Void) {
+        for (vat, clist) in state.clists {
+            for (kref, e) in clist.byKRef { visit(kref, .clistEntry(vat: vat, kref: kref, e)) }
+        }
+        for name in [QueueName.acceptance, .run, .reap] {
+            for qe in state.queue(name).elements { Holder.forEach(inQueued: qe.event, visit) }
+        }
+        for (n, p) in state.promises { Holder.forEach(inPromise: .promise(n), p, visit) }
+        for (kref, n) in state.pins { visit(kref, .pins(n)) }
+        for kpid in state.heldResults { visit(kpid, .hostResult) }
+        for (vat, v) in state.vats { Holder.forEach(inVat: vat, v, visit) }
+    }
+
+    /// Every holder of `kref`, in a stable order (`Holder.inListedOrder`).
+    public func holders(of kref: KRef) -> [Holder] {
+        var found: [Holder] = []
+        forEachHolder { k, h in if k == kref { found.append(h) } }
+        return Holder.inListedOrder(found)
     }
 
     /// Recomputes every object and promise count from what holds them and checks the

@@ -99,9 +99,17 @@ func dump(_ path: String) throws -> [String] {
     return out
 }
 
-/// Takes a current database back to before schema version 11 (no `delivery_values`), for tests
-/// that migrate from an older version; rows written since keep their bodies whole (none shared).
+/// Takes a current database back to schema version 11 (no `clist_by_kref` index), its rows as
+/// they are. Leaves `user_version` to the caller, as `undoVersion11` does.
+func undoVersion12(_ c: SQLiteConnection) throws {
+    try c.execute("DROP INDEX clist_by_kref;")
+}
+
+/// Takes a current database back to before schema version 11 (no `delivery_values`, and what
+/// version 12 added undone first), for tests that migrate from an older version; rows written
+/// since keep their bodies whole (none shared).
 func undoVersion11(_ c: SQLiteConnection) throws {
+    try undoVersion12(c)
     #expect(try c.integer("SELECT count(*) FROM delivery_values") == 0)
     try c.execute("DROP TRIGGER deliveries_release_values; DROP TABLE delivery_values; ALTER TABLE deliveries DROP COLUMN value_refs;")
 }
