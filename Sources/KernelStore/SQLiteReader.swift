@@ -87,14 +87,14 @@ public final class SQLiteReader {
 
     public func vat(_ id: VatID) throws -> VatRecord? {
         var out: VatRecord?
-        try rows("SELECT \(StoredTables.vats.columns) FROM vats WHERE vat_id = ?1", bind: { $0.bind(1, id.description) }) { out = try $0.vatRecord() }
+        try rows("SELECT \(StoredTables.vatColumns) FROM vats WHERE vat_id = ?1", bind: { $0.bind(1, id.description) }) { out = try $0.vatRecord() }
         return out
     }
 
     /// The vats numbered above `after` (nil: all), in number order, at most `limit`.
     public func vats(after: Int?, limit: Int) throws -> [VatRecord] {
         var out: [VatRecord] = []
-        try rows("SELECT \(StoredTables.vats.columns) FROM vats WHERE CAST(substr(vat_id, 2) AS INTEGER) > ?1 ORDER BY CAST(substr(vat_id, 2) AS INTEGER) LIMIT ?2",
+        try rows("SELECT \(StoredTables.vatColumns) FROM vats WHERE CAST(substr(vat_id, 2) AS INTEGER) > ?1 ORDER BY CAST(substr(vat_id, 2) AS INTEGER) LIMIT ?2",
                  bind: { $0.bind(1, after ?? -1); $0.bind(2, limit) }) { out.append(try $0.vatRecord()) }
         return out
     }
@@ -141,7 +141,7 @@ public final class SQLiteReader {
 
     /// Objects numbered above `after` (nil: all) that `owner` selects, by number, at most `limit`.
     public func objects(after: Int?, limit: Int, owner: OwnerSelection) throws -> [(Int, KernelObject)] {
-        var sql = "SELECT \(StoredTables.objects.columns) FROM objects WHERE id > ?1"
+        var sql = "SELECT \(StoredTables.objectColumns) FROM objects WHERE id > ?1"
         switch owner {
         case .any: break
         case .none: sql += " AND owner IS NULL"
@@ -159,7 +159,7 @@ public final class SQLiteReader {
     /// Promises numbered above `after` (nil: all) decided by `decider` and in `state` (each
     /// when given), by number, at most `limit`.
     public func promises(after: Int?, limit: Int, decider: VatID?, state: KernelPromise.State?) throws -> [(Int, KernelPromise)] {
-        var sql = "SELECT \(StoredTables.promises.columns) FROM promises WHERE id > ?1"
+        var sql = "SELECT \(StoredTables.promiseColumns) FROM promises WHERE id > ?1"
         if decider != nil { sql += " AND decider = ?3" }
         if state != nil { sql += " AND state = ?4" }
         var out: [(Int, KernelPromise)] = []
@@ -175,14 +175,14 @@ public final class SQLiteReader {
     /// Object `ko<number>`, if it exists.
     public func object(_ number: Int) throws -> KernelObject? {
         var out: KernelObject?
-        try rows("SELECT \(StoredTables.objects.columns) FROM objects WHERE id = ?1", bind: { $0.bind(1, number) }) { out = try $0.kernelObject() }
+        try rows("SELECT \(StoredTables.objectColumns) FROM objects WHERE id = ?1", bind: { $0.bind(1, number) }) { out = try $0.kernelObject() }
         return out
     }
 
     /// Promise `kp<number>`, if it exists, with its queue and data.
     public func promise(_ number: Int) throws -> KernelPromise? {
         var out: KernelPromise?
-        try rows("SELECT \(StoredTables.promises.columns) FROM promises WHERE id = ?1", bind: { $0.bind(1, number) }) { out = try $0.kernelPromise() }
+        try rows("SELECT \(StoredTables.promiseColumns) FROM promises WHERE id = ?1", bind: { $0.bind(1, number) }) { out = try $0.kernelPromise() }
         return out
     }
 
@@ -207,14 +207,14 @@ public final class SQLiteReader {
             Holder.forEach(inQueued: try q.queuedEvent().1.event, visit)
         }
         // A promise's own queue holds it without naming it: its messages hold their target.
-        try rows("SELECT \(StoredTables.promises.columns) FROM promises WHERE id = ?2 OR instr(queue, ?1) > 0 OR instr(data, ?1) > 0",
+        try rows("SELECT \(StoredTables.promiseColumns) FROM promises WHERE id = ?2 OR instr(queue, ?1) > 0 OR instr(data, ?1) > 0",
                  bind: { $0.bind(1, quoted); $0.bind(2, kref.isPromise ? kref.number : -1) }) { q in
             Holder.forEach(inPromise: .promise(q.int(0)), try q.kernelPromise(), visit)
         }
         let pinned = try pins(kref)
         if pinned > 0 { found.append(.pins(pinned)) }
         if try isHeld(kref) { found.append(.hostResult) }
-        try rows("SELECT \(StoredTables.vats.columns) FROM vats WHERE instr(vat_parameters, ?1) > 0 OR instr(termination, ?1) > 0",
+        try rows("SELECT \(StoredTables.vatColumns) FROM vats WHERE instr(vat_parameters, ?1) > 0 OR instr(termination, ?1) > 0",
                  bind: { $0.bind(1, quoted) }) { q in
             let v = try q.vatRecord()
             Holder.forEach(inVat: v.id, v, visit)

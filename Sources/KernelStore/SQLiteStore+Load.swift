@@ -106,7 +106,7 @@ enum StoredRow {
 
 /// Rows read back into the core's values; a malformed row is a `RowError`.
 extension SQLiteStatement {
-    /// A `vats` row read with `StoredTables.vats.columns`.
+    /// A `vats` row read with `StoredTables.vatColumns`.
     func vatRecord() throws -> VatRecord {
         let r = self
         let id = try r.vatID(0, "vats row")
@@ -135,13 +135,13 @@ extension SQLiteStatement {
         return v
     }
 
-    /// An `objects` row read with `StoredTables.objects.columns` (its id is column 0).
+    /// An `objects` row read with `StoredTables.objectColumns` (its id is column 0).
     func kernelObject() throws -> KernelObject {
         let owner = try isNull(1) ? nil : vatID(1, "objects row ko\(int(0)) owner")
         return KernelObject(owner: owner, reachable: int(2), recognizable: int(3))
     }
 
-    /// A `promises` row read with `StoredTables.promises.columns` (its id is column 0), with its
+    /// A `promises` row read with `StoredTables.promiseColumns` (its id is column 0), with its
     /// queue and data.
     func kernelPromise() throws -> KernelPromise {
         let r = self

@@ -117,6 +117,12 @@ enum StoredTables {
         [.init(vats), .init(objects), .init(promises), .init(clist), .init(vatstore), .init(gcActions), .init(pins), .init(heldResults)]
     }
 
+    /// The columns of the tables `SQLiteReader` reads, made once: a reader's every query
+    /// would otherwise build the whole mapping to name them.
+    static let vatColumns = vats.columns
+    static let objectColumns = objects.columns
+    static let promiseColumns = promises.columns
+
     static var vats: StoredTable<VatTable<VatRecord>> {
         StoredTable(table: "vats", keyColumns: ["vat_id"],
                     rowColumns: ["name", "options", "incarnation", "status", "termination", "vat_parameters",
