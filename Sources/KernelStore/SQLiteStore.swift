@@ -163,9 +163,10 @@ public final class SQLiteStore: KernelStorage {
     public static let walRestartBytes = 16 << 20
     /// How long that checkpoint waits for readers still on older snapshots.
     static let walRestartWaitMilliseconds: Int32 = 50
-    /// The WAL size when a restart last failed (readers did not finish in time): the next try
-    /// waits until it has grown by a quarter of the bound, so a busy reader costs one wait, not
-    /// one per group.
+    /// How much the WAL grows after a failed restart (readers did not finish in time) before
+    /// the next try, so that a busy reader costs one wait, not one per group.
+    public static let walRestartRetryBytes = walRestartBytes / 4
+    /// The WAL size when a restart last failed.
     private var walRestartFailedAt: Int?
 
     /// Keeps the WAL bounded while other connections read (`SQLiteReader`): SQLite's own
@@ -182,7 +183,7 @@ public final class SQLiteStore: KernelStorage {
     /// flush), so that no answer waits for it. Outside a group only.
     public func restartWALIfLarge() {
         guard let c = connection, c.isOpen, c.isAutocommit, !isInMemory, let size = FileChecks.size(path + "-wal"),
-              size > Self.walRestartBytes, size > (walRestartFailedAt ?? 0) + Self.walRestartBytes / 4 else { return }
+              size > Self.walRestartBytes, size > (walRestartFailedAt ?? 0) + Self.walRestartRetryBytes else { return }
         sqlite3_busy_timeout(c.db, Self.walRestartWaitMilliseconds)
         defer { sqlite3_busy_timeout(c.db, Self.busyTimeoutMilliseconds) }
         let rc = sqlite3_wal_checkpoint_v2(c.db, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)

@@ -54,10 +54,11 @@ import VatKernel
                 r.close()
             }.start()
         }
-        // About 24 MB of WAL frames: 360 cranks of a 64 KiB vatstore value each.
+        // About 40 MB of WAL frames, 2.5 times the bound: 600 cranks of a 64 KiB vatstore value
+        // each.
         let value = ByteString(String(repeating: "x", count: 64 << 10))
         var largest = 0
-        for i in 0..<360 {
+        for i in 0..<600 {
             _ = try kernel.syscalls([.vatstoreSet(key: ByteString("k\(i % 50)"), value: value)], from: vat)
             try store.flush()
             store.restartWALIfLarge()
@@ -67,7 +68,12 @@ import VatKernel
         ended.wait()
         ended.wait()
         #expect(reads.load(ordering: .relaxed) > 10)
-        // The bound plus one group's frames (a 64 KiB value and its pages).
-        #expect(largest <= SQLiteStore.walRestartBytes + (1 << 20), "largest WAL: \(largest) bytes")
+        // The bound, plus what a failed restart lets the WAL grow before the next try,
+        // plus one group's frames (a 64 KiB value and its pages). A restart fails when a reader
+        // stays inside its snapshot for the whole wait, which happens when the scheduler leaves
+        // it off the CPU that long: CI saw it once while the test suites loaded every core. Two
+        // failures in a row, or none of the restarts, break the bound.
+        let bound = SQLiteStore.walRestartBytes + SQLiteStore.walRestartRetryBytes + (1 << 20)
+        #expect(largest <= bound, "largest WAL: \(largest) bytes")
     }
 }
