@@ -5,7 +5,13 @@
 # Goal: the p99 with readers within 3x of the p99 without. Both phases run against the same
 # server, one after the other, so the ratio carries the machine's noise once.
 #
-# Needs wrk (Debian: apt-get install wrk), curl, jq, python3. Builds nothing: run
+# The writes come from Benchmarks/latency-load.c, which times every request with the monotonic
+# clock; wrk fetches the pages. wrk's own latency figures for the writes are printed too, from a
+# third phase, but not used: with reader threads they disagree with wrk's own system calls
+# (Benchmarks/README.md, "Do large reads delay small changes?").
+#
+# Needs wrk (Debian: apt-get install wrk), a C compiler (cc, or the Swift toolchain's clang),
+# curl, jq, python3. Builds nothing of the project: run
 # `swift build -c release --product vatkernel` first (or set BIN).
 # Usage: bash Benchmarks/read-contention.sh [SECONDS per phase, default 10]
 set -u
@@ -14,7 +20,10 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="${BIN:-$ROOT/.build/release/vatkernel}"
 command -v wrk >/dev/null || { echo "read-contention: needs wrk (apt-get install wrk)" >&2; exit 2; }
 [ -x "$BIN" ] || { echo "read-contention: build first: swift build -c release --product vatkernel" >&2; exit 2; }
+CC="${CC:-$(command -v cc || command -v clang)}"
+[ -n "$CC" ] || { echo "read-contention: needs a C compiler (cc or clang)" >&2; exit 2; }
 T=$(mktemp -d -t read-contention.XXXX)
+"$CC" -O2 -pthread -o "$T/latency-load" "$ROOT/Benchmarks/latency-load.c" || exit 2
 "$BIN" serve --host 127.0.0.1 --port 0 --db "$T/k.sqlite" --durability "${DURABILITY:-full}" >"$T/log" 2>&1 &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$T"' EXIT
@@ -54,14 +63,16 @@ done = function(summary, latency, requests)
 end
 LUA
 
+PORT="${URL##*:}"
 phase() {
-  wrk -t2 -c16 -d"${SECONDS_PER_PHASE}s" --timeout 30s -s "$T/write.lua" "$URL" | sed -n 's/^RESULT //p'
+  "$T/latency-load" 127.0.0.1 "$PORT" /vats/v1/syscalls "$A" 16 "$SECONDS_PER_PHASE" | sed -n 's/^RESULT //p'
 }
 echo "writes alone:        $(phase | tee "$T/alone")"
-wrk -t1 -c4 -d"$((SECONDS_PER_PHASE + 2))s" --timeout 30s "$URL/vats/v1/clist?limit=1000" >"$T/readers" 2>&1 &
+wrk -t1 -c4 -d"$((2 * SECONDS_PER_PHASE + 2))s" --timeout 30s "$URL/vats/v1/clist?limit=1000" >"$T/readers" 2>&1 &
 READERS=$!
 sleep 1
 echo "writes with readers: $(phase | tee "$T/contended")"
+echo "  (wrk's own figures for the same writes with readers, not used: $(wrk -t2 -c16 -d"${SECONDS_PER_PHASE}s" --timeout 30s -s "$T/write.lua" "$URL" | sed -n 's/^RESULT //p'))"
 wait $READERS
 echo "readers: $(sed -n 's/^Requests\/sec: *//p' "$T/readers") pages/s, $(sed -n 's/^Transfer\/sec: *//p' "$T/readers")"
 a=$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' "$T/alone"); c=$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' "$T/contended")
