@@ -95,8 +95,8 @@ extension KernelThread {
             return ok(events(state.runQueue, page))
         case .acceptanceQueue(let page):
             return ok(events(state.acceptanceQueue, page))
-        case .gcActions:
-            return ok(.array(state.gcActions.sorted().map { .string($0.description) }))
+        case .gcActions(let page):
+            return ok(Representation.gcActionsPage(page.select(state.gcActions), page))
         case .audit:
             return ok(.array(kernel.audit().map(Self.auditProblem)))
         case .createVat(let name, let options, let parameters):

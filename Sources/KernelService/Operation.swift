@@ -1,3 +1,4 @@
+import Algorithms
 import KernelStore
 import VatKernel
 
@@ -22,6 +23,27 @@ struct Page: Equatable {
     /// number of a kref or vat ID), or for a c-list `PageCursor.anyKRef.position(_:)`.
     var after: Int?
     var limit: Int
+}
+
+/// A page of `GET /kernel/gc-actions`: the actions after `after` in the list's numeric order
+/// (`GCActionPage.precedes`), at most `limit` of them. Its cursor is an action itself
+/// (`v1 dropExport ko23`), which no number can stand for: the order has three keys.
+struct GCActionPage: Equatable {
+    var after: GCAction?
+    var limit: Int
+
+    /// The list's order: by vat number, then by kref number, then by kind in the order the
+    /// kernel processes them (dropExport, retireExport, retireImport, abandonImport).
+    static func precedes(_ a: GCAction, _ b: GCAction) -> Bool {
+        (a.vat.number, a.kref.number, a.kind.rawValue) < (b.vat.number, b.kref.number, b.kind.rawValue)
+    }
+
+    /// The page's actions out of the whole set (in any order), without sorting all of it:
+    /// the first `limit + 1`, so that the page knows whether more follow.
+    func select<S: Sequence<GCAction>>(_ all: S) -> [GCAction] {
+        all.lazy.filter { a in after.map { Self.precedes($0, a) } ?? true }
+            .min(count: limit + 1, sortedBy: Self.precedes)
+    }
 }
 
 /// Which events `GET /events` and `GET /events/stream` show: all, or those of one type, about
@@ -71,7 +93,7 @@ enum Operation: Equatable {
     case setRunMode(RunMode)
     case runQueue(Page)
     case acceptanceQueue(Page)
-    case gcActions
+    case gcActions(GCActionPage)
     case audit
 
     case createVat(name: ByteString, options: JSONValue, vatParameters: CapData<KRef>)
@@ -205,7 +227,7 @@ extension Operation {
         case .kernelAcceptanceQueue:
             return .acceptanceQueue(try page(query))
         case .kernelGCActions:
-            return .gcActions
+            return .gcActions(try gcActionPage(query))
         case .kernelAudit:
             return .audit
         case .kernelGCReconsider:
@@ -523,6 +545,21 @@ extension Operation {
                 throw .invalidParameter("limit", "must be an integer between 1 and \(Limits.maxPageSize)")
             }
             p.limit = n
+        }
+        return p
+    }
+
+    /// `after` and `limit` of `GET /kernel/gc-actions`: `limit` as every list takes it, `after`
+    /// an action as the list shows it.
+    static func gcActionPage(_ query: [String: String]) throws(ServiceError) -> GCActionPage {
+        var limitOnly = query
+        limitOnly["after"] = nil
+        var p = GCActionPage(after: nil, limit: try page(limitOnly).limit)
+        if let text = query["after"] {
+            guard let a = GCAction(text), Limits.accepts(a.vat), Limits.accepts(a.kref), a.kref.kind == .object else {
+                throw .invalidParameter("after", "\"\(text)\" is not a GC action as the list shows one (\"v1 dropExport ko23\")")
+            }
+            p.after = a
         }
         return p
     }

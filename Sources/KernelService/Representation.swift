@@ -97,6 +97,13 @@ enum Representation {
         return body
     }
 
+    /// A page of `GET /kernel/gc-actions` from `selected` (`GCActionPage.select`: at most
+    /// `limit + 1`, in order).
+    static func gcActionsPage(_ selected: [GCAction], _ page: GCActionPage) -> JSON {
+        Representation.page("gcActions", Page(after: nil, limit: page.limit), selected,
+                            item: { .string($0.description) }, cursor: { .string($0.description) })
+    }
+
     static func holder(_ h: Holder) -> JSON {
         .object([
             ("kind", .string(h.kind.rawValue)),

@@ -137,7 +137,7 @@ enum Resource: Equatable {
         case .kernelRunMode: return Spec(template: "/kernel/run-mode", methods: ["GET", "PUT"])
         case .kernelRunQueue: return Spec(template: "/kernel/run-queue", methods: Self.get, query: Self.page)
         case .kernelAcceptanceQueue: return Spec(template: "/kernel/acceptance-queue", methods: Self.get, query: Self.page)
-        case .kernelGCActions: return Spec(template: "/kernel/gc-actions", methods: Self.get)
+        case .kernelGCActions: return Spec(template: "/kernel/gc-actions", methods: Self.get, query: Self.page)
         case .kernelAudit: return Spec(template: "/kernel/audit", methods: Self.get)
         case .kernelGCReconsider: return Spec(template: "/kernel/gc/reconsider", methods: Self.post)
         case .vats: return Spec(template: "/vats", methods: ["GET", "POST"], query: Self.page)

@@ -27,8 +27,8 @@ struct SnapshotRead {
             return ok(try queue(.run, page))
         case .acceptanceQueue(let page):
             return ok(try queue(.acceptance, page))
-        case .gcActions:
-            return ok(.array(try reader.gcActions().sorted().map { .string($0.description) }))
+        case .gcActions(let page):
+            return ok(Representation.gcActionsPage(page.select(try reader.gcActions()), page))
         case .deliveries(let vat, let page, _):
             return try deliveries(record(vat).id, page)
         case .listEvents(let filter, let page, _):

@@ -91,6 +91,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds a request may take to arrive completely; slower clients are answered 408. [env: VATKERNEL_READ_TIMEOUT] (default: 10)")
     var readTimeout: Int?
 
+    @Option(help: "Seconds the server waits for a client to take answer bytes once its socket is full; then it closes the connection. [env: VATKERNEL_WRITE_TIMEOUT] (default: 30)")
+    var writeTimeout: Int?
+
+    @Option(help: "Most requests of one connection in progress at once (pipelined); past it the server reads no more of that connection's requests until answers go out. [env: VATKERNEL_MAX_PIPELINED_REQUESTS] (default: 64)")
+    var maxPipelinedRequests: Int?
+
     @Flag(help: "Write one JSON line per answered request to standard error (time, requestId, method, target, status, bytes, durationMs). [env: VATKERNEL_ACCESS_LOG=1]")
     var accessLog = false
 

@@ -90,12 +90,16 @@ struct Settings {
         streamHeartbeat = try int(o.streamHeartbeat, "VATKERNEL_STREAM_HEARTBEAT", default: 15, range: 1...3_600, option: "--stream-heartbeat")
         let idle = try int(o.idleTimeout, "VATKERNEL_IDLE_TIMEOUT", default: 60, range: 1...86_400, option: "--idle-timeout")
         let read = try int(o.readTimeout, "VATKERNEL_READ_TIMEOUT", default: 10, range: 1...3_600, option: "--read-timeout")
+        let write = try int(o.writeTimeout, "VATKERNEL_WRITE_TIMEOUT", default: 30, range: 1...3_600, option: "--write-timeout")
+        let pipelined = try int(o.maxPipelinedRequests, "VATKERNEL_MAX_PIPELINED_REQUESTS", default: 64, range: 1...4_096,
+                                option: "--max-pipelined-requests")
         accessLog = o.accessLog || ["1", "true", "yes"].contains(env["VATKERNEL_ACCESS_LOG"]?.lowercased() ?? "")
         keepDeliveries = o.keepDeliveries || ["1", "true", "yes"].contains(env["VATKERNEL_KEEP_DELIVERIES"]?.lowercased() ?? "")
         let maxUnsent = try int(o.maxUnsentBytes, "VATKERNEL_MAX_UNSENT_BYTES", default: 4 << 20, range: 1...(1 << 40), option: "--max-unsent-bytes")
         http = HTTPServerConfiguration(
             host: host, port: port, maxHeaderBytes: maxHeader, maxBodyBytes: maxBody, maxConnections: maxConnections,
-            idleTimeout: .seconds(idle), readTimeout: .seconds(read))
+            idleTimeout: .seconds(idle), readTimeout: .seconds(read), writeTimeout: .seconds(write),
+            maxPipelinedRequests: pipelined)
         http.maxUnsentBytes = maxUnsent
     }
 

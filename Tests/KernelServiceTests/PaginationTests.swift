@@ -66,6 +66,54 @@ import VatKernel
         #expect(first.json["next"] == .int(4))
         #expect(first.body.utf8.count < Limits.maxPageBytes + 200)
     }
+
+    @Test func pendingGCActionsArePagedByVatThenKrefNumber() throws {
+        // Manual: the actions stay pending instead of being delivered at once.
+        let h = try Harness(KernelServiceConfiguration(runMode: .manual))
+        let alice = h.createVat("alice")
+        var tokens: [Int: String] = [:]
+        for i in 2...10 { tokens[i] = h.createVat("vat\(i)") }
+        // Vats 10 and 2 (roots ko29, ko21) meet alice (ko20); vat 10 sends her 85 of its objects
+        // (ko30…ko114: text order would put ko100 before ko30), then vat 2 one (ko115).
+        for root in ["ko29", "ko21"] {
+            #expect(h.call("POST", "/messages", #"{"target":"\#(root)","methargs":\#(methargs("meet", ["ko20"]))}"#).status == 202)
+        }
+        #expect(h.call("POST", "/kernel/run", "{}").json["idle"] == .bool(true))
+        for (vat, count) in [(10, 85), (2, 1)] {
+            let send = #"{"type":"send","target":"o-50","methargs":\#(methargs("take", (1...count).map { "o+\($0)" }))}"#
+            #expect(h.call("POST", "/vats/v\(vat)/syscalls", #"{"syscalls":[\#(send)]}"#, token: tokens[vat]).status == 200)
+        }
+        #expect(h.call("POST", "/kernel/run", "{}").json["idle"] == .bool(true))
+        // Alice drops all 86 imports: one dropExport for each exporter's object.
+        let imports = (50..<136).map { "\"o-\($0)\"" }.joined(separator: ",")
+        let drop = #"{"syscalls":[{"type":"dropImports","vrefs":[\#(imports)]}]}"#
+        let dropped = h.call("POST", "/vats/v1/syscalls", drop, token: alice)
+        #expect(dropped.status == 200, "\(dropped.body)")
+        // Vat 2 before vat 10 (text order would put "v10" first), each by kref number.
+        let expected = ["v2 dropExport ko115"] + (30...114).map { "v10 dropExport ko\($0)" }
+        var pages: [[String]] = []
+        var after: String?
+        repeat {
+            let query = "?limit=40" + (after.map { "&after=\($0.replacingOccurrences(of: " ", with: "%20"))" } ?? "")
+            let page = h.call("GET", "/kernel/gc-actions" + query).json
+            pages.append((page["gcActions"]?.arrayValue ?? []).map { $0.stringValue ?? "?" })
+            #expect(page["limit"] == .int(40) && page["maxBytes"] == .int(Limits.maxPageBytes))
+            after = page["next"]?.stringValue
+            if let after { #expect(after == pages.last?.last) }
+        } while after != nil && pages.count < 10
+        #expect(pages.map(\.count) == [40, 40, 6])
+        #expect(pages.flatMap { $0 } == expected)
+        #expect(h.call("GET", "/kernel/gc-actions?after=v10%20dropExport%20ko113").body
+            == #"{"gcActions":["v10 dropExport ko114"],"next":null,"limit":100,"maxBytes":1048576}"#)
+        #expect(h.call("GET", "/kernel/gc-actions?after=v9%20retireImport%20ko1&limit=1").body
+            == #"{"gcActions":["v10 dropExport ko30"],"next":"v10 dropExport ko30","limit":1,"maxBytes":1048576}"#)
+        let bad = h.call("GET", "/kernel/gc-actions?after=ko30")
+        #expect(bad.status == 400)
+        #expect(bad.json["error"]?["message"]?.stringValue
+            == #"after: "ko30" is not a GC action as the list shows one ("v1 dropExport ko23")"#)
+        #expect(h.call("GET", "/kernel/gc-actions?limit=0").status == 400)
+        #expect(h.call("GET", "/kernel/gc-actions?owner=v1").status == 400)
+    }
 }
 
 extension JSONValue {

@@ -94,7 +94,7 @@ import VatKernel
                      "/promises", "/promises?limit=2", "/promises?after=kp41&limit=2", "/promises?decider=v1",
                      "/promises?state=unresolved", "/promises?state=fulfilled&decider=v1", "/promises?decider=v9",
                      "/kernel/run-queue", "/kernel/run-queue?limit=1", "/kernel/acceptance-queue", "/kernel/acceptance-queue?after=1&limit=1",
-                     "/kernel/gc-actions",
+                     "/kernel/gc-actions", "/kernel/gc-actions?limit=1", "/kernel/gc-actions?after=v1%20dropExport%20ko20",
                      "/events", "/events?limit=7", "/events?after=20&limit=5", "/events?type=deliver&limit=4", "/events?vat=v2",
                      "/events?kref=ko21&limit=3", "/events?type=syscall&vat=v1&after=3&limit=2"]
         for v in 1...5 {
@@ -130,7 +130,7 @@ import VatKernel
         // The scenario left every table worth comparing non-empty.
         #expect(h.call("GET", "/kernel/run-queue").json["events"]?.arrayValue?.isEmpty == false)
         #expect(h.call("GET", "/kernel/acceptance-queue").json["events"]?.arrayValue?.isEmpty == false)
-        #expect(h.call("GET", "/kernel/gc-actions").json.arrayValue?.isEmpty == false)
+        #expect(h.call("GET", "/kernel/gc-actions").json["gcActions"]?.arrayValue?.isEmpty == false)
         #expect(h.call("GET", "/vats/v1/deliveries?limit=1000", token: tokens["v1"]).json["next"]?.intValue != nil)
         #expect(h.call("GET", "/vats/v4").json["termination"]?["cleanupDone"] == .bool(false))
         #expect(h.call("GET", "/vats/v9/clist").status == 404)

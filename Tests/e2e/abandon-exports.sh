@@ -57,7 +57,7 @@ assert_eq "ko22 is an orphan, 1,1" '200 null 1 1' "$STATUS $(jqb .owner) $(jqb .
 assert_eq "ko22's only holder is alice's import" '[{"kind":"importer","vatID":"v1","vref":"o-50"}]' \
   "$(jqb '[.holders[] | {kind, vatID, vref}]')"
 do_curl GET /kernel/gc-actions
-assert_eq "no GC action pending" '[]' "$BODY"
+assert_eq "no GC action pending" '{"gcActions":[],"next":null,"limit":100,"maxBytes":1048576}' "$BODY"
 
 do_curl -t "$ALICE" POST /vats/v1/syscalls "{\"syscalls\":[{\"type\":\"send\",\"target\":\"o-50\",\"methargs\":$(methargs ping),\"result\":\"p+1\"},{\"type\":\"subscribe\",\"vpid\":\"p+1\"}]}"
 assert_eq "alice sends o-50.ping() -> p+1 and subscribes" '200 {"type":"ran","results":[null,null]}' "$STATUS $BODY"

@@ -176,6 +176,12 @@ out="$(VATKERNEL_MAX_QUEUED_BYTES=lots "$VATKERNEL_BIN" serve --port 0 --db :mem
 assert_eq "VATKERNEL_MAX_QUEUED_BYTES=lots exits 64" '64' "$rc"
 out="$("$VATKERNEL_BIN" serve --port 0 --db :memory: --max-unsent-bytes 0 2>&1)"; rc=$?
 assert_eq "--max-unsent-bytes 0 exits 64" '64' "$rc"
+out="$("$VATKERNEL_BIN" serve --port 0 --db :memory: --max-pipelined-requests 0 2>&1)"; rc=$?
+assert_eq "--max-pipelined-requests 0 exits 64, naming the bound" '64 1' \
+  "$rc $(printf '%s' "$out" | grep -c -- '--max-pipelined-requests must be between 1 and 4096, not 0')"
+out="$(VATKERNEL_WRITE_TIMEOUT=0 "$VATKERNEL_BIN" serve --port 0 --db :memory: 2>&1)"; rc=$?
+assert_eq "VATKERNEL_WRITE_TIMEOUT=0 exits 64, naming the bound" '64 1' \
+  "$rc $(printf '%s' "$out" | grep -c -- '--write-timeout must be between 1 and 3600, not 0')"
 
 echo "== a port already in use"
 # This test's own server holds the port. The store was opened and the kernel loaded on its

@@ -208,7 +208,7 @@ run_all "the queued work"
 do_curl GET /vats/v4
 assert_eq "dave's cleanup finished: nothing left" '"terminated" true 0' "$(jqb .status) $(jqb .termination.cleanupDone) $(jqb .clistSize)"
 do_curl GET /kernel/gc-actions
-assert_eq "no GC action left" '200 []' "$STATUS $BODY"
+assert_eq "no GC action left" '200 {"gcActions":[],"next":null,"limit":100,"maxBytes":1048576}' "$STATUS $BODY"
 do_curl GET "/objects/$(grep -o '"kref":"ko[0-9]*","vref":"o+10"' "$E2E_TMP/after" | head -1 | sed 's/.*"kref":"\(ko[0-9]*\)".*/\1/')"
 assert_eq "alice's o+10, dropped by bob, is gone" '404' "$STATUS"
 do_curl -t "${TOK[v2]}" GET "/vats/v2/deliveries?after=$(grep -o '^/vats/v2 200 .*' "$E2E_TMP/after" | sed 's/.*"deliveryCount":\([0-9]*\).*/\1/')"
