@@ -174,8 +174,10 @@ struct ServiceError: Error, Equatable {
 }
 
 /// Why a request failed on the kernel thread, as the runner must know it: a refusal is answered
-/// and the group goes on; a storage failure is answered 503 and ends the group (nothing after
-/// it runs, and the kernel reloads from the last durable state).
+/// and the group goes on; a storage failure is answered 503 and ends the group: nothing after
+/// it runs, and the cranks before it are still flushed, since the store discards only the failed
+/// crank (`KernelThread.runGroup`; only a kernel that cannot be undone is reloaded from the
+/// store).
 enum RequestFailure: Error {
     case refused(ServiceError)
     /// The store could not read or write (its message).
