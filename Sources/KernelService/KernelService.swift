@@ -73,6 +73,8 @@ public final class KernelService: HTTPHandler {
     /// The reader threads' and the kernel thread's IDs, for tests of their scheduling policy.
     var readerThreadIDs: [Int32] { runner.readers.threadIDs.withLock { $0 } }
     var kernelThreadID: Int32 { runner.kernelThreadID.load(ordering: .acquiring) }
+    /// Keeps the reader threads from taking reads while `held` (`ReaderPool.hold(_:)`), for tests.
+    func holdReaders(_ held: Bool) { runner.readers.hold(held) }
 
     /// The leaks the start-up audit found (KERNEL-SPEC §13.8): served anyway, to be logged.
     public var startupLeaks: [String] { leaks.withLock { $0 } }

@@ -36,6 +36,8 @@ final class ReaderPool: Sendable {
     private struct Queue {
         var jobs: [Job] = []
         var accepting = true
+        /// Set by `hold(_:)`, for tests: no thread takes a read until it is cleared or the pool stops.
+        var held = false
     }
 
     private let queue = Mutex(Queue())
@@ -124,11 +126,23 @@ final class ReaderPool: Sendable {
         for _ in 0..<n { ended.wait() }
     }
 
+    /// Keeps every reader thread off the queue while `held`, so that reads submitted meanwhile
+    /// wait in it together (the way `Harness.holdKernelThread` makes requests wait for the
+    /// kernel thread); for tests of the queue's bound and of reads whose connection closes
+    /// while they wait. No route reaches it. Stopping the pool ends a hold, so that `stop()`
+    /// still answers what is queued.
+    func hold(_ held: Bool) {
+        queue.withLock { $0.held = held }
+        if !held {
+            for _ in 0..<threads.load(ordering: .acquiring) { wake.signal() }
+        }
+    }
+
     /// A reader thread's life: take reads until the pool stops and its queue is empty.
     private func serve(_ reader: SQLiteReader) {
         while true {
             let next = queue.withLock { q -> (job: Job?, done: Bool) in
-                if !q.jobs.isEmpty { return (q.jobs.removeFirst(), false) }
+                if !q.jobs.isEmpty && (!q.held || !q.accepting) { return (q.jobs.removeFirst(), false) }
                 return (nil, !q.accepting)
             }
             if let job = next.job {
