@@ -25,24 +25,19 @@ struct Page: Equatable {
     var limit: Int
 }
 
-/// A page of `GET /kernel/gc-actions`: the actions after `after` in the list's numeric order
-/// (`GCActionPage.precedes`), at most `limit` of them. Its cursor is an action itself
-/// (`v1 dropExport ko23`), which no number can stand for: the order has three keys.
+/// A page of `GET /kernel/gc-actions`: the actions after `after`, at most `limit` of them, in
+/// the order of the set itself. KERNEL-SPEC §2 makes `gcActions` a set of strings sorted as
+/// plain strings (`v10` before `v2`, `ko100` before `ko21`), and §13 counts that order among
+/// those that affect logs, so the list keeps it, as it did before it was paged; the cursor is
+/// an action itself (`v1 dropExport ko23`).
 struct GCActionPage: Equatable {
     var after: GCAction?
     var limit: Int
 
-    /// The list's order: by vat number, then by kref number, then by kind in the order the
-    /// kernel processes them (dropExport, retireExport, retireImport, abandonImport).
-    static func precedes(_ a: GCAction, _ b: GCAction) -> Bool {
-        (a.vat.number, a.kref.number, a.kind.rawValue) < (b.vat.number, b.kref.number, b.kind.rawValue)
-    }
-
     /// The page's actions out of the whole set (in any order), without sorting all of it:
     /// the first `limit + 1`, so that the page knows whether more follow.
     func select<S: Sequence<GCAction>>(_ all: S) -> [GCAction] {
-        all.lazy.filter { a in after.map { Self.precedes($0, a) } ?? true }
-            .min(count: limit + 1, sortedBy: Self.precedes)
+        all.lazy.filter { a in after.map { $0 < a } ?? true }.min(count: limit + 1)
     }
 }
 

@@ -67,14 +67,14 @@ import VatKernel
         #expect(first.body.utf8.count < Limits.maxPageBytes + 200)
     }
 
-    @Test func pendingGCActionsArePagedByVatThenKrefNumber() throws {
+    @Test func pendingGCActionsArePagedInTheSetsStringOrder() throws {
         // Manual: the actions stay pending instead of being delivered at once.
         let h = try Harness(KernelServiceConfiguration(runMode: .manual))
         let alice = h.createVat("alice")
         var tokens: [Int: String] = [:]
         for i in 2...10 { tokens[i] = h.createVat("vat\(i)") }
         // Vats 10 and 2 (roots ko29, ko21) meet alice (ko20); vat 10 sends her 85 of its objects
-        // (ko30…ko114: text order would put ko100 before ko30), then vat 2 one (ko115).
+        // (ko30…ko114), then vat 2 one (ko115).
         for root in ["ko29", "ko21"] {
             #expect(h.call("POST", "/messages", #"{"target":"\#(root)","methargs":\#(methargs("meet", ["ko20"]))}"#).status == 202)
         }
@@ -89,8 +89,10 @@ import VatKernel
         let drop = #"{"syscalls":[{"type":"dropImports","vrefs":[\#(imports)]}]}"#
         let dropped = h.call("POST", "/vats/v1/syscalls", drop, token: alice)
         #expect(dropped.status == 200, "\(dropped.body)")
-        // Vat 2 before vat 10 (text order would put "v10" first), each by kref number.
-        let expected = ["v2 dropExport ko115"] + (30...114).map { "v10 dropExport ko\($0)" }
+        // The set's order, KERNEL-SPEC §2: strings sorted as strings, so ko100…ko114 before
+        // ko30…ko99, and "v10" before "v2".
+        let expected = (100...114).map { "v10 dropExport ko\($0)" } + (30...99).map { "v10 dropExport ko\($0)" }
+            + ["v2 dropExport ko115"]
         var pages: [[String]] = []
         var after: String?
         repeat {
@@ -103,10 +105,11 @@ import VatKernel
         } while after != nil && pages.count < 10
         #expect(pages.map(\.count) == [40, 40, 6])
         #expect(pages.flatMap { $0 } == expected)
-        #expect(h.call("GET", "/kernel/gc-actions?after=v10%20dropExport%20ko113").body
-            == #"{"gcActions":["v10 dropExport ko114"],"next":null,"limit":100,"maxBytes":1048576}"#)
-        #expect(h.call("GET", "/kernel/gc-actions?after=v9%20retireImport%20ko1&limit=1").body
-            == #"{"gcActions":["v10 dropExport ko30"],"next":"v10 dropExport ko30","limit":1,"maxBytes":1048576}"#)
+        #expect(h.call("GET", "/kernel/gc-actions?after=v10%20dropExport%20ko99").body
+            == #"{"gcActions":["v2 dropExport ko115"],"next":null,"limit":100,"maxBytes":1048576}"#)
+        // A cursor need not be in the set: the page starts after where it would stand.
+        #expect(h.call("GET", "/kernel/gc-actions?after=v10%20abandonImport%20ko1&limit=1").body
+            == #"{"gcActions":["v10 dropExport ko100"],"next":"v10 dropExport ko100","limit":1,"maxBytes":1048576}"#)
         let bad = h.call("GET", "/kernel/gc-actions?after=ko30")
         #expect(bad.status == 400)
         #expect(bad.json["error"]?["message"]?.stringValue
