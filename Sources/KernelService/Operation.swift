@@ -27,7 +27,7 @@ struct Page: Equatable {
 
 /// A page of `GET /kernel/gc-actions`: the actions after `after`, at most `limit` of them, in
 /// the order of the set itself. KERNEL-SPEC §2 makes `gcActions` a set of strings sorted as
-/// plain strings (`v10` before `v2`, `ko100` before `ko21`), and §13 counts that order among
+/// plain strings (`v10` before `v2`, `ko100` before `ko21`), and §12 counts that order among
 /// those that affect logs, so the list keeps it, as it did before it was paged; the cursor is
 /// an action itself (`v1 dropExport ko23`).
 struct GCActionPage: Equatable {
