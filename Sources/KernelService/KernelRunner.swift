@@ -353,7 +353,10 @@ final class KernelThread {
     func publishSummary() {
         let published = kernel.map { (body: summaryJSON($0).bytes, crank: $0.state.counters.crank) }
         runner.summary.withLock { $0 = published }
-        if let kernel { metrics.publish(kernel.state, gcActions: kernel.state.gcActions.count) }
+        if let kernel {
+            metrics.publish(kernel.state, gcActions: kernel.state.gcActions.count)
+            metrics.orphansRetired(total: kernel.orphansRetired)
+        }
     }
 
     func log(_ message: String) {

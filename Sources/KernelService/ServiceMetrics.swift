@@ -21,8 +21,11 @@ final class ServiceMetrics: Sendable {
     private let terminations: Counter
     private let droppedRequests: Counter
     private let storeSize: Gauge
+    private let orphansRetiredCounter: Counter
     /// Terminated vats seen at the last group, so that terminations count as they happen.
     private let terminatedSeen = Mutex<Int?>(nil)
+    /// The kernel's total of retired orphans at the last group.
+    private let orphansRetiredSeen = Mutex<Int>(0)
 
     init(version: String, storePath: String) {
         self.storePath = storePath == ":memory:" ? nil : storePath
@@ -44,6 +47,8 @@ final class ServiceMetrics: Sendable {
         droppedRequests = registry.makeCounter(
             descriptor: Self.name("requests_dropped", "total", "Reads not run because their connection had closed while they waited."))
         storeSize = registry.makeGauge(descriptor: Self.name("store_size", "bytes", "Size of the database file and its WAL (0 in memory)."))
+        orphansRetiredCounter = registry.makeCounter(
+            descriptor: Self.name("orphans_retired", "total", "Orphans (objects without an owner) retired once nothing reached or recognized them."))
         // Families whose samples appear as they happen, declared up front so the page lists them.
         for kind in ["host-request"] + CrankReport.Kind.allCases.map(\.rawValue) {
             _ = crankCounter(kind)
@@ -110,9 +115,9 @@ final class ServiceMetrics: Sendable {
             .increment(by: Int64(count))
     }
 
-    /// Exports abandoned by `syscall.abandonExports` (each becomes an orphan).
+    /// Exports abandoned by `syscall.abandonExports` or by an upgrade (each becomes an orphan).
     func exportsAbandoned(_ count: Int) {
-        registry.makeCounter(descriptor: Self.name("exports_abandoned", "total", "Exports abandoned by syscall.abandonExports."))
+        registry.makeCounter(descriptor: Self.name("exports_abandoned", "total", "Exports abandoned by syscall.abandonExports or by an upgrade."))
             .increment(by: Int64(count))
     }
 
@@ -126,6 +131,16 @@ final class ServiceMetrics: Sendable {
     func commitGroup(duration: Duration, cranks: Int) {
         commitDuration.record(duration)
         commitSize.record(Double(cranks))
+    }
+
+    /// Orphans retired, as the kernel's running total (`Kernel.orphansRetired`) says at the end
+    /// of a group: the counter grows by what the total grew since the last group.
+    func orphansRetired(total: Int) {
+        let newly = orphansRetiredSeen.withLock { seen -> Int in
+            defer { seen = max(seen, total) }
+            return max(0, total - seen)
+        }
+        if newly > 0 { orphansRetiredCounter.increment(by: Int64(newly)) }
     }
 
     /// The gauges, from the state as of the end of a group.

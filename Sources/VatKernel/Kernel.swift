@@ -27,6 +27,10 @@ public final class Kernel {
     /// How the running crank began, and what it did so far, for the event log (`CrankTrace`).
     var crankStart: CrankStart?
     var trace: [CrankTraceEntry] = []
+    /// Orphans (objects without an owner) that committed cranks retired since this kernel was
+    /// made, counted from their traces: for a metric. Not kernel state: nothing reads it back,
+    /// and a kernel loaded from a store starts it at zero.
+    public private(set) var orphansRetired = 0
     /// Krefs whose counts may have reached zero this crank, in insertion order (§2).
     var maybeFree: [KRef] = []
     var maybeFreeSet: Set<KRef> = []
@@ -100,6 +104,7 @@ public final class Kernel {
                 throw .storageFailure(String(describing: error))
             }
         }
+        for case .objectRetired(_, nil) in trace { orphansRetired += 1 }
         if group != nil { group!.keep(journal, tableChanges: tableChangesJournaled()) }
         tables(.commitCrank(keep: group?.isUndoable == true))
         journal.removeAll(keepingCapacity: true)

@@ -60,4 +60,30 @@ struct MetricsTests {
         #expect(s[#"vatkernel_http_request_duration_seconds_count{route="/metrics",method="GET",status="401"}"#] == "1")
         #expect(Int(s[#"vatkernel_crank_duration_seconds_count"#] ?? "") ?? 0 >= 7)
     }
+
+    /// An orphan is counted when it is made and again when it is retired, once nobody reaches
+    /// or recognizes it; an object its owner retires is not an orphan retired.
+    @Test func orphansAreCountedWhenMadeAndWhenRetired() throws {
+        let h = try Harness()
+        let alice = h.createVat("alice")
+        let bob = h.createVat("bob")
+        func sys(_ token: String, _ vat: String, _ syscalls: String) {
+            let r = h.call("POST", "/vats/\(vat)/syscalls", #"{"syscalls":\#(syscalls)}"#, token: token)
+            #expect(r.status == 200, "\(syscalls): \(r.body)")
+        }
+        // Alice learns bob's root, sends him two of her objects (ko22, ko23), abandons one.
+        #expect(h.call("POST", "/messages", #"{"target":"ko20","methargs":\#(methargs("meet", ["ko21"]))}"#).status == 202)
+        sys(alice, "v1", #"[{"type":"send","target":"o-50","methargs":\#(methargs("take", ["o+1", "o+2"]))},{"type":"abandonExports","vrefs":["o+1"]}]"#)
+        func counts() -> (String?, String?) {
+            let s = samples(h.call("GET", "/metrics").body)
+            return (s["vatkernel_orphans_created_total"], s["vatkernel_orphans_retired_total"])
+        }
+        #expect(counts() == ("1", "0"))
+        // Bob drops and retires both: both leave the kernel's table, the orphan ko22 at once and
+        // ko23 through its owner alice (dropExports, retireExports); only ko22 was an orphan.
+        sys(bob, "v2", #"[{"type":"dropImports","vrefs":["o-50","o-51"]},{"type":"retireImports","vrefs":["o-50","o-51"]}]"#)
+        #expect(h.call("GET", "/objects/ko22").status == 404)
+        #expect(h.call("GET", "/objects/ko23").status == 404)
+        #expect(counts() == ("1", "1"))
+    }
 }
