@@ -172,8 +172,14 @@ public final class KernelService: HTTPHandler {
     }
 
     /// The body of an error the HTTP server answers by itself, in the API's error shape.
+    /// Like every answer, it carries an `X-Request-Id` (a new one: the request was not read
+    /// far enough to trust its own) and has its access-log line.
     public func response(for error: HTTPProtocolError) -> HTTPResponse {
-        ServiceError.response(for: error)
+        var response = ServiceError.response(for: error)
+        let id = ServiceIdentity.newInstanceID()
+        response.headers.append(("X-Request-Id", id))
+        observer.logProtocolError(requestID: id, response)
+        return response
     }
 
     /// Route, method, credentials, query parameters, then body, in that order. HEAD is GET wherever GET is

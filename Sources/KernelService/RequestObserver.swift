@@ -20,6 +20,21 @@ struct RequestObserver: Sendable {
         return ServiceIdentity.newInstanceID()
     }
 
+    /// The access-log line of an answer the HTTP layer gave to a request it could not read
+    /// (method and target null: unknown or not to be trusted).
+    func logProtocolError(requestID: String, _ response: HTTPResponse) {
+        guard let accessLog else { return }
+        accessLog(JSON.object([
+            ("time", .string(Timestamp.now().rfc3339)),
+            ("requestId", .string(requestID)),
+            ("method", .null),
+            ("target", .null),
+            ("status", .int(response.status)),
+            ("bytes", .int(response.body.count)),
+            ("durationMs", .null),
+        ]).description)
+    }
+
     /// `respond`, wrapped so that the answer carries the request's ID and is logged.
     func wrap(_ request: HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) -> @Sendable (HTTPResponse) -> Void {
         let id = Self.requestID(request)

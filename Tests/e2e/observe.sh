@@ -28,6 +28,7 @@ assert_eq "a 404 carries a new 32-hex X-Request-Id" '404 yes' "$STATUS $(header 
 # The server's own refusal (a malformed request, answered by the HTTP layer) carries Date too.
 raw="$(printf 'GET /kernel HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n' | curl -sS --max-time 3 telnet://"${URL#http://}" 2>/dev/null | tr -d '\r')"
 assert_eq "a 400 from the HTTP layer carries Date" 'yes' "$(printf '%s' "$raw" | grep -Eq '^Date: .* GMT$' && echo yes)"
+assert_eq "and a new X-Request-Id" 'yes' "$(printf '%s' "$raw" | grep -Eq '^X-Request-Id: [0-9a-f]{32}$' && echo yes)"
 
 do_curl POST /vats '{"name":"alice"}'; ALICE="$(jqr .token)"
 do_curl GET /kernel
@@ -44,6 +45,9 @@ access="$(grep '"requestId":"trace-e2e-1"' "$SERVER_LOG")"
 assert_eq "the access log has one JSON line for the traced request" \
   '{"method":"GET","target":"/kernel","status":200}' \
   "$(printf '%s' "$access" | jq -c '{method, target, status}')"
+assert_eq "the HTTP layer's 400 has its line too, method and target null" \
+  '[{"method":null,"target":null,"status":400}]' \
+  "$(grep '^{' "$SERVER_LOG" | jq -s -c '[.[] | select(.status == 400 and .method == null) | {method, target, status}]')"
 assert_eq "every access-log line is JSON with the same fields" \
   'true' "$(grep '^{' "$SERVER_LOG" | jq -s 'length >= 6 and all(keys == ["bytes","durationMs","method","requestId","status","target","time"])')"
 
