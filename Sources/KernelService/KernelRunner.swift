@@ -355,7 +355,7 @@ final class KernelThread {
         runner.summary.withLock { $0 = published }
         if let kernel {
             metrics.publish(kernel.state, gcActions: kernel.state.gcActions.count)
-            metrics.orphansRetired(total: kernel.orphansRetired)
+            metrics.orphansRetired(kernel.takeOrphansRetired())
         }
     }
 

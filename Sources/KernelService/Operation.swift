@@ -533,30 +533,30 @@ extension Operation {
 
     /// `after` and `limit`, for a list whose cursors are `cursor`s.
     static func page(_ query: [String: String], cursor: PageCursor = .number) throws(ServiceError) -> Page {
-        var p = Page(after: nil, limit: Limits.defaultPageSize)
-        if let a = query["after"] { p.after = try after(a, cursor) }
-        if let l = query["limit"] {
-            guard let n = canonicalInt(l), (1...Limits.maxPageSize).contains(n) else {
-                throw .invalidParameter("limit", "must be an integer between 1 and \(Limits.maxPageSize)")
-            }
-            p.limit = n
+        let after = try query["after"].map { text throws(ServiceError) in try Self.after(text, cursor) }
+        return Page(after: after, limit: try limit(query))
+    }
+
+    /// `limit`, as every list takes it: 1 to `Limits.maxPageSize`, `defaultPageSize` if absent.
+    static func limit(_ query: [String: String]) throws(ServiceError) -> Int {
+        guard let l = query["limit"] else { return Limits.defaultPageSize }
+        guard let n = canonicalInt(l), (1...Limits.maxPageSize).contains(n) else {
+            throw .invalidParameter("limit", "must be an integer between 1 and \(Limits.maxPageSize)")
         }
-        return p
+        return n
     }
 
     /// `after` and `limit` of `GET /kernel/gc-actions`: `limit` as every list takes it, `after`
     /// an action as the list shows it.
     static func gcActionPage(_ query: [String: String]) throws(ServiceError) -> GCActionPage {
-        var limitOnly = query
-        limitOnly["after"] = nil
-        var p = GCActionPage(after: nil, limit: try page(limitOnly).limit)
+        var after: GCAction?
         if let text = query["after"] {
             guard let a = GCAction(text), Limits.accepts(a.vat), Limits.accepts(a.kref), a.kref.kind == .object else {
                 throw .invalidParameter("after", "\"\(text)\" is not a GC action as the list shows one (\"v1 dropExport ko23\")")
             }
-            p.after = a
+            after = a
         }
-        return p
+        return GCActionPage(after: after, limit: try limit(query))
     }
 
     /// The position `text` names in a list of `cursor`s.

@@ -21,18 +21,23 @@ struct RequestObserver: Sendable {
     }
 
     /// The access-log line of an answer the HTTP layer gave to a request it could not read
-    /// (method and target null: unknown or not to be trusted).
+    /// (method, target and duration null: unknown or not to be trusted).
     func logProtocolError(requestID: String, _ response: HTTPResponse) {
-        guard let accessLog else { return }
-        accessLog(JSON.object([
+        accessLog?(Self.line(requestID, method: nil, target: nil, response, durationMs: nil))
+    }
+
+    /// One access-log line, with the same fields whoever answered.
+    private static func line(_ requestID: String, method: String?, target: String?, _ response: HTTPResponse,
+                             durationMs: Double?) -> String {
+        JSON.object([
             ("time", .string(Timestamp.now().rfc3339)),
             ("requestId", .string(requestID)),
-            ("method", .null),
-            ("target", .null),
+            ("method", .orNull(method)),
+            ("target", .orNull(target)),
             ("status", .int(response.status)),
             ("bytes", .int(response.body.count)),
-            ("durationMs", .null),
-        ]).description)
+            ("durationMs", durationMs.map { .double($0) } ?? .null),
+        ]).description
     }
 
     /// `respond`, wrapped so that the answer carries the request's ID and is logged.
@@ -48,15 +53,7 @@ struct RequestObserver: Sendable {
             if let accessLog {
                 let elapsed = ContinuousClock.now - started
                 let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-                accessLog(JSON.object([
-                    ("time", .string(Timestamp.now().rfc3339)),
-                    ("requestId", .string(id)),
-                    ("method", .string(method)),
-                    ("target", .string(target)),
-                    ("status", .int(response.status)),
-                    ("bytes", .int(response.body.count)),
-                    ("durationMs", .double(Double(micros) / 1000)),
-                ]).description)
+                accessLog(Self.line(id, method: method, target: target, response, durationMs: Double(micros) / 1000))
             }
             respond(response)
         }

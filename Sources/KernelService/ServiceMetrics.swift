@@ -24,8 +24,6 @@ final class ServiceMetrics: Sendable {
     private let orphansRetiredCounter: Counter
     /// Terminated vats seen at the last group, so that terminations count as they happen.
     private let terminatedSeen = Mutex<Int?>(nil)
-    /// The kernel's total of retired orphans at the last group.
-    private let orphansRetiredSeen = Mutex<Int>(0)
 
     init(version: String, storePath: String) {
         self.storePath = storePath == ":memory:" ? nil : storePath
@@ -133,14 +131,9 @@ final class ServiceMetrics: Sendable {
         commitSize.record(Double(cranks))
     }
 
-    /// Orphans retired, as the kernel's running total (`Kernel.orphansRetired`) says at the end
-    /// of a group: the counter grows by what the total grew since the last group.
-    func orphansRetired(total: Int) {
-        let newly = orphansRetiredSeen.withLock { seen -> Int in
-            defer { seen = max(seen, total) }
-            return max(0, total - seen)
-        }
-        if newly > 0 { orphansRetiredCounter.increment(by: Int64(newly)) }
+    /// `count` more orphans retired (`Kernel.takeOrphansRetired`, at the end of a group).
+    func orphansRetired(_ count: Int) {
+        if count > 0 { orphansRetiredCounter.increment(by: Int64(count)) }
     }
 
     /// The gauges, from the state as of the end of a group.

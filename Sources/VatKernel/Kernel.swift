@@ -27,10 +27,10 @@ public final class Kernel {
     /// How the running crank began, and what it did so far, for the event log (`CrankTrace`).
     var crankStart: CrankStart?
     var trace: [CrankTraceEntry] = []
-    /// Orphans (objects without an owner) that committed cranks retired since this kernel was
-    /// made, counted from their traces: for a metric. Not kernel state: nothing reads it back,
-    /// and a kernel loaded from a store starts it at zero.
-    public private(set) var orphansRetired = 0
+    /// Orphans (objects without an owner) that committed cranks retired since the owner last
+    /// took the count (`takeOrphansRetired`), from their traces: for a metric. Not kernel state:
+    /// nothing reads it back, and a kernel loaded from a store starts it at zero.
+    private var orphansRetired = 0
     /// Krefs whose counts may have reached zero this crank, in insertion order (§2).
     var maybeFree: [KRef] = []
     var maybeFreeSet: Set<KRef> = []
@@ -111,6 +111,12 @@ public final class Kernel {
         clearMaybeFree()
         // A kept group may pop an event and undo the pop later: the queues keep their heads.
         if group?.isUndoable != true { compactQueues() }
+    }
+
+    /// The orphans retired since the last call (`orphansRetired`), and starts counting again.
+    public func takeOrphansRetired() -> Int {
+        defer { orphansRetired = 0 }
+        return orphansRetired
     }
 
     private func compactQueues() {

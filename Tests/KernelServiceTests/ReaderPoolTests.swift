@@ -225,72 +225,82 @@ import VatKernel
     /// (a read changes nothing) and counted; a read of an open connection queued behind it is
     /// answered.
     @Test func aReadForAClosedConnectionIsDroppedAndCounted() throws {
-        let dir = try directory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         var one = KernelServiceConfiguration()
         // One reader thread takes the reads in the order they were queued.
         one.readerThreads = 1
-        let h = try Harness(one, database: "\(dir)/k.sqlite")
-        h.createVat("alice")
-        let before = h.service.readerAnswers
-        let service = h.service
-        let gone = PeerConnection(), open = PeerConnection()
-        let answered = Mutex<[String]>([])
-        let done = DispatchSemaphore(value: 0)
-        service.holdReaders(true)
-        for (name, peer) in [("read-gone", gone), ("read-open", open)] {
-            var request = HTTPRequest(method: "GET", target: "/vats/v1", headers: HTTPHeaders(), body: [])
-            request.peer = peer
-            service.handle(request) { r in
-                answered.withLock { $0.append("\(name) \(r.status)") }
-                done.signal()
+        try withHeldReaders(one) { h in
+            let before = h.service.readerAnswers
+            let service = h.service
+            let gone = PeerConnection(), open = PeerConnection()
+            let answered = Mutex<[String]>([])
+            let done = DispatchSemaphore(value: 0)
+            for (name, peer) in [("read-gone", gone), ("read-open", open)] {
+                service.handle(readOfAlice(from: peer)) { r in
+                    answered.withLock { $0.append("\(name) \(r.status)") }
+                    done.signal()
+                }
             }
+            gone.markClosed()
+            service.holdReaders(false)
+            #expect(done.wait(timeout: .now() + 10) == .success)
+            #expect(done.wait(timeout: .now() + 0.2) == .timedOut)
+            #expect(answered.withLock { $0 } == ["read-open 200"])
+            #expect(h.service.readerAnswers - before == 1)
+            #expect(h.call("GET", "/metrics").body.contains("vatkernel_requests_dropped_total 1\n"))
         }
-        gone.markClosed()
-        service.holdReaders(false)
-        #expect(done.wait(timeout: .now() + 10) == .success)
-        #expect(done.wait(timeout: .now() + 0.2) == .timedOut)
-        #expect(answered.withLock { $0 } == ["read-open 200"])
-        #expect(h.service.readerAnswers - before == 1)
-        #expect(h.call("GET", "/metrics").body.contains("vatkernel_requests_dropped_total 1\n"))
     }
 
     /// With `maxQueuedRequests` reads waiting for the reader threads, one more is answered 503
     /// `overloaded` with `Retry-After` at once, naming the bound; those queued are answered.
     @Test func aFullReaderQueueAnswers503() throws {
-        let dir = try directory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         var two = KernelServiceConfiguration()
         two.maxQueuedRequests = 2
-        let h = try Harness(two, database: "\(dir)/k.sqlite")
-        h.createVat("alice")
-        let before = h.service.readerAnswers
-        let service = h.service
-        let replies = Mutex<[Int: HTTPResponse]>([:])
-        let answered = DispatchSemaphore(value: 0)
-        service.holdReaders(true)
-        for i in 0..<4 {
-            service.handle(HTTPRequest(method: "GET", target: "/vats/v1", headers: HTTPHeaders(), body: [])) { r in
-                replies.withLock { $0[i] = r }
-                answered.signal()
+        try withHeldReaders(two) { h in
+            let before = h.service.readerAnswers
+            let service = h.service
+            let replies = Mutex<[Int: HTTPResponse]>([:])
+            let answered = DispatchSemaphore(value: 0)
+            for i in 0..<4 {
+                service.handle(readOfAlice()) { r in
+                    replies.withLock { $0[i] = r }
+                    answered.signal()
+                }
             }
+            // The refusals come at once, while the reader threads are held.
+            let refused = replies.withLock { $0 }
+            service.holdReaders(false)
+            #expect(refused.keys.sorted() == [2, 3])
+            for i in [2, 3] {
+                let r = try #require(refused[i])
+                #expect(r.status == 503)
+                #expect(r.headers.first { $0.0 == "Retry-After" }?.1 == "1")
+                #expect(String(decoding: r.body, as: UTF8.self)
+                    == #"{"error":{"code":"overloaded","message":"the kernel is busy: 2 reads (maxQueuedRequests) are already waiting; nothing was changed, retry later","details":{"limit":"2 reads (maxQueuedRequests)"}}}"#)
+            }
+            for _ in 0..<4 { #expect(answered.wait(timeout: .now() + 10) == .success) }
+            let queued = replies.withLock { $0 }
+            #expect([queued[0]?.status, queued[1]?.status] == [200, 200])
+            #expect(queued[0].map { String(decoding: $0.body, as: UTF8.self).contains(#""name":"alice""#) } == true)
+            #expect(h.service.readerAnswers - before == 2)
         }
-        // The refusals come at once, while the reader threads are held.
-        let refused = replies.withLock { $0 }
-        service.holdReaders(false)
-        #expect(refused.keys.sorted() == [2, 3])
-        for i in [2, 3] {
-            let r = try #require(refused[i])
-            #expect(r.status == 503)
-            #expect(r.headers.first { $0.0 == "Retry-After" }?.1 == "1")
-            #expect(String(decoding: r.body, as: UTF8.self)
-                == #"{"error":{"code":"overloaded","message":"the kernel is busy: 2 reads (maxQueuedRequests) are already waiting; nothing was changed, retry later","details":{"limit":"2 reads (maxQueuedRequests)"}}}"#)
-        }
-        for _ in 0..<4 { #expect(answered.wait(timeout: .now() + 10) == .success) }
-        let queued = replies.withLock { $0 }
-        #expect([queued[0]?.status, queued[1]?.status] == [200, 200])
-        #expect(queued[0].map { String(decoding: $0.body, as: UTF8.self).contains(#""name":"alice""#) } == true)
-        #expect(h.service.readerAnswers - before == 2)
+    }
+
+    /// A kernel on a database file with alice (v1) and its reader threads held, as the tests of
+    /// the readers' queue start; `body` runs with it, then the directory goes.
+    private func withHeldReaders(_ configuration: KernelServiceConfiguration, _ body: (Harness) throws -> Void) throws {
+        let dir = try directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let h = try Harness(configuration, database: "\(dir)/k.sqlite")
+        h.createVat("alice")
+        h.service.holdReaders(true)
+        try body(h)
+    }
+
+    /// `GET /vats/v1` as the event loop hands it to the service, from `peer`'s connection.
+    private func readOfAlice(from peer: PeerConnection? = nil) -> HTTPRequest {
+        var request = HTTPRequest(method: "GET", target: "/vats/v1", headers: HTTPHeaders(), body: [])
+        request.peer = peer
+        return request
     }
 
     /// The scheduling policy of thread `tid` of this process as the OS reports it: field 41 of
