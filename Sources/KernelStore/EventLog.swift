@@ -1,48 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import VatKernel
 
-/// Writes one crank's events as rows of `events`, numbering them from the store's next seq, and
-/// each kref an event mentions as a row of `event_krefs` (for `GET /events?kref=`).
+/// Writes one crank's events as its row of `events` (Schema version 13), numbering them from the
+/// store's next seq, and each vat and kref they mention as a row of `event_keys` (for
+/// `GET /events?vat=` and `?kref=`).
+///
+/// One row per crank, not one per event: until version 13 a one-send crank's three events were
+/// three rows with two `events_by_vat` entries and two `event_krefs` rows, five statements in
+/// all, and SQLite's work on them was half of what the log cost. Now they are one row (with its
+/// `events_by_vat` entry) and one `event_keys` row per kref: three statements. The krefs are
+/// the strings the writer noted (`JSONWriter.kStrings`), not found by scanning the text again.
 struct EventLog {
     let store: SQLiteStore
     let crank: Int
     let statement: SQLiteStatement
-    let krefStatement: SQLiteStatement
-    /// The writer each event is written into, its buffer kept from one event to the next.
-    private var writer = JSONWriter(capacity: 512)
+    let keyStatement: SQLiteStatement
+    /// The writer each event's body is written into, its buffer kept from one event to the next.
+    private var writer = JSONWriter(capacity: 512, notingKStrings: true)
+    private var row: EventRow
 
-    init(store: SQLiteStore, crank: Int, statement: SQLiteStatement, krefStatement: SQLiteStatement) {
+    init(store: SQLiteStore, crank: Int, statement: SQLiteStatement, keyStatement: SQLiteStatement) {
         self.store = store
         self.crank = crank
         self.statement = statement
-        self.krefStatement = krefStatement
+        self.keyStatement = keyStatement
+        row = EventRow(firstSeq: store.nextEventSeq)
     }
 
-    /// One event `{"seq","crank","type",…fields}`, stored as `StoredEvent` says: the row's
-    /// columns, the fields as an object and `hashes` (crank-finish); `vat` is what
-    /// `GET /events?vat=` finds it by. `fields` writes no `crankNum` (the reader adds it).
+    /// One event `{"seq","crank","type",…fields}`, kept as `StoredEvent` says: its line in the
+    /// crank's row (type, vat, the fields as an object) and, for `crank-finish`, the row's
+    /// `hashes`; `vat` is what `GET /events?vat=` finds it by. `fields` writes no `crankNum`
+    /// (the reader adds it).
     mutating func add(_ type: String, vat: VatID?, hashes: [UInt8]? = nil, _ fields: (inout JSONWriter) throws -> Void) throws {
-        let seq = store.nextEventSeq
         writer.removeAll()
         writer.beginObject()
         try fields(&writer)
         writer.endObject()
-        statement.bind(1, seq)
-        statement.bind(2, crank)
-        statement.bind(3, type)
-        statement.bind(4, vat: vat)
-        statement.bind(6, blob: hashes)
-        // The statements read the event's bytes where the writer holds them: each run resets
-        // its statement, which lets go of them.
-        try writer.bytes.withUnsafeBufferPointer { json in
-            statement.bind(5, borrowedUTF8: json)
-            try statement.run()
-            for kref in Self.krefRanges(in: json) {
-                krefStatement.bind(1, borrowedUTF8: UnsafeBufferPointer(rebasing: json[kref]))
-                krefStatement.bind(2, seq)
-                try krefStatement.run()
-            }
-        }
-        store.nextEventSeq = seq + 1
+        row.add(type: type, vat: vat?.description, body: writer.bytes, kStrings: writer.kStrings, hashes: hashes)
+        store.nextEventSeq += 1
+    }
+
+    /// Writes the crank's row and its index entries (nothing if it logged no event).
+    func finish() throws {
+        try row.insert(crank: crank, statement, keyStatement)
     }
 
     /// Every distinct string value (not key) of the JSON text `json` that is a canonical kref,
@@ -71,7 +75,12 @@ struct EventLog {
         return out
     }
 
-    private static func isKRef(_ s: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+    /// Whether the JSON text `body` mentions `kref` as `krefs(in:)` finds krefs.
+    static func mentions(_ body: UnsafeBufferPointer<UInt8>, _ kref: [UInt8]) -> Bool {
+        krefRanges(in: body).contains { body[$0].elementsEqual(kref) }
+    }
+
+    static func isKRef(_ s: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
         guard s.count >= 3, s.count <= 19, s.first == UInt8(ascii: "k") else { return false }
         let kind = s[s.startIndex + 1]
         guard kind == UInt8(ascii: "o") || kind == UInt8(ascii: "p") || kind == UInt8(ascii: "d") else { return false }
@@ -174,4 +183,93 @@ struct EventLog {
             preconditionFailure("not a lifecycle entry: \(entry)")
         }
     }
+}
+
+/// One crank's row of `events` as it is built (`StoredEvent` says what it holds), and the
+/// `event_keys` entries that go with it: the row's `vat` is the first vat its events are about,
+/// and the keys each other vat and each kref they mention, once, in order of first mention.
+/// The store's event log and the version-13 migration both build rows so.
+struct EventRow {
+    let firstSeq: Int
+    private(set) var count = 0
+    private var text: [UInt8] = []
+    /// The `keys` column, a JSON array of strings, without its closing `]`. A key (`v1`,
+    /// `ko20`) has no character JSON escapes, so its bytes in the text are the string itself.
+    private var keyList: [UInt8] = [UInt8(ascii: "[")]
+    /// Where in `keyList` each key is (without its quotes).
+    private var keys: [Range<Int>] = []
+    private var hashes: [UInt8]?
+    /// The first vat an event of the row is about.
+    private var vat: String?
+
+    init(firstSeq: Int) {
+        self.firstSeq = firstSeq
+        text.reserveCapacity(1024)
+        keyList.reserveCapacity(64)
+    }
+
+    /// The next event (seq `firstSeq + count`): its line, and its vat and krefs as keys; the
+    /// krefs are found among `kStrings` (`JSONWriter.kStrings` of the writer that wrote `body`)
+    /// if given, else by scanning `body` (`EventLog.krefRanges(in:)`, the same strings).
+    mutating func add(type: String, vat: String?, body: [UInt8], kStrings: [Range<Int>]? = nil, hashes: [UInt8]?) {
+        StoredEvent.appendLine(&text, type: type, vat: vat, body: body)
+        if var vat {
+            if self.vat == nil { self.vat = vat } else if vat != self.vat { vat.withUTF8 { addKey($0) } }
+        }
+        body.withUnsafeBufferPointer { b in
+            if let kStrings {
+                for s in kStrings where EventLog.isKRef(b[s]) { addKey(UnsafeBufferPointer(rebasing: b[s])) }
+            } else {
+                for kref in EventLog.krefRanges(in: b) { addKey(UnsafeBufferPointer(rebasing: b[kref])) }
+            }
+        }
+        if let hashes { self.hashes = hashes }
+        count += 1
+    }
+
+    private mutating func addKey(_ key: UnsafeBufferPointer<UInt8>) {
+        let known = keyList.withUnsafeBufferPointer { list in
+            keys.contains { $0.count == key.count && memcmp(list.baseAddress! + $0.lowerBound, key.baseAddress!, key.count) == 0 }
+        }
+        if known { return }
+        if !keys.isEmpty { keyList.append(UInt8(ascii: ",")) }
+        keyList.append(UInt8(ascii: "\""))
+        let start = keyList.count
+        keyList.append(contentsOf: key)
+        keys.append(start..<keyList.count)
+        keyList.append(UInt8(ascii: "\""))
+    }
+
+    /// Inserts the row (`statement`, `insertSQL`) and its keys
+    /// (`keyStatement`, `keySQL`: seq, key), nothing when it holds no event.
+    consuming func insert(crank: Int, _ statement: SQLiteStatement, _ keyStatement: SQLiteStatement) throws {
+        guard count > 0 else { return }
+        keyList.append(UInt8(ascii: "]"))
+        statement.bind(1, firstSeq)
+        statement.bind(2, crank)
+        statement.bind(3, count)
+        statement.bind(6, blob: hashes)
+        statement.bind(7, vat)
+        // The statements read the bytes where they are: each run resets its statement, which
+        // lets go of them.
+        try text.withUnsafeBufferPointer { text in
+            try keyList.withUnsafeBufferPointer { keyList in
+                statement.bind(4, borrowedUTF8: text)
+                statement.bind(5, borrowedUTF8: keyList)
+                try statement.run()
+            }
+        }
+        try keyList.withUnsafeBufferPointer { list in
+            for k in keys {
+                keyStatement.bind(1, firstSeq)
+                keyStatement.bind(2, borrowedUTF8: UnsafeBufferPointer(rebasing: list[k]))
+                try keyStatement.run()
+            }
+        }
+    }
+
+    /// The statement `insert` indexes the row with, one key at a time (a statement of several
+    /// rows of VALUES cost SQLite more per key than one run each).
+    static let insertSQL = "INSERT INTO events (seq, crank, count, events, keys, hashes, vat) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    static let keySQL = "INSERT INTO event_keys (seq, key) VALUES (?1, ?2)"
 }

@@ -1,7 +1,7 @@
 import VatKernel
 
-/// The event log (issue 10): events each crank writes in its own savepoint, so they are
-/// durable exactly when the crank is, read back in `seq` order.
+/// The event log (issue 10): events each crank writes with its changes, so they are durable
+/// exactly when the crank is, read back in `seq` order; one row per crank (`EventLog`).
 ///
 /// Each event is one JSON object `{"seq","crank","type",…}` (stored as `StoredEvent` says), with field names from SwingSet's
 /// slog where one exists. A crank writes its `crank-start`, then its trace (`CrankTraceEntry`:
@@ -22,7 +22,7 @@ extension SQLiteStore {
     /// Writes crank `d`'s events after those of earlier cranks; `hashBytes` is the `hashes`
     /// blob of its crank-finish (`CrankHashes.computed`).
     func writeEvents(_ d: CrankDelta, _ hashBytes: [UInt8], _ s: Statements) throws {
-        var log = EventLog(store: self, crank: d.crank, statement: s.addEvent, krefStatement: s.addEventKRef)
+        var log = EventLog(store: self, crank: d.crank, statement: s.addEvent, keyStatement: s.addEventKey)
         if let start = d.start {
             try log.add("crank-start", vat: start.vat) { w in
                 w.key("crankType"); w.string(start.kind.rawValue)
@@ -44,12 +44,13 @@ extension SQLiteStore {
         try log.add("crank-finish", vat: nil, hashes: hashBytes) { w in
             w.key("changes"); w.int(d.rowCount)
         }
+        try log.finish()
     }
 
     /// Events with `seq > after`, oldest first, at most `limit`, of `type`, about `vat` and
-    /// mentioning `kref` if given (`kref` through the `event_krefs` index, Schema version 7),
-    /// and no more than `maxBytes` of them (the first always); with the seq to pass as `after`
-    /// for the next page (nil: no more).
+    /// mentioning `kref` if given (`vat` and `kref` through the `event_keys` index, Schema
+    /// version 13), and no more than `maxBytes` of them (the first always); with the seq to pass
+    /// as `after` for the next page (nil: no more).
     public func events(after: Int, limit: Int, type: String? = nil, vat: VatID? = nil, kref: KRef? = nil,
                        maxBytes: Int = .max) throws -> (events: [[UInt8]], next: Int?) {
         let (rows, next) = try eventRows(after: after, limit: limit, type: type, vat: vat, kref: kref, maxBytes: maxBytes)
@@ -64,44 +65,71 @@ extension SQLiteStore {
     }
 
     /// The read behind `eventRows`, on any connection (`SQLiteReader`'s too).
+    ///
+    /// The rows read start at the crank holding `after + 1` (the last row whose first seq is
+    /// `after` or less may hold events after it); with `kref`, only the rows `event_keys` lists
+    /// under it; with `vat` alone, the rows whose `vat` it is merged with those the keys list
+    /// under it (a row is in one or the other). Each row's lines are then tested one by one, so
+    /// an index entry, which names a crank, finds exactly the events that mention it.
     static func eventRows(_ c: SQLiteConnection, after: Int, limit: Int, type: String?, vat: VatID?, kref: KRef?,
                           maxBytes: Int) throws -> (rows: [(seq: Int, event: [UInt8])], next: Int?) {
-        var sql = kref == nil
-            ? "SELECT seq, crank, type, event, hashes FROM events WHERE seq > ?1"
-            : "SELECT events.seq, crank, type, event, hashes FROM event_krefs JOIN events USING (seq) WHERE kref = ?5 AND event_krefs.seq > ?1"
-        if type != nil { sql += " AND type = ?2" }
-        if vat != nil { sql += " AND vat = ?3" }
-        sql += kref == nil ? " ORDER BY seq LIMIT ?4" : " ORDER BY event_krefs.seq LIMIT ?4"
-        let q = try c.prepare(sql)
+        let key = kref?.description ?? vat?.description
+        let q = try c.prepare(eventsSQL(key: key == nil ? nil : kref != nil ? .kref : .vat))
         defer { q.finalize() }
         q.bind(1, after)
-        if let type { q.bind(2, type) }
-        if let vat { q.bind(3, vat.description) }
-        q.bind(4, limit + 1)
-        if let kref { q.bind(5, kref.description) }
+        if let key { q.bind(2, key) }
+        let typeBytes = type.map { Array($0.utf8) }
+        let vatBytes = vat.map { Array($0.description.utf8) }
+        let krefBytes = kref.map { Array($0.description.utf8) }
         var out: [(seq: Int, event: [UInt8])] = []
         var lastSeq = after
         var more = false
         var bytes = 0
-        while try q.step() {
-            if out.count == limit { more = true; break }
-            let seq = q.int(0), crank = q.int(1), type = q.text(2) ?? "", hashes = q.blob(4)
-            let event = q.withText(3) { body in
-                StoredEvent.json(seq: seq, crank: crank, type: type, body: body ?? UnsafeBufferPointer(start: nil, count: 0), hashes: hashes)
+        while !more, try q.step() {
+            var seq = q.int(0)
+            let crank = q.int(1), hashes = q.blob(3)
+            q.withText(2) { text in
+                guard let text else { return }
+                StoredEvent.forEachLine(text) { eventType, eventVat, body in
+                    defer { seq += 1 }
+                    guard seq > after,
+                          typeBytes.map({ eventType.elementsEqual($0) }) ?? true,
+                          vatBytes.map({ eventVat.elementsEqual($0) }) ?? true,
+                          krefBytes.map({ EventLog.mentions(body, $0) }) ?? true
+                    else { return true }
+                    if out.count == limit { more = true; return false }
+                    let type = String(decoding: eventType, as: UTF8.self)
+                    let event = StoredEvent.json(seq: seq, crank: crank, type: type, body: body,
+                                                 hashes: type == "crank-finish" ? hashes : nil)
+                    if !out.isEmpty, bytes + event.count > maxBytes { more = true; return false }
+                    bytes += event.count
+                    lastSeq = seq
+                    out.append((seq, event))
+                    return true
+                }
             }
-            if !out.isEmpty, bytes + event.count > maxBytes { more = true; break }
-            bytes += event.count
-            lastSeq = seq
-            out.append((lastSeq, event))
         }
         return (out, more ? lastSeq : nil)
+    }
+
+    enum EventKey { case vat, kref }
+
+    /// The rows `eventRows` reads (`?1` the after, `?2` the vat or kref), in seq order.
+    static func eventsSQL(key: EventKey?) -> String {
+        let start = "coalesce((SELECT max(seq) FROM events WHERE seq <= ?1), 0)"
+        let keyed = "SELECT event_keys.seq, crank, events, hashes FROM event_keys JOIN events USING (seq) WHERE key = ?2 AND event_keys.seq >= \(start)"
+        switch key {
+        case nil: return "SELECT seq, crank, events, hashes FROM events WHERE seq >= \(start) ORDER BY seq"
+        case .kref: return keyed + " ORDER BY event_keys.seq"
+        case .vat: return "SELECT seq, crank, events, hashes FROM events WHERE vat = ?2 AND seq >= \(start) UNION ALL \(keyed) ORDER BY 1"
+        }
     }
 
     /// The newest event's seq (0 when the log is empty).
     public var lastEventSeq: Int { nextEventSeq - 1 }
 
     func readNextEventSeq(_ c: SQLiteConnection) throws -> Int {
-        (try c.integer("SELECT coalesce(max(seq), 0) FROM events") ?? 0) + 1
+        try c.integer("SELECT seq + count FROM events ORDER BY seq DESC LIMIT 1") ?? 1
     }
 }
 

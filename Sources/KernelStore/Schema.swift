@@ -14,7 +14,7 @@
 ///   SELECT id, queue_name, json_extract(event, '$.type') FROM queue ORDER BY id;
 ///   SELECT seq, crank, json_extract(delivery, '$.type') FROM deliveries WHERE vat = 'v2' ORDER BY seq;
 ///   SELECT crank, crank_hash, activity_hash FROM activity;
-///   SELECT seq, crank, type, event FROM events ORDER BY seq DESC LIMIT 20;
+///   SELECT seq, crank, count, events FROM events ORDER BY seq DESC LIMIT 20;  -- a row per crank
 /// ```
 enum Schema {
     /// `PRAGMA application_id` of every VatKernel database: "VatK".
@@ -45,6 +45,7 @@ enum Schema {
         Migration(sql: version10, rewrite: storeEventsWithoutEnvelope),  // events without what their columns hold
         Migration(sql: version11),  // a notify's resolution body kept once for all its subscribers
         Migration(sql: version12),  // the c-list rows of each kref, for its holders off the kernel thread
+        Migration(sql: version13, rewrite: storeEventsPerCrank),  // one row of events per crank
     ]
 
     /// Krefs, vrefs and vat IDs are stored as their text (`ko21`, `o+d5/3`, `v1`), JSON
@@ -232,6 +233,61 @@ enum Schema {
     /// `GET /objects/{kref}` and `GET /promises/{kpid}` with their holders (`SQLiteReader.holders`).
     static let version12 = "CREATE INDEX clist_by_kref ON clist (kref);"
 
+    /// Version 13: a crank's events are one row of `events` (`StoredEvent`, `EventRow`). The
+    /// first vat its events are about is the row's `vat` (`events_by_vat`); `event_keys` lists
+    /// the row under every other vat and every kref they mention (`keys` holds the same list,
+    /// so deleting a row unindexes it). `vat=` reads both, `kref=` the keys; `event_krefs` goes.
+    /// The events already logged are regrouped by crank (`storeEventsPerCrank`).
+    static let version13 = """
+        DROP TRIGGER events_unindex_krefs;
+        DROP INDEX events_by_vat;
+        ALTER TABLE events RENAME TO events_v12;
+        CREATE TABLE events (
+            seq    INTEGER PRIMARY KEY,
+            crank  INTEGER NOT NULL,
+            count  INTEGER NOT NULL CHECK (count > 0),
+            vat    TEXT,
+            events TEXT NOT NULL,
+            keys   TEXT NOT NULL,
+            hashes BLOB
+        ) STRICT;
+        CREATE INDEX events_by_vat ON events (vat, seq) WHERE vat IS NOT NULL;
+        CREATE TABLE event_keys (
+            key TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (key, seq)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TRIGGER events_unindex AFTER DELETE ON events BEGIN
+            DELETE FROM event_keys WHERE seq = OLD.seq AND key IN (SELECT value FROM json_each(OLD.keys));
+        END;
+        """
+
+    /// Regroups the version-12 events (one row each) into one row per crank, as the store
+    /// writes them now: consecutive events of the same crank are one row. Then the old table
+    /// and its index go.
+    static func storeEventsPerCrank(_ c: SQLiteConnection) throws {
+        let read = try c.prepare("SELECT seq, crank, type, vat, event, hashes FROM events_v12 ORDER BY seq")
+        defer { read.finalize() }
+        let insert = try c.prepare(EventRow.insertSQL)
+        defer { insert.finalize() }
+        let insertKey = try c.prepare(EventRow.keySQL)
+        defer { insertKey.finalize() }
+        var row: (crank: Int, events: EventRow)?
+        while try read.step() {
+            let seq = read.int(0), crank = read.int(1)
+            if let r = row, r.crank != crank || r.events.firstSeq + r.events.count != seq {
+                try r.events.insert(crank: r.crank, insert, insertKey)
+                row = nil
+            }
+            if row == nil { row = (crank, EventRow(firstSeq: seq)) }
+            row?.events.add(type: read.text(2) ?? "", vat: read.text(3), body: read.withText(4) { $0.map(Array.init) ?? [] },
+                            hashes: read.blob(5))
+        }
+        read.reset()
+        if let r = row { try r.events.insert(crank: r.crank, insert, insertKey) }
+        try c.execute("DROP TABLE events_v12; DROP TABLE event_krefs;")
+    }
+
     /// Rewrites every event stored whole (versions 4–9) into its version-10 form, a thousand at
     /// a time; an event that is not exactly what version 10 rebuilds stops the migration.
     static func storeEventsWithoutEnvelope(_ c: SQLiteConnection) throws {
@@ -318,6 +374,6 @@ enum Schema {
     static let tables: Set<String> = [
         "meta", "counters", "objects", "promises", "vats", "clist", "vatstore", "queue",
         "gc_actions", "pins", "held_results", "deliveries", "activity", "events",
-        "event_krefs", "delivery_values",
+        "event_keys", "delivery_values",
     ]
 }

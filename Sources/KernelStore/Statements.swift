@@ -11,8 +11,8 @@ final class Statements {
     let retainDeliveryValue, deliveryValue: SQLiteStatement
     let putActivity: SQLiteStatement
     let addEvent: SQLiteStatement
-    let addEventKRef: SQLiteStatement
-    /// Takes out the events of a crank that failed, and their `event_krefs` rows (the trigger).
+    let addEventKey: SQLiteStatement
+    /// Takes out the events of a crank that failed, and their `event_keys` rows (the trigger).
     let dropEventsFrom: SQLiteStatement
     private var all: [SQLiteStatement] = []
 
@@ -43,8 +43,8 @@ final class Statements {
                 INSERT INTO activity (id, crank, crank_hash, activity_hash) VALUES (1, ?1, ?2, ?3)
                 ON CONFLICT (id) DO UPDATE SET crank = ?1, crank_hash = ?2, activity_hash = ?3
                 """)
-            addEvent = try p("INSERT INTO events (seq, crank, type, vat, event, hashes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-            addEventKRef = try p("INSERT OR IGNORE INTO event_krefs (kref, seq) VALUES (?1, ?2)")
+            addEvent = try p(EventRow.insertSQL)
+            addEventKey = try p(EventRow.keySQL)
             dropEventsFrom = try p("DELETE FROM events WHERE seq >= ?1")
             addDelivery = try p("INSERT INTO deliveries (vat, seq, crank, delivery, value_refs) VALUES (?1, ?2, ?3, ?4, ?5)")
             deleteDelivery = try p("DELETE FROM deliveries WHERE vat = ?1 AND seq = ?2")

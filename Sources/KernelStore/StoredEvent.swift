@@ -1,7 +1,12 @@
 import VatKernel
 
-/// How an event is kept in its `events` row (Schema version 10), and the API's JSON rebuilt
-/// from it byte for byte.
+/// How an event is kept in its crank's `events` row (Schema versions 10 and 13), and the API's
+/// JSON rebuilt from it byte for byte.
+///
+/// Since version 13 a crank's events are one row: `seq` is its first event's, `count` how many
+/// it holds, and `events` one line per event, `type` TAB `vat` TAB `body` LF (`vat` empty when
+/// the event is about none). A body is compact JSON, which has no raw TAB or LF in it (the
+/// writer escapes every control character), so the lines split without ambiguity.
 ///
 /// The API's event is `{"seq":S,"crank":C,"type":"T",…fields}`. The row's `seq`, `crank` and
 /// `type` columns already hold the first three, so `event` keeps only the fields, as an object
@@ -37,6 +42,34 @@ enum StoredEvent {
         out.append(UInt8(ascii: "}"))
         return out
     }
+
+    /// Appends one event's line to its crank's `events` text.
+    static func appendLine(_ row: inout [UInt8], type: String, vat: String?, body: [UInt8]) {
+        row.append(contentsOf: type.utf8)
+        row.append(tab)
+        if let vat { row.append(contentsOf: vat.utf8) }
+        row.append(tab)
+        row.append(contentsOf: body)
+        row.append(newline)
+    }
+
+    /// The lines of a crank's `events` text, in order: each event's type, vat and body (slices
+    /// of `text`). Stops early when `each` returns false.
+    static func forEachLine(_ text: UnsafeBufferPointer<UInt8>,
+                            _ each: (_ type: Slice<UnsafeBufferPointer<UInt8>>, _ vat: Slice<UnsafeBufferPointer<UInt8>>,
+                                     _ body: UnsafeBufferPointer<UInt8>) throws -> Bool) rethrows {
+        var i = 0
+        let n = text.count
+        while i < n {
+            guard let t = text[i...].firstIndex(of: tab), let v = text[(t + 1)...].firstIndex(of: tab) else { return }
+            let end = text[(v + 1)...].firstIndex(of: newline) ?? n
+            guard try each(text[i..<t], text[(t + 1)..<v], UnsafeBufferPointer(rebasing: text[(v + 1)..<end])) else { return }
+            i = end + 1
+        }
+    }
+
+    static let tab = UInt8(ascii: "\t")
+    static let newline = UInt8(ascii: "\n")
 
     /// The row form (`body`, `hashes`) of an event as versions 4–9 stored it (the API's JSON
     /// whole), or nil if `full` is not exactly what `json` rebuilds from that form.

@@ -30,10 +30,19 @@ public struct JSONWriter: Sendable {
     private var needsComma = false
     /// How this writer writes doubles.
     public let doubles: Doubles
+    /// Whether the writer notes `kStrings`.
+    private let notesKStrings: Bool
+    /// Where in `bytes` each string value (not key) that begins with `k` is, between its quotes,
+    /// in the order written, if the writer was made `notingKStrings`: every kref the text holds
+    /// is one of them, so the event log finds them without scanning the text. Nil when not
+    /// noting, or once `encoded(_:)` has copied in bytes whose strings the writer did not see.
+    public private(set) var kStrings: [Range<Int>]?
 
     /// An empty writer with room for `capacity` bytes before it grows.
-    public init(capacity: Int = 128, doubles: Doubles = .exact) {
+    public init(capacity: Int = 128, doubles: Doubles = .exact, notingKStrings: Bool = false) {
         self.doubles = doubles
+        notesKStrings = notingKStrings
+        kStrings = notingKStrings ? [] : nil
         bytes.reserveCapacity(capacity)
     }
 
@@ -41,6 +50,7 @@ public struct JSONWriter: Sendable {
     public mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         needsComma = false
+        if kStrings != nil { kStrings!.removeAll(keepingCapacity: true) } else if notesKStrings { kStrings = [] }
     }
 
     /// Writes `{`.
@@ -71,7 +81,20 @@ public struct JSONWriter: Sendable {
 
     /// Writes a string, quoted; `"`, `\` and the control characters U+0000…U+001F and U+007F
     /// are escaped, everything else is its UTF-8.
-    public mutating func string(_ s: String) { separate(); writeString(s); needsComma = true }
+    public mutating func string(_ s: String) {
+        separate()
+        let start = bytes.count + 1
+        writeString(s)
+        noteKString(from: start)
+        needsComma = true
+    }
+
+    /// Notes the string value just written, from `start` to before its closing quote, if it
+    /// begins with `k` and the writer notes such strings.
+    private mutating func noteKString(from start: Int) {
+        guard kStrings != nil, start < bytes.count - 1, bytes[start] == UInt8(ascii: "k") else { return }
+        kStrings!.append(start..<(bytes.count - 1))
+    }
 
     /// Writes a finite double so that it reads back as that same double: `1.0`, `1e+20`, `-0.0`
     /// (or as `Doubles.answer` says, in an answer writer, which never throws).
@@ -88,6 +111,7 @@ public struct JSONWriter: Sendable {
 
     /// Writes a value that another writer wrote (`bytes` of one complete value), as it is.
     public mutating func encoded(_ value: [UInt8]) {
+        kStrings = nil
         separate()
         bytes.append(contentsOf: value)
         needsComma = true
@@ -126,10 +150,12 @@ public struct JSONWriter: Sendable {
     private mutating func quotedRef(_ first: UInt8, _ second: UInt8?, number: Int) {
         separate()
         bytes.append(UInt8(ascii: "\""))
+        let start = bytes.count
         bytes.append(first)
         if let second { bytes.append(second) }
         appendDecimal(number)
         bytes.append(UInt8(ascii: "\""))
+        noteKString(from: start)
         needsComma = true
     }
 

@@ -99,9 +99,42 @@ func dump(_ path: String) throws -> [String] {
     return out
 }
 
-/// Takes a current database back to schema version 11 (no `clist_by_kref` index), its rows as
-/// they are. Leaves `user_version` to the caller, as `undoVersion11` does.
+/// Takes a current database back to schema version 12: one row of `events` per event (the
+/// version-10 form) with its `events_by_vat`, and `event_krefs` with its delete trigger, filled by the
+/// version-8 rule. Does nothing to a database already so. Leaves `user_version` to the caller.
+func undoVersion13(_ c: SQLiteConnection) throws {
+    guard try c.integer("SELECT count(*) FROM sqlite_schema WHERE name = 'event_keys'") == 1 else { return }
+    try c.execute("DROP INDEX events_by_vat; ALTER TABLE events RENAME TO events_v13; DROP TRIGGER events_unindex; \(Schema.version4) \(Schema.version10)")
+    let read = try c.prepare("SELECT seq, crank, events, hashes FROM events_v13 ORDER BY seq")
+    let write = try c.prepare("INSERT INTO events (seq, crank, type, vat, event, hashes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+    while try read.step() {
+        var seq = read.int(0)
+        let crank = read.int(1), hashes = read.blob(3)
+        try read.withText(2) { text in
+            try StoredEvent.forEachLine(text!) { type, vat, body in
+                let type = String(decoding: type, as: UTF8.self)
+                write.bind(1, seq)
+                write.bind(2, crank)
+                write.bind(3, type)
+                write.bind(4, vat.isEmpty ? nil : String(decoding: vat, as: UTF8.self))
+                write.bind(5, utf8: Array(body))
+                write.bind(6, blob: type == "crank-finish" ? hashes : nil)
+                try write.run()
+                seq += 1
+                return true
+            }
+        }
+    }
+    read.finalize()
+    write.finalize()
+    try c.execute("\(Schema.version8) \(Schema.version9) DROP TABLE events_v13; DROP TABLE event_keys;")
+}
+
+/// Takes a current database back to schema version 11 (no `clist_by_kref` index, and what
+/// version 13 changed undone first), its rows as they are. Leaves `user_version` to the
+/// caller, as `undoVersion11` does.
 func undoVersion12(_ c: SQLiteConnection) throws {
+    try undoVersion13(c)
     try c.execute("DROP INDEX clist_by_kref;")
 }
 

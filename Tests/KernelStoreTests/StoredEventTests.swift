@@ -9,6 +9,7 @@ import TestSupport
     /// Makes the events of the database behind `c` look as versions 4–9 stored them: the API's
     /// JSON whole in `event`, no `hashes` column.
     static func storeEventsWhole(_ c: SQLiteConnection) throws {
+        try undoVersion13(c)
         let read = try c.prepare("SELECT seq, crank, type, event, hashes FROM events ORDER BY seq")
         var rows: [(Int, [UInt8])] = []
         while try read.step() {
@@ -53,13 +54,15 @@ import TestSupport
         let c = try SQLiteConnection(path: path, flags: 0x1 /* SQLITE_OPEN_READONLY */)
         defer { c.close() }
         let last = try c.strings("SELECT crank_hash || ' ' || activity_hash FROM activity").first ?? ""
-        let finish = try c.strings("SELECT event || ' ' || hex(hashes) FROM events ORDER BY seq DESC LIMIT 1").first ?? ""
-        #expect(finish.hasPrefix(#"{"changes":"#))
+        let finish = try c.strings("SELECT events || ' ' || hex(hashes) FROM events ORDER BY seq DESC LIMIT 1").first ?? ""
+        #expect(finish.contains("\ncrank-finish\t\t{\"changes\":"))
         #expect(finish.hasSuffix(" " + String(last.filter { $0 != " " }).uppercased()))
         let full = String(decoding: events.last ?? [], as: UTF8.self)
         #expect(full.hasSuffix(#","crankhash":"\#(last.prefix(64))","activityhash":"\#(last.suffix(64))"}"#))
-        #expect(try c.integer("SELECT count(*) FROM events WHERE event LIKE '{\"seq\"%' OR event LIKE '%crankNum%'") == 0)
-        #expect(try c.integer("SELECT count(*) FROM events WHERE (hashes IS NULL) != (type != 'crank-finish')") == 0)
+        #expect(try c.integer("SELECT count(*) FROM events WHERE events LIKE '%{\"seq\"%' OR events LIKE '%crankNum%'") == 0)
+        // One row per crank, each ending with its crank-finish and holding its hashes.
+        #expect(try c.integer("SELECT count(*) FROM events") == c.integer("SELECT crank FROM activity"))
+        #expect(try c.integer("SELECT count(*) FROM events WHERE length(hashes) IS NOT 64 OR events NOT LIKE '%crank-finish' || char(9, 9) || '{%}' || char(10)") == 0)
     }
 
     /// Given a version-9 database (events stored whole), when it is opened, then its events are
@@ -86,7 +89,7 @@ import TestSupport
         let check = try SQLiteConnection(path: path, flags: 0x1 /* SQLITE_OPEN_READONLY */)
         defer { check.close() }
         #expect(try check.integer("PRAGMA user_version") == Schema.currentVersion)
-        #expect(try check.integer("SELECT count(*) FROM events WHERE event LIKE '{\"seq\"%'") == 0)
+        #expect(try check.integer("SELECT count(*) FROM events WHERE events LIKE '%{\"seq\"%'") == 0)
     }
 
     /// An event stored whole that is not what its columns say (another crank) stops the migration.

@@ -10,7 +10,7 @@ import TestSupport
     /// The tables of the schema that are not journaled kernel tables, each with its own code:
     /// the one-row counters and hashes, the ordered queue and logs, and the store's own.
     static let notJournaled: Set<String> = [
-        "meta", "counters", "activity", "queue", "deliveries", "delivery_values", "events", "event_krefs",
+        "meta", "counters", "activity", "queue", "deliveries", "delivery_values", "events", "event_keys",
     ]
 
     /// A fresh store's schema: each table's columns and primary key, from SQLite itself.

@@ -27,6 +27,33 @@ import VatKernel
         #expect(try JSONWriter.text(JSONValue.parse(text)) == text)
     }
 
+    /// A writer made `notingKStrings` notes where each string value beginning with `k` is
+    /// (strings and krefs, not keys, not vrefs or vat IDs), in order; `removeAll` forgets them,
+    /// `encoded` gives up noting, and a writer not made so notes nothing.
+    @Test func aNotingWriterNotesTheStringValuesThatBeginWithK() throws {
+        var w = JSONWriter(notingKStrings: true)
+        w.beginObject()
+        w.key("kref"); w.ref(try #require(KRef("ko21")))
+        w.key("k"); w.string("kp7")
+        w.key("v"); w.ref(VatID(1))
+        w.key("o"); w.ref(try #require(VRef("o+1")))
+        w.key("x"); w.string("x\"kq")
+        w.key("l"); try w.value(.array([.string("k"), .string(""), .string("k\"1"), .object(["ko1": .string("kd2")])]))
+        w.endObject()
+        let text = w.bytes
+        #expect(try #require(w.kStrings).map { String(decoding: text[$0], as: UTF8.self) } == ["ko21", "kp7", "k", "k\\\"1", "kd2"])
+        w.removeAll()
+        #expect(w.kStrings == [])
+        w.encoded(Array(#""ko3""#.utf8))
+        #expect(w.kStrings == nil)
+        w.removeAll()
+        w.string("ko4")
+        #expect(w.kStrings == [1..<4])
+        var plain = JSONWriter()
+        plain.string("ko5")
+        #expect(plain.kStrings == nil)
+    }
+
     @Test func negativeZeroStaysNegative() throws {
         guard case .double(let d) = try JSONValue.parse(JSONWriter.text(.double(-0.0))) else { Issue.record("not a double"); return }
         #expect(d.sign == .minus)
