@@ -8,7 +8,8 @@ import VatKernel
 /// `deliver`, `syscall`, `illegal-syscall`, `object-exported`, `object-orphaned`,
 /// `object-retired`, `promise-fulfilled`, `promise-rejected`, `create-vat`, `terminate`,
 /// `vat-cleanup`, `vat-cleanup-complete`, `vat-upgrade`) in the order things happened, then
-/// its `gc-action` changes (`added`: false when one was done or negated), then `crank-finish`
+/// its `gc-action` changes (`added`: false when one was removed, with `negated`: false when this
+/// crank delivered it, true when it was dropped undelivered), then `crank-finish`
 /// (`changes`: rows the crank wrote, `crankhash`, `activityhash`). openapi.yaml lists each
 /// type's fields.
 extension SQLiteStore {
@@ -32,12 +33,14 @@ extension SQLiteStore {
             }
         }
         for entry in d.trace { try log.add(entry) }
+        let delivered = d.gcActions.values.contains(nil) ? d.deliveredGCActions : []
         for (a, present) in d.gcActions.sorted(by: { $0.key < $1.key }) {
             try log.add("gc-action", vat: a.vat) { w in
                 w.key("vatID"); w.ref(a.vat)
                 w.key("action"); w.string(a.kind.name)
                 w.key("kref"); w.ref(a.kref)
                 w.key("added"); w.bool(present != nil)
+                if present == nil { w.key("negated"); w.bool(!delivered.contains(a)) }
             }
         }
         // crankNum, then changes, crankhash, activityhash: StoredEvent adds the first and last two.
@@ -134,6 +137,26 @@ extension SQLiteStore {
 }
 
 extension CrankDelta {
+    /// The GC actions this crank's deliveries carried out (`dropExports` to a vat is its
+    /// `dropExport` of each kref, and so on). An action the crank removed that is not one of
+    /// them was negated: its object is reachable or recognizable again, the entry it needs is
+    /// gone, or its vat was terminated.
+    var deliveredGCActions: Set<GCAction> {
+        var out: Set<GCAction> = []
+        for case .deliver(let vat, _, let kd) in trace {
+            let kind: GCAction.Kind, krefs: [KRef]
+            switch kd {
+            case .dropExports(let k): (kind, krefs) = (.dropExport, k)
+            case .retireExports(let k): (kind, krefs) = (.retireExport, k)
+            case .retireImports(let k): (kind, krefs) = (.retireImport, k)
+            case .abandonImports(let k): (kind, krefs) = (.abandonImport, k)
+            default: continue
+            }
+            for kref in krefs { out.insert(GCAction(vat, kind, kref)) }
+        }
+        return out
+    }
+
     /// How many rows the crank wrote or removed (the `changes` of its `crank-finish`).
     var rowCount: Int {
         1 + objects.count + promises.count + vats.count + clistEntries.count + vatstore.count

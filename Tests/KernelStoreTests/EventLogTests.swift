@@ -62,7 +62,7 @@ import TestSupport
             finish(30, 8, 4),
             #"{"seq":31,"crank":10,"type":"crank-start","crankNum":10,"crankType":"gc","vatID":"v2"}"#,
             #"{"seq":32,"crank":10,"type":"deliver","vatID":"v2","deliveryNum":3,"kd":{"krefs":["ko22"],"type":"dropExports"},"vd":{"type":"dropExports","vrefs":["o+1"]}}"#,
-            #"{"seq":33,"crank":10,"type":"gc-action","vatID":"v2","action":"dropExport","kref":"ko22","added":false}"#,
+            #"{"seq":33,"crank":10,"type":"gc-action","vatID":"v2","action":"dropExport","kref":"ko22","added":false,"negated":false}"#,
             finish(34, 9, 4),
         ])
 

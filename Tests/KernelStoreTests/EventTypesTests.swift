@@ -186,12 +186,32 @@ import VatKernel
             #"{"seq":31,"crank":9,"type":"gc-action","vatID":"v2","action":"retireExport","kref":"ko22","added":true}"#,
             #"{"seq":33,"crank":10,"type":"crank-start","crankNum":10,"crankType":"gc","vatID":"v2"}"#,
             #"{"seq":34,"crank":10,"type":"deliver","vatID":"v2","deliveryNum":3,"kd":{"krefs":["ko22"],"type":"dropExports"},"vd":{"type":"dropExports","vrefs":["o+1"]}}"#,
-            #"{"seq":35,"crank":10,"type":"gc-action","vatID":"v2","action":"dropExport","kref":"ko22","added":false}"#,
+            #"{"seq":35,"crank":10,"type":"gc-action","vatID":"v2","action":"dropExport","kref":"ko22","added":false,"negated":false}"#,
             #"{"seq":37,"crank":11,"type":"crank-start","crankNum":11,"crankType":"gc","vatID":"v2"}"#,
             #"{"seq":38,"crank":11,"type":"object-retired","kref":"ko22","vatID":"v2"}"#,
             #"{"seq":39,"crank":11,"type":"deliver","vatID":"v2","deliveryNum":4,"kd":{"krefs":["ko22"],"type":"retireExports"},"vd":{"type":"retireExports","vrefs":["o+1"]}}"#,
-            #"{"seq":40,"crank":11,"type":"gc-action","vatID":"v2","action":"retireExport","kref":"ko22","added":false}"#,
+            #"{"seq":40,"crank":11,"type":"gc-action","vatID":"v2","action":"retireExport","kref":"ko22","added":false,"negated":false}"#,
         ])
+    }
+
+    /// Given alice importing bob's o+1, when she drops it and bob sends it to her again before
+    /// the GC crank, then the dropExport is removed undelivered: `negated` true, and bob is
+    /// never told.
+    @Test func aDropExportOvertakenByANewReferenceIsNegated() throws {
+        let w = try Two()
+        _ = try w.kernel.syscalls([send("o-50", "take", ["o+1"])], from: VatID(2))
+        try w.kernel.run()
+        _ = try w.events()
+        _ = try w.kernel.syscalls([.dropImports([v("o-50")])], from: VatID(1))
+        _ = try w.kernel.syscalls([send("o-50", "again", ["o+1"])], from: VatID(2))
+        try w.kernel.run()
+        let events = try w.events()
+        #expect(events.filter { $0.contains(#""type":"gc-action""#) || $0.contains(#""crankType":"gc""#) } == [
+            #"{"seq":29,"crank":9,"type":"gc-action","vatID":"v2","action":"dropExport","kref":"ko22","added":true}"#,
+            #"{"seq":36,"crank":12,"type":"crank-start","crankNum":12,"crankType":"gc","vatID":null}"#,
+            #"{"seq":37,"crank":12,"type":"gc-action","vatID":"v2","action":"dropExport","kref":"ko22","added":false,"negated":true}"#,
+        ])
+        #expect(!events.contains { $0.contains(#""type":"deliver","vatID":"v2""#) })
     }
 
     /// Given bob exporting o+1 to alice, when bob abandons it and then exits happily naming his

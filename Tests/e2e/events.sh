@@ -42,9 +42,9 @@ assert_eq "each new export: the roots, then bob's o+1" '[["ko20","v1","o+0"],["k
 do_curl GET /events?type=create-vat
 assert_eq "each vat created" '[["v1","alice"],["v2","bob"]]' "$(jqb '[.events[] | [.vatID, .name]]')"
 do_curl GET /events?type=gc-action
-assert_eq "the GC action added by alice's drop and removed when bob is told" \
-  '[[9,"v2","dropExport","ko22",true],[10,"v2","dropExport","ko22",false]]' \
-  "$(jqb '[.events[] | [.crank, .vatID, .action, .kref, .added]]')"
+assert_eq "the GC action added by alice's drop and removed, done, when bob is told" \
+  '[[9,"v2","dropExport","ko22",true,null],[10,"v2","dropExport","ko22",false,false]]' \
+  "$(jqb '[.events[] | [.crank, .vatID, .action, .kref, .added, .negated]]')"
 do_curl GET /kernel
 LAST="$(jqb '[.crank, .crankHash, .activityHash]')"
 do_curl "GET" "/events?type=crank-finish"
