@@ -1,7 +1,9 @@
 """Two-vat ping-pong over HTTP where each driver waits (GET /vats/{v}/deliveries?wait=) instead
 of polling (issue 10). Prints p50/p99 of one leg (a delivery appears to a driver -> it answers
 with a send -> the delivery appears to the other driver) and of a full round, and how many
-requests the drivers made while nothing happened.
+requests the server answered while nothing happened (from its /metrics, so a driver that polled
+would show); exits 1 if that is more than the two idle waits and the first /metrics read, or if
+an idle wait came back early or not empty.
 
     python3 Benchmarks/pingpong/pingpong.py http://127.0.0.1:PORT [rounds]
 """
@@ -39,6 +41,21 @@ seen = {}  # (vat, round) -> perf_counter when the driver saw the delivery
 # her first read, she would wait after it, and both drivers would wait for ever.
 ready = threading.Barrier(2)
 requests = {"v1": 0, "v2": 0}
+# The drivers and the main thread meet when the rounds are done; the drivers' idle waits start
+# once the main thread has read the server's request count.
+rounds_done = threading.Barrier(3)
+go_idle = threading.Event()
+idle = {}  # vat -> (seconds the idle wait took, deliveries it returned)
+
+
+def answered_requests():
+    """Requests the server has answered, as its /metrics counts them (every route and status)."""
+    c = conn()
+    c.request("GET", "/metrics")
+    text = c.getresponse().read().decode()
+    c.close()
+    return sum(int(float(line.rsplit(" ", 1)[1])) for line in text.splitlines()
+               if line.startswith("vatkernel_http_request_duration_seconds_count{"))
 
 
 def driver(vat, token, other_ref, serve_first):
@@ -58,15 +75,22 @@ def driver(vat, token, other_ref, serve_first):
             if n < ROUNDS or vat == "v1":
                 call(c, "POST", f"/vats/{vat}/syscalls", {"syscalls": [{"type": "send", "target": other_ref, "methargs": methargs("ping", [])}]}, token)
     # Idle: one more wait, which nothing answers for 2 s.
-    before = requests[vat]
-    requests[vat] += 1
-    call(c, "GET", f"/vats/{vat}/deliveries?after={after + 1000}&wait=2", token=token)
-    requests[vat + "-idle"] = requests[vat] - before
+    rounds_done.wait()
+    go_idle.wait()
+    start = time.perf_counter()
+    page = call(c, "GET", f"/vats/{vat}/deliveries?after={after}&wait=2", token=token)[1]
+    idle[vat] = (time.perf_counter() - start, len(page["deliveries"]))
 
 
 ta = threading.Thread(target=driver, args=("v1", alice, "o-50", False))
 tb = threading.Thread(target=driver, args=("v2", bob, "o-50", True))
-ta.start(); tb.start(); ta.join(); tb.join()
+ta.start(); tb.start()
+rounds_done.wait()
+time.sleep(0.2)  # the last answer's own request is counted once it has been sent
+before = answered_requests()
+go_idle.set()
+ta.join(); tb.join()
+while_idle = answered_requests() - before
 
 legs = sorted(seen[("v1", i)] - seen[("v2", i - 1)] for i in range(1, ROUNDS) if ("v2", i - 1) in seen) + \
        sorted(seen[("v2", i)] - seen[("v1", i)] for i in range(ROUNDS - 1) if ("v2", i) in seen)
@@ -80,4 +104,8 @@ def pct(xs, p):
 
 print(f"legs {len(legs)}: p50 {pct(legs, 0.5):.3f} ms  p99 {pct(legs, 0.99):.3f} ms")
 print(f"rounds {len(rounds)}: p50 {pct(rounds, 0.5):.3f} ms  p99 {pct(rounds, 0.99):.3f} ms")
-print(f"requests while idle for 2 s: alice {requests['v1-idle']}, bob {requests['v2-idle']} (one wait each)")
+print(f"idle waits: alice {idle['v1'][0]:.2f} s, {idle['v1'][1]} deliveries; bob {idle['v2'][0]:.2f} s, {idle['v2'][1]} deliveries")
+print(f"requests the server answered while idle for 2 s: {while_idle} (the two waits, and the first /metrics read if counted after it)")
+if while_idle > 3 or any(t < 1.9 or n != 0 for t, n in idle.values()):
+    print("FAILED: a request was made while nothing happened, or an idle wait did not wait")
+    sys.exit(1)
