@@ -132,6 +132,41 @@ import TestSupport
         #expect(withKRefs > 500)
     }
 
+    /// Given a crank about alice (her drop) that adds a GC action for bob, then `vat=v2` finds
+    /// that one event of alice's row (through `event_keys`) among bob's own rows (through
+    /// `events_by_vat`), in seq order, and pages of one event each walk the merge without
+    /// losing or repeating one; `vat=v1` does not find it.
+    @Test func aVatFilterMergesTheRowsAboutTheVatWithTheRowsThatMentionIt() throws {
+        let w = try EventTypesTests.Two()
+        _ = try w.kernel.syscalls([send("o-50", "take", ["o+1"])], from: VatID(2))
+        try w.kernel.run()
+        _ = try w.kernel.syscalls([.dropImports([v("o-50")])], from: VatID(1))
+        try w.kernel.run()
+        let all = try w.store.events(after: 0, limit: 1_000).events.map { String(decoding: $0, as: UTF8.self) }
+        let drop = try #require(all.first { $0.contains(#""type":"gc-action""#) && $0.contains(#""added":true"#) })
+        #expect(drop.contains(#""vatID":"v2""#))
+        let (c, _) = try w.store.open()
+        let dropSeq = try #require(Int(drop.split(separator: ",")[0].dropFirst(7)))
+        let row = try #require(try c.integer("SELECT max(seq) FROM events WHERE seq <= \(dropSeq)"))
+        #expect(try c.strings("SELECT vat FROM events WHERE seq = \(row)") == ["v1"])
+        #expect(try c.strings("SELECT key FROM event_keys WHERE seq = \(row) ORDER BY key") == ["ko22", "v2"])
+
+        let bob = try w.store.events(after: 0, limit: 1_000, vat: VatID(2)).events.map { String(decoding: $0, as: UTF8.self) }
+        #expect(bob.contains(drop))
+        #expect(bob == all.filter { bob.contains($0) })  // in the log's order
+        #expect(bob.count == Set(bob).count)
+        #expect(!(try w.store.events(after: 0, limit: 1_000, vat: VatID(1)).events.map { String(decoding: $0, as: UTF8.self) }.contains(drop)))
+        var paged: [String] = []
+        var after = 0
+        while true {
+            let page = try w.store.events(after: after, limit: 1, vat: VatID(2))
+            paged += page.events.map { String(decoding: $0, as: UTF8.self) }
+            guard let next = page.next else { break }
+            after = next
+        }
+        #expect(paged == bob)
+    }
+
     /// Every read of the log walks an index in seq order and stops when its page is full: no
     /// plan sorts (a `vat=` read merges the rows of `events_by_vat` with those `event_keys`
     /// lists), and each searches its index instead of scanning a table.
