@@ -40,7 +40,6 @@ seen = {}  # (vat, round) -> perf_counter when the driver saw the delivery
 # Bob serves only once alice has read where her log ends: else his first ping may land before
 # her first read, she would wait after it, and both drivers would wait for ever.
 ready = threading.Barrier(2)
-requests = {"v1": 0, "v2": 0}
 # The drivers and the main thread meet when the rounds are done; the drivers' idle waits start
 # once the main thread has read the server's request count.
 rounds_done = threading.Barrier(3)
@@ -66,7 +65,6 @@ def driver(vat, token, other_ref, serve_first):
         call(c, "POST", f"/vats/{vat}/syscalls", {"syscalls": [{"type": "send", "target": other_ref, "methargs": methargs("ping", [])}]}, token)
     n = 0
     while n < ROUNDS:
-        requests[vat] += 1
         page = call(c, "GET", f"/vats/{vat}/deliveries?after={after}&wait=30", token=token)[1]
         for d in page["deliveries"]:
             after = d["seq"]

@@ -268,8 +268,9 @@ struct EventRow {
         }
     }
 
+    /// The statement `insert` writes the row with.
+    static let insertSQL = "INSERT INTO events (seq, crank, count, events, keys, hashes, vat) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
     /// The statement `insert` indexes the row with, one key at a time (a statement of several
     /// rows of VALUES cost SQLite more per key than one run each).
-    static let insertSQL = "INSERT INTO events (seq, crank, count, events, keys, hashes, vat) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
     static let keySQL = "INSERT INTO event_keys (seq, key) VALUES (?1, ?2)"
 }

@@ -76,8 +76,9 @@ extension SQLiteStore {
     /// an index entry, which names a crank, finds exactly the events that mention it.
     static func eventRows(_ c: SQLiteConnection, after: Int, limit: Int, type: String?, vat: VatID?, kref: KRef?,
                           maxBytes: Int) throws -> (rows: [(seq: Int, event: [UInt8])], next: Int?) {
+        // The index a read walks: the kref's entries when there is one, else the vat's.
         let key = kref?.description ?? vat?.description
-        let q = try c.prepare(eventsSQL(key: key == nil ? nil : kref != nil ? .kref : .vat))
+        let q = try c.prepare(eventsSQL(key: kref != nil ? .kref : vat != nil ? .vat : nil))
         defer { q.finalize() }
         q.bind(1, after)
         if let key { q.bind(2, key) }

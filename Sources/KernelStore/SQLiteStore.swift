@@ -112,7 +112,7 @@ public final class SQLiteStore: KernelStorage {
             (next, hashBytes) = try CrankHashes.computed(delta, after: hashes)
             // The events go in before the crank's savepoint opens: SQLite copies every page a
             // savepoint changes into its journal first, and the event log's pages (the last
-            // leaves of `events` and `event_keys`) are pages each crank of a
+            // leaves of `events`, `events_by_vat` and `event_keys`) are pages each crank of a
             // group changes again. A crank that fails takes its events out (`abandonCrank`).
             if writesEvents { try writeEvents(delta, hashBytes, s) }
             try s.savepoint.run()
